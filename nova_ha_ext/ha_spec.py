@@ -1,0 +1,127 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The HA rules: the one place that parses ``ha`` values.
+
+Two questions are answered here and nowhere else:
+
+* Does a flavor ask for HA? Its extra spec ``ha`` is boolean-like
+  (``true``/``false``, ``yes``/``no``, ``on``/``off``, ``1``/``0``, any case).
+* Is an aggregate an HA aggregate, i.e. a XenServer pool whose HA can restart
+  instances? Its metadata ``ha`` is boolean-like too.
+
+A host is an *HA host* when at least one of its aggregates is an HA
+aggregate. An aggregate saying ``ha=false`` does not veto another aggregate
+of the same host saying ``ha=true``: HA is a property of the XenServer pool,
+and the pool's aggregate is the one that says so. Aggregates that say nothing
+about ``ha`` (availability zones, tenant isolation, ...) are not HA.
+"""
+
+from oslo_log import log as logging
+from oslo_utils import strutils
+
+LOG = logging.getLogger(__name__)
+
+#: The flavor extra spec and the aggregate metadata key.
+HA_KEY = 'ha'
+
+_TRUE = frozenset(strutils.TRUE_STRINGS)
+_FALSE = frozenset(strutils.FALSE_STRINGS)
+
+# (aggregate id, bad value) pairs already warned about, so that a bad value is
+# reported once per process rather than for every host on every request.
+_warned_aggregates = set()
+
+
+class InvalidHAValue(ValueError):
+    """An ``ha`` value is not boolean-like."""
+
+    def __init__(self, owner, value):
+        self.owner = owner
+        self.value = value
+        super().__init__(
+            "%s has %s=%r, which is not boolean-like; use one of: %s"
+            % (owner, HA_KEY, value, ', '.join(accepted_values())))
+
+
+def accepted_values():
+    """The values an operator may give ``ha``, for messages."""
+    return sorted(_TRUE) + sorted(_FALSE)
+
+
+def parse_ha_value(value, owner='value'):
+    """Parse a boolean-like ``ha`` value strictly.
+
+    :param value: the string (or bool) to parse.
+    :param owner: what carries the value, for the error message.
+    :raises InvalidHAValue: if the value is not boolean-like.
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidHAValue(owner, value)
+
+
+def flavor_requests_ha(extra_specs, flavor_name=None):
+    """Return True if a flavor's extra specs ask for HA.
+
+    A flavor without the ``ha`` extra spec does not ask for HA.
+
+    :param extra_specs: the flavor's extra specs (a dict of strings).
+    :param flavor_name: the flavor's name, for the error message.
+    :raises InvalidHAValue: if ``ha`` is set but not boolean-like. Nova's API
+        refuses such a value since microversion 2.86; older flavors may still
+        carry one, and guessing what their owner meant would be wrong.
+    """
+    value = (extra_specs or {}).get(HA_KEY)
+    if value is None:
+        return False
+    return parse_ha_value(value, owner="flavor %s" % (flavor_name or ''))
+
+
+def aggregate_is_ha(aggregate):
+    """Return True if an aggregate's metadata marks it as an HA aggregate.
+
+    A value that is not boolean-like makes the aggregate non-HA and is
+    logged once as a warning naming the aggregate and the value.
+
+    :param aggregate: an ``objects.Aggregate`` or anything with ``id``,
+        ``name`` and ``metadata``.
+    """
+    value = (aggregate.metadata or {}).get(HA_KEY)
+    if value is None:
+        return False
+    try:
+        return parse_ha_value(value)
+    except InvalidHAValue:
+        key = (aggregate.id, value)
+        if key not in _warned_aggregates:
+            _warned_aggregates.add(key)
+            LOG.warning(
+                "Aggregate %(name)s (id %(id)s) has metadata %(key)s=%(value)r "
+                "which is not boolean-like; treating it as a non-HA "
+                "aggregate. Set it to 'true' or 'false' with: openstack "
+                "aggregate set --property %(key)s=true %(name)s",
+                {'name': aggregate.name, 'id': aggregate.id, 'key': HA_KEY,
+                 'value': value})
+        return False
+
+
+def host_is_ha(aggregates):
+    """Return True if at least one of a host's aggregates is HA."""
+    return any(aggregate_is_ha(agg) for agg in aggregates)

@@ -1,0 +1,127 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""HAAggregateFilter: keep HA instances on XenServer pools that restart them.
+
+Enable it in nova.conf::
+
+    [filter_scheduler]
+    available_filters = nova.scheduler.filters.all_filters
+    available_filters = nova_ha_ext.scheduler.filters.ha_aggregate.HAAggregateFilter
+    enabled_filters = ...,HAAggregateFilter
+"""
+
+from oslo_log import log as logging
+
+from nova.scheduler import filters
+from nova.scheduler import utils as scheduler_utils
+
+from nova_ha_ext import conf
+from nova_ha_ext import ha_spec
+
+LOG = logging.getLogger(__name__)
+CONF = conf.CONF
+
+
+class HAAggregateFilter(filters.BaseHostFilter):
+    """Keep instances of HA flavors on HA hosts.
+
+    A host is an HA host when it belongs to at least one aggregate whose
+    metadata says ``ha=true`` (see :mod:`nova_ha_ext.ha_spec`).
+
+    * A flavor with the extra spec ``ha=true`` passes HA hosts only.
+    * Any other flavor passes every host, unless
+      ``[ha_filter] isolate_non_ha_instances`` is True; then it passes only
+      hosts outside every HA aggregate.
+    * A flavor whose ``ha`` extra spec is not boolean-like passes no host:
+      guessing would put an instance where its owner did not want it.
+
+    Like Nova's aggregate filters, it does not run on rebuild: the instance
+    stays on its host. Moves (migrate, resize, evacuate, unshelve) are
+    filtered, so an HA instance stays on HA hosts.
+    """
+
+    # The flavor and the hosts' aggregates do not change within a request.
+    run_filter_once_per_request = True
+
+    RUN_ON_REBUILD = False
+
+    def filter_all(self, filter_obj_list, spec_obj):
+        """Yield the hosts that pass, deciding per request what it can.
+
+        Same verdicts as calling :meth:`host_passes` for each host (and
+        Nova's rebuild rule), without repeating per host the work that only
+        depends on the request.
+        """
+        if not self.RUN_ON_REBUILD and scheduler_utils.request_is_rebuild(
+                spec_obj):
+            yield from filter_obj_list
+            return
+        wants_ha = self._wants_ha(spec_obj)
+        if wants_ha is None:
+            return
+        isolate = CONF.ha_filter.isolate_non_ha_instances
+        if not wants_ha and not isolate:
+            yield from filter_obj_list
+            return
+        # Host states share aggregate objects; judge each aggregate once.
+        verdicts = {}
+        for host_state in filter_obj_list:
+            is_ha = False
+            for agg in host_state.aggregates:
+                verdict = verdicts.get(id(agg))
+                if verdict is None:
+                    verdict = verdicts[id(agg)] = ha_spec.aggregate_is_ha(agg)
+                if verdict:
+                    is_ha = True
+                    break
+            if is_ha == wants_ha:
+                yield host_state
+            else:
+                self._log_rejection(host_state, wants_ha)
+
+    def host_passes(self, host_state, spec_obj):
+        wants_ha = self._wants_ha(spec_obj)
+        if wants_ha is None:
+            return False
+        if not wants_ha and not CONF.ha_filter.isolate_non_ha_instances:
+            return True
+        if ha_spec.host_is_ha(host_state.aggregates) == wants_ha:
+            return True
+        self._log_rejection(host_state, wants_ha)
+        return False
+
+    @staticmethod
+    def _wants_ha(spec_obj):
+        """True, False, or None when the flavor's ``ha`` value is invalid."""
+        flavor = spec_obj.flavor
+        extra_specs = flavor.extra_specs if 'extra_specs' in flavor else {}
+        try:
+            return ha_spec.flavor_requests_ha(
+                extra_specs, flavor_name=flavor.name)
+        except ha_spec.InvalidHAValue as exc:
+            LOG.warning("HAAggregateFilter rejects every host: %s", exc)
+            return None
+
+    @staticmethod
+    def _log_rejection(host_state, wants_ha):
+        if wants_ha:
+            LOG.debug("%(host)s fails HA requirements: the flavor asks for "
+                      "ha=true and the host is in no aggregate with "
+                      "ha=true metadata.", {'host': host_state})
+        else:
+            LOG.debug("%(host)s fails HA requirements: the host is in an "
+                      "HA aggregate and [ha_filter] isolate_non_ha_instances "
+                      "keeps flavors without ha=true off HA hosts.",
+                      {'host': host_state})
