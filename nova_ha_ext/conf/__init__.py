@@ -22,12 +22,14 @@ on a ``ConfigOpts`` (Nova's global ``CONF`` by default) and lists them for
 from oslo_config import cfg
 
 from nova_ha_ext.conf import ha_filter
+from nova_ha_ext.conf import xenapi
 
 CONF = cfg.CONF
 
 # Every module here exposes register_opts(conf) and list_opts().
 ALL_MODULES = (
     ha_filter,
+    xenapi,
 )
 
 

@@ -1,0 +1,219 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""XenAPIPoolHAMixin: tell Nova about a XenServer pool's HA, protect VMs.
+
+Mix it into any ``nova.virt.driver.ComputeDriver`` whose nodes are XenServer
+hosts (the node's ``hypervisor_hostname`` is the host's ``hostname``), in
+front of the driver class::
+
+    class MyDriver(XenAPIPoolHAMixin, SomeXenServerDriver):
+        pass
+
+It adds, without changing what the wrapped driver reports:
+
+* compute node stats ``xenapi_pool_uuid``, ``xenapi_pool_ha_enabled``,
+  ``xenapi_pool_ha_plan_exists_for``, ``xenapi_pool_ha_overcommitted``,
+  ``xenapi_pool_ha_ready`` and ``xenapi_pool_ha_not_ready_reasons``
+  (never a stat named ``ha``: ComputeCapabilitiesFilter would match it
+  against the ``ha`` extra spec);
+* the placement trait ``CUSTOM_XENAPI_POOL_HA_READY`` on the node's
+  provider while the pool is HA-ready, removed otherwise;
+* protection: after spawn, and after a resize or its revert, the VM of an
+  instance whose flavor asks for HA gets ``ha_restart_priority=restart``
+  and any other VM gets ``""``. If protection fails, the operation fails:
+  an HA instance is never left silently unprotected.
+
+When XenAPI cannot be reached the stats say ``unknown``, the trait is
+removed (fail safe: the scheduler stops sending HA instances here) and one
+error is logged per read attempt. Pool state is cached for
+``[xenapi] pool_state_cache_seconds``, failures included, so the resource
+tracker never hammers the pool master.
+"""
+
+import threading
+import time
+
+from oslo_log import log as logging
+
+from nova import exception
+
+from nova_ha_ext import conf
+from nova_ha_ext import ha_spec
+from nova_ha_ext.xenapi import client as xenapi_client
+from nova_ha_ext.xenapi import exceptions as xenapi_exc
+from nova_ha_ext.xenapi import pool_state
+
+LOG = logging.getLogger(__name__)
+CONF = conf.CONF
+
+HA_READY_TRAIT = 'CUSTOM_XENAPI_POOL_HA_READY'
+STAT_PREFIX = 'xenapi_pool_'
+UNKNOWN = 'unknown'
+
+
+def pool_stats(ha_state, readiness):
+    """The compute node stats describing a pool's HA state.
+
+    :param ha_state: a :class:`pool_state.PoolHAState`, or None when the
+        pool could not be read.
+    """
+    if ha_state is None:
+        return {
+            STAT_PREFIX + 'uuid': UNKNOWN,
+            STAT_PREFIX + 'ha_enabled': UNKNOWN,
+            STAT_PREFIX + 'ha_plan_exists_for': UNKNOWN,
+            STAT_PREFIX + 'ha_overcommitted': UNKNOWN,
+            STAT_PREFIX + 'ha_ready': UNKNOWN,
+            STAT_PREFIX + 'ha_not_ready_reasons': 'XenAPI unreachable',
+        }
+    return {
+        STAT_PREFIX + 'uuid': ha_state.uuid,
+        STAT_PREFIX + 'ha_enabled': str(ha_state.ha_enabled).lower(),
+        STAT_PREFIX + 'ha_plan_exists_for': str(ha_state.ha_plan_exists_for),
+        STAT_PREFIX + 'ha_overcommitted': str(
+            ha_state.ha_overcommitted).lower(),
+        STAT_PREFIX + 'ha_ready': str(readiness.ready).lower(),
+        STAT_PREFIX + 'ha_not_ready_reasons': '; '.join(readiness.reasons),
+    }
+
+
+class XenAPIPoolHAMixin:
+    """Report a XenServer pool's HA state to Nova and protect HA VMs."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pool_lock = threading.Lock()
+        self._pool_client_obj = None
+        self._pool_cache = None  # (monotonic time, PoolHAState or None)
+
+    # XenAPI access
+
+    def _pool_client(self):
+        """The pool client, created on first use from ``[xenapi]``."""
+        if self._pool_client_obj is None:
+            self._pool_client_obj = xenapi_client.PoolClient.from_conf(CONF)
+        return self._pool_client_obj
+
+    def _pool_ha_state(self):
+        """The pool's HA state, cached; None if XenAPI cannot be read."""
+        with self._pool_lock:
+            now = time.monotonic()
+            ttl = CONF.xenapi.pool_state_cache_seconds
+            cached = self._pool_cache
+            if cached is not None and now - cached[0] < ttl:
+                return cached[1]
+            try:
+                state = self._pool_client().read_ha_state()
+            except xenapi_exc.PoolError as exc:
+                LOG.error("Cannot read the HA state of the XenServer pool: "
+                          "%s. Reporting it as unknown and removing trait %s "
+                          "until the pool answers.", exc, HA_READY_TRAIT)
+                state = None
+            self._pool_cache = (now, state)
+            return state
+
+    def _forget_pool_state(self):
+        with self._pool_lock:
+            self._pool_cache = None
+
+    def _readiness(self, ha_state):
+        if ha_state is None:
+            return pool_state.Readiness(False, ('XenAPI unreachable',))
+        return ha_state.readiness(
+            allow_two_host_pools=CONF.xenapi.allow_two_host_pools)
+
+    # Resource reporting
+
+    def get_available_resource(self, nodename):
+        resources = super().get_available_resource(nodename)
+        if not resources:
+            return resources
+        ha_state = self._pool_ha_state()
+        stats = dict(resources.get('stats') or {})
+        stats.update(pool_stats(ha_state, self._readiness(ha_state)))
+        resources['stats'] = stats
+        return resources
+
+    def update_provider_tree(self, provider_tree, nodename, allocations=None):
+        super().update_provider_tree(provider_tree, nodename,
+                                     allocations=allocations)
+        ha_state = self._pool_ha_state()
+        readiness = self._readiness(ha_state)
+        traits = set(provider_tree.data(nodename).traits)
+        if readiness.ready:
+            traits.add(HA_READY_TRAIT)
+        elif HA_READY_TRAIT in traits:
+            LOG.info("Removing trait %s from %s: %s", HA_READY_TRAIT,
+                     nodename, '; '.join(readiness.reasons))
+            traits.discard(HA_READY_TRAIT)
+        provider_tree.update_traits(nodename, traits)
+
+    # Protection
+
+    def _protect(self, instance):
+        """Make the VM's ha_restart_priority match the instance's flavor."""
+        wants_ha = ha_spec.flavor_requests_ha(
+            instance.flavor.extra_specs, flavor_name=instance.flavor.name)
+        priority = (pool_state.PROTECTED if wants_ha
+                    else pool_state.UNPROTECTED)
+        try:
+            client = self._pool_client()
+            vm_ref = client.find_vm(instance.uuid, instance.name)
+            if vm_ref is None:
+                raise exception.InstanceNotFound(instance_id=instance.uuid)
+            client.set_restart_priority(vm_ref, priority)
+        except (xenapi_exc.PoolError, exception.InstanceNotFound) as exc:
+            LOG.error("Cannot set ha_restart_priority=%(prio)r on the VM of "
+                      "this instance: %(exc)s",
+                      {'prio': priority, 'exc': exc}, instance=instance)
+            raise exception.NovaException(
+                "Could not set XenServer HA protection "
+                "(ha_restart_priority=%r) for instance %s: %s"
+                % (priority, instance.uuid, exc))
+        self._forget_pool_state()
+        LOG.info("XenServer HA protection of the VM set to %r", priority,
+                 instance=instance)
+
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, allocations, network_info=None,
+              block_device_info=None, power_on=True, accel_info=None):
+        super().spawn(context, instance, image_meta, injected_files,
+                      admin_password, allocations, network_info=network_info,
+                      block_device_info=block_device_info, power_on=power_on,
+                      accel_info=accel_info)
+        self._protect(instance)
+
+    def finish_migration(self, context, migration, instance, disk_info,
+                         network_info, image_meta, resize_instance,
+                         allocations, block_device_info=None, power_on=True,
+                         share_info=None):
+        super().finish_migration(
+            context, migration, instance, disk_info, network_info,
+            image_meta, resize_instance, allocations,
+            block_device_info=block_device_info, power_on=power_on,
+            share_info=share_info)
+        # instance.flavor is the new flavor here: a resize between an HA and
+        # a plain flavor changes the protection with it.
+        self._protect(instance)
+
+    def finish_revert_migration(self, context, instance, network_info,
+                                migration, block_device_info=None,
+                                power_on=True, share_info=None):
+        super().finish_revert_migration(
+            context, instance, network_info, migration,
+            block_device_info=block_device_info, power_on=power_on,
+            share_info=share_info)
+        # Back to the old flavor, and to its protection.
+        self._protect(instance)

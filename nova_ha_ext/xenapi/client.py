@@ -1,0 +1,435 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""A XenAPI client for one XenServer / XCP-ng pool.
+
+:class:`PoolClient` wraps the ``XenAPI`` package's ``Session`` with what a
+long-running service needs:
+
+* it connects through any member URL and follows ``HOST_IS_SLAVE`` to the
+  master;
+* when the master stops answering it tries the other members it has learned
+  (``host.address``) until one leads it to the new master;
+* ``SESSION_INVALID`` triggers a transparent re-login (done by ``XenAPI``);
+* connect and read timeouts, TLS verification on by default, an originator
+  string naming nova-ha-ext, and a logout on :meth:`PoolClient.close`;
+* :meth:`PoolClient.read_pool` reads a whole pool in four calls, whatever
+  its size, and returns immutable values (:mod:`.pool_state`).
+
+Threading model: a client holds one XenAPI session and serialises its calls
+with a lock, so one client may be shared by the threads (or green threads)
+of nova-compute or the reconciler. A call that long-polls
+(:meth:`PoolClient.event_from`) holds the lock for its whole wait, so event
+watchers use a client of their own.
+"""
+
+import http.client
+import ipaddress
+import os
+import ssl
+import threading
+import time
+import urllib.parse
+import xmlrpc.client
+
+from oslo_log import log as logging
+import XenAPI
+
+from nova_ha_ext.xenapi import exceptions
+from nova_ha_ext.xenapi import pool_state
+
+LOG = logging.getLogger(__name__)
+
+#: Sent with ``session.login_with_password``; shows up in xapi's logs.
+ORIGINATOR = 'nova-ha-ext'
+API_VERSION = '1.0'
+
+#: Guest VMs: what ``read_pool`` returns of ``VM``.
+GUEST_VMS_QUERY = ('field "is_control_domain"="false" and '
+                   'field "is_a_template"="false" and '
+                   'field "is_a_snapshot"="false"')
+
+# Errors meaning "this URL did not answer": try another member.
+_CONNECTION_ERRORS = (OSError, http.client.HTTPException,
+                      xmlrpc.client.ProtocolError)
+
+# How many HOST_IS_SLAVE redirects one call follows before giving up.
+_MAX_REDIRECTS = 3
+
+
+class _Connection(http.client.HTTPConnection):
+    """HTTP connection with separate connect and read timeouts."""
+
+    def __init__(self, host, connect_timeout, read_timeout):
+        super().__init__(host, timeout=connect_timeout)
+        self._read_timeout = read_timeout
+
+    def connect(self):
+        super().connect()
+        self.sock.settimeout(self._read_timeout)
+
+
+class _TLSConnection(http.client.HTTPSConnection):
+    """HTTPS connection with separate connect and read timeouts."""
+
+    def __init__(self, host, connect_timeout, read_timeout, context):
+        super().__init__(host, timeout=connect_timeout, context=context)
+        self._read_timeout = read_timeout
+
+    def connect(self):
+        super().connect()
+        self.sock.settimeout(self._read_timeout)
+
+
+class _Transport(xmlrpc.client.Transport):
+    """XML-RPC transport with timeouts and, for https, verified TLS."""
+
+    user_agent = ORIGINATOR
+
+    def __init__(self, connect_timeout, read_timeout, ssl_context=None):
+        super().__init__()
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._ssl_context = ssl_context
+
+    def make_connection(self, host):
+        if self._connection and host == self._connection[0]:
+            return self._connection[1]
+        chost, self._extra_headers, _x509 = self.get_host_info(host)
+        if self._ssl_context is not None:
+            conn = _TLSConnection(chost, self._connect_timeout,
+                                  self._read_timeout, self._ssl_context)
+        else:
+            conn = _Connection(chost, self._connect_timeout,
+                               self._read_timeout)
+        self._connection = host, conn
+        return conn
+
+
+def _redact(url):
+    """The URL without any user:password@ part, for messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    netloc = parts.hostname or ''
+    if ':' in netloc:
+        netloc = '[%s]' % netloc
+    if parts.port:
+        netloc += ':%d' % parts.port
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _member_url(url, address):
+    """``url`` pointed at another pool member, keeping scheme and port."""
+    parts = urllib.parse.urlsplit(url)
+    host = address
+    try:
+        if ipaddress.ip_address(address).version == 6:
+            host = '[%s]' % address
+    except ValueError:
+        pass
+    if parts.port:
+        host += ':%d' % parts.port
+    return urllib.parse.urlunsplit(parts._replace(netloc=host))
+
+
+def _int(value):
+    return int(value) if value not in (None, '') else 0
+
+
+class PoolClient:
+    """A XenAPI connection to one pool, safe to share between threads.
+
+    :param url: the URL of any member of the pool (``http(s)://host[:port]``).
+    :param username: the XenAPI user.
+    :param password: the XenAPI password; kept in memory only, never logged.
+    :param name: the pool's name in messages (its aggregate, say); defaults
+        to the URL's host.
+    :param ca_file: PEM CA bundle to verify the pool's certificates with.
+    :param insecure: skip TLS verification; must be asked for by name.
+    """
+
+    def __init__(self, url, username, password, name=None, ca_file=None,
+                 insecure=False, connect_timeout=10.0, read_timeout=60.0,
+                 originator=ORIGINATOR):
+        parts = urllib.parse.urlsplit(url or '')
+        if parts.scheme not in ('http', 'https') or not parts.hostname:
+            raise exceptions.InvalidConfiguration(
+                name or url, _redact(url or ''),
+                "not a XenAPI URL; expected http(s)://host[:port]")
+        self.name = name or parts.hostname
+        self.url = _redact(url)
+        self._username = username
+        self._password = password
+        self._originator = originator
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._ssl_context = self._make_ssl_context(
+            parts.scheme, ca_file, insecure)
+        self._lock = threading.RLock()
+        self._session = None
+        self._session_url = None
+        # Addresses of the pool's members, learned from host.address.
+        self._members = ()
+
+    @classmethod
+    def from_conf(cls, conf, url=None, name=None, read_timeout=None):
+        """A client configured by the ``[xenapi]`` options."""
+        group = conf.xenapi
+        return cls(url or group.connection_url, group.connection_username,
+                   group.connection_password, name=name,
+                   ca_file=group.ca_file, insecure=group.insecure,
+                   connect_timeout=group.connect_timeout,
+                   read_timeout=read_timeout or group.read_timeout)
+
+    def _make_ssl_context(self, scheme, ca_file, insecure):
+        if scheme != 'https':
+            return None
+        if insecure:
+            LOG.warning("TLS certificate verification is off for XenServer "
+                        "pool %s ([xenapi] insecure = True).", self.name)
+            return ssl._create_unverified_context()
+        if ca_file and not os.access(ca_file, os.R_OK):
+            raise exceptions.InvalidConfiguration(
+                self.name, self.url,
+                "[xenapi] ca_file %s does not exist or is not readable"
+                % ca_file)
+        try:
+            return ssl.create_default_context(cafile=ca_file)
+        except (ssl.SSLError, ValueError, OSError) as exc:
+            raise exceptions.InvalidConfiguration(
+                self.name, self.url,
+                "[xenapi] ca_file %s holds no usable CA certificate: %s"
+                % (ca_file, exc))
+
+    # Sessions
+
+    def _login(self, url):
+        """Log in at ``url``; return the session or raise HOST_IS_SLAVE."""
+        transport = _Transport(self._connect_timeout, self._read_timeout,
+                               self._ssl_context)
+        session = XenAPI.Session(url, transport=transport)
+        try:
+            session.xenapi.login_with_password(
+                self._username, self._password, API_VERSION,
+                self._originator)
+        except XenAPI.Failure as exc:
+            details = list(exc.details)
+            if details and details[0] == 'SESSION_AUTHENTICATION_FAILED':
+                raise exceptions.AuthenticationFailed(
+                    self.name, _redact(url),
+                    "the pool refused user %r and its password; check "
+                    "[xenapi] connection_username and connection_password"
+                    % self._username)
+            raise
+        except xmlrpc.client.Fault as exc:
+            raise exceptions.CallFailed(
+                self.name, _redact(url), 'session.login_with_password',
+                [str(exc.faultCode), exc.faultString])
+        LOG.debug("Logged in to XenServer pool %s at %s", self.name,
+                  _redact(url))
+        return session
+
+    def _drop_session(self, logout=False):
+        session, self._session = self._session, None
+        if logout and session is not None:
+            try:
+                session.xenapi.session.logout()
+            except Exception as exc:  # the pool may be gone; say so only
+                LOG.debug("Logout from pool %s failed: %s", self.name, exc)
+        if session is not None:
+            session.close()
+
+    def _candidate_urls(self):
+        """The current master URL first, then every other known member."""
+        urls = [self._session_url or self.url]
+        for address in self._members:
+            url = _member_url(self.url, address)
+            if url not in urls:
+                urls.append(url)
+        if self.url not in urls:
+            urls.append(self.url)
+        return urls
+
+    # Calls
+
+    def call(self, method, *args):
+        """Call XenAPI ``method`` (e.g. ``'VM.get_record'``) on the master.
+
+        :raises PoolError: a subclass naming what went wrong.
+        """
+        with self._lock:
+            return self._call(method, args)
+
+    def _call(self, method, args):
+        errors = []
+        for url in self._candidate_urls():
+            redirects = 0
+            while True:
+                try:
+                    if self._session is None or self._session_url != url:
+                        self._drop_session()
+                        self._session = self._login(url)
+                        self._session_url = url
+                    return self._invoke(method, args)
+                except XenAPI.Failure as exc:
+                    details = list(exc.details)
+                    code = details[0] if details else ''
+                    if code == 'HOST_IS_SLAVE' and len(details) > 1:
+                        redirects += 1
+                        if redirects > _MAX_REDIRECTS:
+                            raise exceptions.NotMaster(
+                                self.name, _redact(url),
+                                "pool members keep redirecting; last master "
+                                "named was %s" % details[1])
+                        self._drop_session()
+                        url = _member_url(self.url, details[1])
+                        LOG.debug("Pool %s: following HOST_IS_SLAVE to %s",
+                                  self.name, url)
+                        continue
+                    self._drop_session()
+                    raise self._translate(url, method, details)
+                except ssl.SSLError as exc:
+                    self._drop_session()
+                    raise exceptions.PoolUnreachable(
+                        self.name, _redact(url),
+                        "TLS failure: %s; check [xenapi] ca_file" % exc)
+                except _CONNECTION_ERRORS as exc:
+                    self._drop_session()
+                    errors.append('%s: %s' % (_redact(url), exc))
+                    break
+                except xmlrpc.client.Fault as exc:
+                    raise exceptions.CallFailed(
+                        self.name, _redact(url), method,
+                        [str(exc.faultCode), exc.faultString])
+        raise exceptions.PoolUnreachable(
+            self.name, self.url,
+            "no pool member answered (%s)" % '; '.join(errors))
+
+    def _invoke(self, method, args):
+        target = self._session.xenapi
+        for part in method.split('.'):
+            target = getattr(target, part)
+        return target(*args)
+
+    def _translate(self, url, method, details):
+        if details and details[0] == 'HA_NOT_ENABLED':
+            return exceptions.HANotEnabled(
+                self.name, _redact(url), "%s needs HA, which is not enabled "
+                "on the pool" % method)
+        return exceptions.CallFailed(self.name, _redact(url), method, details)
+
+    def close(self):
+        """Log out and drop the connection."""
+        with self._lock:
+            self._drop_session(logout=True)
+
+    @property
+    def master_url(self):
+        """The URL of the member that answered last (the master)."""
+        return self._session_url
+
+    # Pool reads
+
+    def _read_ha(self, pool_records, host_records, metrics_records):
+        if not pool_records:
+            raise exceptions.CallFailed(self.name, self.url,
+                                        'pool.get_all_records', ['NO_POOL'])
+        pool = next(iter(pool_records.values()))
+        hosts = []
+        for ref, rec in host_records.items():
+            metrics = metrics_records.get(rec.get('metrics'), {})
+            hosts.append(pool_state.PoolHost(
+                ref=ref, uuid=rec['uuid'], hostname=rec['hostname'],
+                name_label=rec['name_label'], address=rec['address'],
+                live=bool(metrics.get('live', False)),
+                enabled=bool(rec.get('enabled', True)),
+                memory_total=_int(metrics.get('memory_total')),
+                memory_free=_int(metrics.get('memory_free')),
+                other_config=pool_state.frozen_map(rec.get('other_config'))))
+        hosts.sort(key=lambda h: h.hostname)
+        self._members = tuple(h.address for h in hosts if h.address)
+        return pool_state.PoolHAState(
+            uuid=pool['uuid'], name_label=pool['name_label'],
+            ha_enabled=bool(pool['ha_enabled']),
+            ha_host_failures_to_tolerate=_int(
+                pool['ha_host_failures_to_tolerate']),
+            ha_plan_exists_for=_int(pool['ha_plan_exists_for']),
+            ha_overcommitted=bool(pool['ha_overcommitted']),
+            ha_allow_overcommit=bool(pool['ha_allow_overcommit']),
+            master=pool['master'], hosts=tuple(hosts),
+            statefiles=tuple(pool.get('ha_statefiles') or ()))
+
+    def read_ha_state(self):
+        """Read the pool's HA state and hosts: three calls."""
+        with self._lock:
+            return self._read_ha(
+                self._call('pool.get_all_records', ()),
+                self._call('host.get_all_records', ()),
+                self._call('host_metrics.get_all_records', ()))
+
+    def read_pool(self):
+        """Read the whole pool in four calls, whatever its size.
+
+        :returns: a :class:`pool_state.PoolSnapshot`.
+        """
+        with self._lock:
+            ha = self.read_ha_state()
+            vm_records = self._call('VM.get_all_records_where',
+                                    (GUEST_VMS_QUERY,))
+        vms = tuple(sorted(
+            (self._vm(ref, rec) for ref, rec in vm_records.items()),
+            key=lambda vm: vm.uuid))
+        return pool_state.PoolSnapshot(ha=ha, vms=vms,
+                                       read_at=time.monotonic())
+
+    @staticmethod
+    def _vm(ref, rec):
+        return pool_state.PoolVM(
+            ref=ref, uuid=rec['uuid'], name_label=rec['name_label'],
+            power_state=rec['power_state'], resident_on=rec['resident_on'],
+            ha_restart_priority=rec.get('ha_restart_priority', ''),
+            order=_int(rec.get('order')),
+            start_delay=_int(rec.get('start_delay')),
+            memory_static_max=_int(rec.get('memory_static_max')),
+            other_config=pool_state.frozen_map(rec.get('other_config')))
+
+    def find_vm(self, nova_uuid, name_label=None):
+        """The ref of the VM whose ``other_config`` names this instance.
+
+        Looks the VM up by ``name_label`` first (one or two calls), then
+        scans the guest VMs.
+
+        :returns: the VM ref, or None if no VM claims the instance.
+        """
+        with self._lock:
+            if name_label:
+                for ref in self._call('VM.get_by_name_label', (name_label,)):
+                    other = self._call('VM.get_other_config', (ref,))
+                    if other.get(pool_state.NOVA_UUID_KEY) == nova_uuid:
+                        return ref
+            records = self._call('VM.get_all_records_where',
+                                 (GUEST_VMS_QUERY,))
+        for ref, rec in records.items():
+            if rec['other_config'].get(pool_state.NOVA_UUID_KEY) == nova_uuid:
+                return ref
+        return None
+
+    def set_restart_priority(self, vm_ref, priority):
+        """Set ``VM.ha_restart_priority`` (``restart`` protects the VM)."""
+        self.call('VM.set_ha_restart_priority', vm_ref, priority)
+
+    def event_from(self, classes, token, timeout):
+        """One ``event.from`` long-poll; returns xapi's result struct."""
+        return self.call('event.from', list(classes), token, float(timeout))
