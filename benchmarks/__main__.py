@@ -21,6 +21,7 @@ Each benchmark prints measured figures; none asserts a wall-clock time.
 """
 
 import importlib
+import os
 import pathlib
 import platform
 import sys
@@ -36,9 +37,8 @@ def _machine():
                     break
     except OSError:
         pass
-    import os
-    return '%s, %d cores, Python %s' % (cpu, os.cpu_count() or 0,
-                                         platform.python_version())
+    return "%s, %d cores, Python %s" % (
+        cpu, os.cpu_count() or 0, platform.python_version())
 
 
 def main(argv):

@@ -91,7 +91,8 @@ def flavor_requests_ha(extra_specs, flavor_name=None):
     value = (extra_specs or {}).get(HA_KEY)
     if value is None:
         return False
-    return parse_ha_value(value, owner="flavor %s" % (flavor_name or ''))
+    owner = "flavor %s" % flavor_name if flavor_name else "the flavor"
+    return parse_ha_value(value, owner=owner)
 
 
 def aggregate_is_ha(aggregate):
@@ -113,10 +114,10 @@ def aggregate_is_ha(aggregate):
         if key not in _warned_aggregates:
             _warned_aggregates.add(key)
             LOG.warning(
-                "Aggregate %(name)s (id %(id)s) has metadata %(key)s=%(value)r "
-                "which is not boolean-like; treating it as a non-HA "
-                "aggregate. Set it to 'true' or 'false' with: openstack "
-                "aggregate set --property %(key)s=true %(name)s",
+                "Aggregate %(name)s (id %(id)s) has metadata "
+                "%(key)s=%(value)r which is not boolean-like; treating it "
+                "as a non-HA aggregate. Set it to 'true' or 'false' with: "
+                "openstack aggregate set --property %(key)s=true %(name)s",
                 {'name': aggregate.name, 'id': aggregate.id, 'key': HA_KEY,
                  'value': value})
         return False

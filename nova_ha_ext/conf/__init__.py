@@ -22,6 +22,7 @@ on a ``ConfigOpts`` (Nova's global ``CONF`` by default) and lists them for
 from oslo_config import cfg
 
 from nova_ha_ext.conf import ha_filter
+from nova_ha_ext.conf import reconciler
 from nova_ha_ext.conf import xenapi
 
 CONF = cfg.CONF
@@ -29,6 +30,7 @@ CONF = cfg.CONF
 # Every module here exposes register_opts(conf) and list_opts().
 ALL_MODULES = (
     ha_filter,
+    reconciler,
     xenapi,
 )
 

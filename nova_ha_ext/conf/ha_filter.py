@@ -40,6 +40,17 @@ which reserves the capacity of HA pools for HA instances. Enable it when HA
 pools are sized for their protected instances only; otherwise plain instances
 may take the memory that XenServer needs to restart protected ones.
 """),
+    cfg.BoolOpt(
+        'require_pool_ha_ready',
+        default=True,
+        help="""
+Refuse a flavor with ``ha=true`` on hosts whose XenServer pool is not
+HA-ready, as reported by the driver mixin in the compute node stat
+``xenapi_pool_ha_ready``: HA off, no failover plan, overcommitted, fewer than
+three live hosts, or XenAPI unreachable ("unknown"). Hosts that report no
+pool stats at all (their driver does not use the mixin) are judged by their
+aggregates alone: the aggregate's ``ha=true`` is then the operator's word.
+"""),
 ]
 
 

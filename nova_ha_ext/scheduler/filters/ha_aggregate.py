@@ -20,7 +20,7 @@ Enable it in nova.conf::
     available_filters = nova.scheduler.filters.all_filters
     available_filters = nova_ha_ext.scheduler.filters.ha_aggregate.HAAggregateFilter
     enabled_filters = ...,HAAggregateFilter
-"""
+"""  # noqa: E501
 
 from oslo_log import log as logging
 
@@ -75,6 +75,9 @@ class HAAggregateFilter(filters.BaseHostFilter):
         if not wants_ha and not isolate:
             yield from filter_obj_list
             return
+        # Asked once: at INFO, a debug call per rejected host costs a third
+        # of the time spent on a large cloud.
+        log_rejections = LOG.isEnabledFor(logging.DEBUG)
         # Host states share aggregate objects; judge each aggregate once.
         verdicts = {}
         for host_state in filter_obj_list:
@@ -88,7 +91,7 @@ class HAAggregateFilter(filters.BaseHostFilter):
                     break
             if is_ha == wants_ha:
                 yield host_state
-            else:
+            elif log_rejections:
                 self._log_rejection(host_state, wants_ha)
 
     def host_passes(self, host_state, spec_obj):

@@ -1,0 +1,85 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Options of the reconciler service (nova-ha-reconciler, nova-ha-manage)."""
+
+from oslo_config import cfg
+
+reconciler_group = cfg.OptGroup(
+    'ha_reconciler',
+    title='HA reconciler options',
+    help="""
+The reconciler makes Nova follow XenServer HA: after XenServer restarts a
+protected VM on another host of its pool, it moves the instance's host, node
+and placement allocations there and records an ``ha-relocate`` instance
+action. It never deletes, stops or duplicates anything.
+""")
+
+reconciler_opts = [
+    cfg.IntOpt(
+        'interval',
+        default=60,
+        min=1,
+        help="""
+Seconds between two full passes over every pool. Event watching (below)
+reacts within seconds; the periodic pass catches anything an event missed.
+"""),
+    cfg.BoolOpt(
+        'watch_events',
+        default=True,
+        help="""
+Watch each pool with XenAPI ``event.from`` and run a pass of that pool as
+soon as a VM changes host or power state, or a host's liveness changes.
+"""),
+    cfg.FloatOpt(
+        'event_timeout',
+        default=30.0,
+        min=1.0,
+        help="""
+Seconds one ``event.from`` long-poll waits for news before asking again.
+"""),
+    cfg.FloatOpt(
+        'event_settle_seconds',
+        default=0.2,
+        min=0.0,
+        help="""
+After an event, wait this long for related events (a host failure restarts
+many VMs) so that one pass handles them together.
+"""),
+    cfg.FloatOpt(
+        'reconnect_max_backoff',
+        default=60.0,
+        min=1.0,
+        help="""
+Longest wait, in seconds, between attempts to reach a pool that does not
+answer. The wait doubles from one second up to this value.
+"""),
+    cfg.StrOpt(
+        'pool_url_metadata_key',
+        default='xenapi_pool_url',
+        help="""
+Aggregate metadata key holding the URL of a member of the XenServer pool the
+aggregate stands for. The reconciler reconciles every aggregate that has it,
+logging in with the ``[xenapi]`` credentials.
+"""),
+]
+
+
+def register_opts(conf):
+    conf.register_group(reconciler_group)
+    conf.register_opts(reconciler_opts, group=reconciler_group)
+
+
+def list_opts():
+    return {reconciler_group: reconciler_opts}

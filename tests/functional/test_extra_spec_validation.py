@@ -1,0 +1,85 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The ``ha`` extra spec through Nova's flavor API.
+
+Nova validates extra specs from microversion 2.86 on, with the validators
+registered on ``nova.api.extra_spec_validators``; below it stores any value.
+"""
+
+import json
+
+from nova.tests.functional.api import client as api_client
+
+from tests.functional import base
+
+
+class HAExtraSpecValidationTest(base.NovaHATestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.flavor_id = self._create_flavor(name='ha.small')
+
+    def _post_ha(self, value, microversion):
+        self.admin_api.microversion = microversion
+        try:
+            self.admin_api.post_extra_spec(
+                self.flavor_id, {'extra_specs': {'ha': value}})
+        finally:
+            self.admin_api.microversion = self.microversion
+
+    def _stored_specs(self):
+        return self.admin_api.get_extra_specs(self.flavor_id)
+
+    def _assert_bad_request_naming_ha(self, exc):
+        self.assertEqual(400, exc.response.status_code)
+        message = json.loads(exc.response.content)['badRequest']['message']
+        self.assertIn("extra spec 'ha' must be boolean-like", message)
+        self.assertIn("got 'maybe'", message)
+
+    def test_ha_maybe_is_refused_with_400_at_2_86(self):
+        exc = self.assertRaises(
+            api_client.OpenStackApiException, self._post_ha, 'maybe', '2.86')
+
+        self._assert_bad_request_naming_ha(exc)
+        self.assertNotIn('ha', self._stored_specs())
+
+    def test_ha_maybe_is_refused_with_400_at_the_latest_microversion(self):
+        exc = self.assertRaises(
+            api_client.OpenStackApiException, self._post_ha, 'maybe',
+            'latest')
+
+        self._assert_bad_request_naming_ha(exc)
+        self.assertNotIn('ha', self._stored_specs())
+
+    def test_updating_ha_to_maybe_is_refused_with_400(self):
+        self._post_ha('true', '2.86')
+
+        exc = self.assertRaises(
+            api_client.OpenStackApiException, self.admin_api.put_extra_spec,
+            self.flavor_id, 'ha', {'ha': 'maybe'})
+
+        self._assert_bad_request_naming_ha(exc)
+        self.assertEqual('true', self._stored_specs()['ha'])
+
+    def test_boolean_like_values_are_accepted(self):
+        for value in ('true', 'false', 'True', 'FALSE', 'yes', '0'):
+            self._post_ha(value, '2.86')
+
+            self.assertEqual(value, self._stored_specs()['ha'])
+
+    def test_ha_is_not_validated_below_2_86(self):
+        self._post_ha('maybe', '2.85')
+
+        self.assertEqual('maybe', self._stored_specs()['ha'])

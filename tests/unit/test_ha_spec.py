@@ -1,0 +1,197 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The HA rules: which flavors ask for HA, which aggregates and hosts do."""
+
+import logging
+
+from nova import objects
+import pytest
+
+from nova_ha_ext import ha_spec
+
+objects.register_all()
+
+TRUE_VALUES = ['true', 'True', 'TRUE', 't', 'T', '1', 'yes', 'Yes', 'YES',
+               'y', 'on', 'On', 'ON', ' true ']
+FALSE_VALUES = ['false', 'False', 'FALSE', 'f', '0', 'no', 'No', 'NO', 'n',
+                'off', 'Off', 'OFF', ' false ']
+BAD_VALUES = ['maybe', '', ' ', '2', '-1', 'truee', 'enabled', 'true,false']
+
+LOGGER = 'nova_ha_ext.ha_spec'
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch):
+    """Forget the bad values already warned about by earlier tests."""
+    monkeypatch.setattr(ha_spec, '_warned_aggregates', set())
+
+
+def _aggregate(agg_id=1, name='pool-a', **metadata):
+    return objects.Aggregate(id=agg_id, name=name, metadata=metadata,
+                             hosts=[])
+
+
+def _warnings(caplog):
+    return [r for r in caplog.records
+            if r.name == LOGGER and r.levelno == logging.WARNING]
+
+
+class TestParseHAValue:
+
+    @pytest.mark.parametrize('value', TRUE_VALUES)
+    def test_true_like_values_parse_as_true(self, value):
+        assert ha_spec.parse_ha_value(value) is True
+
+    @pytest.mark.parametrize('value', FALSE_VALUES)
+    def test_false_like_values_parse_as_false(self, value):
+        assert ha_spec.parse_ha_value(value) is False
+
+    @pytest.mark.parametrize('value', [True, False])
+    def test_booleans_are_taken_as_they_are(self, value):
+        assert ha_spec.parse_ha_value(value) is value
+
+    @pytest.mark.parametrize('value', BAD_VALUES)
+    def test_values_that_are_not_boolean_like_are_refused(self, value):
+        with pytest.raises(ha_spec.InvalidHAValue):
+            ha_spec.parse_ha_value(value)
+
+    def test_refusal_names_the_owner_the_value_and_the_valid_values(self):
+        with pytest.raises(ha_spec.InvalidHAValue) as exc:
+            ha_spec.parse_ha_value('maybe', owner='flavor gold')
+        message = str(exc.value)
+        assert "flavor gold has ha='maybe'" in message
+        for valid in ('true', 'false', 'yes', 'no', 'on', 'off', '1', '0'):
+            assert valid in ha_spec.accepted_values()
+            assert valid in message
+        assert (exc.value.owner, exc.value.value) == ('flavor gold', 'maybe')
+
+    def test_refusal_is_a_value_error(self):
+        assert issubclass(ha_spec.InvalidHAValue, ValueError)
+
+
+class TestFlavorRequestsHA:
+
+    @pytest.mark.parametrize('extra_specs', [None, {}])
+    def test_flavor_without_extra_specs_does_not_ask_for_ha(
+            self, extra_specs):
+        assert ha_spec.flavor_requests_ha(extra_specs) is False
+
+    def test_flavor_with_other_extra_specs_only_does_not_ask_for_ha(self):
+        specs = {'hw:cpu_policy': 'dedicated',
+                 'aggregate_instance_extra_specs:ha': 'true'}
+        assert ha_spec.flavor_requests_ha(specs) is False
+
+    @pytest.mark.parametrize('value', TRUE_VALUES)
+    def test_flavor_with_true_like_ha_asks_for_ha(self, value):
+        assert ha_spec.flavor_requests_ha({'ha': value}) is True
+
+    @pytest.mark.parametrize('value', FALSE_VALUES)
+    def test_flavor_with_false_like_ha_does_not_ask_for_ha(self, value):
+        assert ha_spec.flavor_requests_ha({'ha': value}) is False
+
+    @pytest.mark.parametrize('value', BAD_VALUES)
+    def test_flavor_with_bad_ha_value_is_refused(self, value):
+        with pytest.raises(ha_spec.InvalidHAValue):
+            ha_spec.flavor_requests_ha({'ha': value}, flavor_name='gold')
+
+    def test_refusal_names_the_flavor_and_the_value(self):
+        with pytest.raises(ha_spec.InvalidHAValue, match=(
+                r"^flavor gold has ha='maybe', which is not boolean-like")):
+            ha_spec.flavor_requests_ha({'ha': 'maybe'}, flavor_name='gold')
+
+
+class TestAggregateIsHA:
+
+    def test_aggregate_without_metadata_is_not_ha(self):
+        assert ha_spec.aggregate_is_ha(_aggregate()) is False
+
+    def test_aggregate_with_other_metadata_only_is_not_ha(self):
+        agg = _aggregate(availability_zone='az1', filter_tenant_id='t1')
+        assert ha_spec.aggregate_is_ha(agg) is False
+
+    @pytest.mark.parametrize('value', TRUE_VALUES)
+    def test_aggregate_with_true_like_ha_is_ha(self, value):
+        assert ha_spec.aggregate_is_ha(_aggregate(ha=value)) is True
+
+    @pytest.mark.parametrize('value', FALSE_VALUES)
+    def test_aggregate_with_false_like_ha_is_not_ha(self, value):
+        assert ha_spec.aggregate_is_ha(_aggregate(ha=value)) is False
+
+    @pytest.mark.parametrize('value', BAD_VALUES)
+    def test_aggregate_with_bad_ha_value_is_not_ha(self, value):
+        assert ha_spec.aggregate_is_ha(_aggregate(ha=value)) is False
+
+    def test_bad_value_warning_names_the_aggregate_and_the_value(
+            self, caplog):
+        ha_spec.aggregate_is_ha(_aggregate(7, 'pool-east', ha='maybe'))
+        [record] = _warnings(caplog)
+        message = record.getMessage()
+        assert 'Aggregate pool-east (id 7)' in message
+        assert "ha='maybe'" in message
+        assert 'openstack aggregate set --property ha=true pool-east' in (
+            message)
+
+    def test_bad_value_is_warned_about_once(self, caplog):
+        agg = _aggregate(ha='maybe')
+        for _ in range(100):
+            ha_spec.aggregate_is_ha(agg)
+        assert len(_warnings(caplog)) == 1
+
+    def test_each_bad_aggregate_is_warned_about(self, caplog):
+        ha_spec.aggregate_is_ha(_aggregate(1, 'pool-a', ha='maybe'))
+        ha_spec.aggregate_is_ha(_aggregate(2, 'pool-b', ha='maybe'))
+        messages = [r.getMessage() for r in _warnings(caplog)]
+        assert len(messages) == 2
+        assert 'pool-a' in messages[0] and 'pool-b' in messages[1]
+
+    def test_a_new_bad_value_of_the_same_aggregate_is_warned_about(
+            self, caplog):
+        ha_spec.aggregate_is_ha(_aggregate(ha='maybe'))
+        ha_spec.aggregate_is_ha(_aggregate(ha='perhaps'))
+        assert len(_warnings(caplog)) == 2
+
+    def test_good_values_are_not_warned_about(self, caplog):
+        for value in TRUE_VALUES + FALSE_VALUES:
+            ha_spec.aggregate_is_ha(_aggregate(ha=value))
+        assert _warnings(caplog) == []
+
+
+class TestHostIsHA:
+
+    HA = _aggregate(1, 'pool-ha', ha='true')
+    NON_HA = _aggregate(2, 'pool-plain', ha='false')
+    UNTAGGED = _aggregate(3, 'az1', availability_zone='az1')
+    BAD = _aggregate(4, 'pool-bad', ha='maybe')
+
+    @pytest.mark.parametrize('aggregates, expected', [
+        pytest.param([], False, id='no-aggregate'),
+        pytest.param([HA], True, id='ha-aggregate'),
+        pytest.param([NON_HA], False, id='non-ha-aggregate'),
+        pytest.param([UNTAGGED], False, id='untagged-aggregate'),
+        pytest.param([BAD], False, id='bad-aggregate'),
+        pytest.param([UNTAGGED, HA], True, id='untagged-and-ha'),
+        pytest.param([BAD, HA], True, id='bad-and-ha'),
+        pytest.param([NON_HA, UNTAGGED, BAD], False, id='all-but-ha'),
+    ])
+    def test_host_is_ha_when_one_of_its_aggregates_is_ha(
+            self, aggregates, expected):
+        assert ha_spec.host_is_ha(aggregates) is expected
+
+    @pytest.mark.parametrize('aggregates', [
+        pytest.param([HA, NON_HA], id='ha-first'),
+        pytest.param([NON_HA, HA], id='non-ha-first'),
+    ])
+    def test_ha_aggregate_wins_over_a_disagreeing_one(self, aggregates):
+        assert ha_spec.host_is_ha(aggregates) is True
