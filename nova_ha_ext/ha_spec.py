@@ -36,6 +36,10 @@ LOG = logging.getLogger(__name__)
 #: The flavor extra spec and the aggregate metadata key.
 HA_KEY = 'ha'
 
+#: The compute node stat in which the driver mixin reports whether the
+#: host's XenServer pool is HA-ready: ``true``, ``false`` or ``unknown``.
+POOL_READY_STAT = 'xenapi_pool_ha_ready'
+
 _TRUE = frozenset(strutils.TRUE_STRINGS)
 _FALSE = frozenset(strutils.FALSE_STRINGS)
 
@@ -126,3 +130,16 @@ def aggregate_is_ha(aggregate):
 def host_is_ha(aggregates):
     """Return True if at least one of a host's aggregates is HA."""
     return any(aggregate_is_ha(agg) for agg in aggregates)
+
+
+def pool_is_ready(stats):
+    """Whether a host's compute node stats say its pool is HA-ready.
+
+    :returns: True or False when the host reports pool stats (``unknown``,
+        XenAPI unreachable, counts as False), None when it reports none
+        (its driver does not use the mixin).
+    """
+    value = (stats or {}).get(POOL_READY_STAT)
+    if value is None:
+        return None
+    return str(value).lower() == 'true'

@@ -40,7 +40,10 @@ class HAAggregateFilter(filters.BaseHostFilter):
     A host is an HA host when it belongs to at least one aggregate whose
     metadata says ``ha=true`` (see :mod:`nova_ha_ext.ha_spec`).
 
-    * A flavor with the extra spec ``ha=true`` passes HA hosts only.
+    * A flavor with the extra spec ``ha=true`` passes HA hosts only; with
+      ``[ha_filter] require_pool_ha_ready`` (the default) only those whose
+      compute node does not report its pool as not HA-ready. Hosts that
+      report no pool stats (no driver mixin) are judged by aggregates alone.
     * Any other flavor passes every host, unless
       ``[ha_filter] isolate_non_ha_instances`` is True; then it passes only
       hosts outside every HA aggregate.
@@ -75,6 +78,7 @@ class HAAggregateFilter(filters.BaseHostFilter):
         if not wants_ha and not isolate:
             yield from filter_obj_list
             return
+        require_ready = wants_ha and CONF.ha_filter.require_pool_ha_ready
         # Asked once: at INFO, a debug call per rejected host costs a third
         # of the time spent on a large cloud.
         log_rejections = LOG.isEnabledFor(logging.DEBUG)
@@ -89,10 +93,13 @@ class HAAggregateFilter(filters.BaseHostFilter):
                 if verdict:
                     is_ha = True
                     break
-            if is_ha == wants_ha:
+            if is_ha == wants_ha and not (
+                    require_ready and
+                    ha_spec.pool_is_ready(
+                        getattr(host_state, 'stats', None)) is False):
                 yield host_state
             elif log_rejections:
-                self._log_rejection(host_state, wants_ha)
+                self._log_rejection(host_state, wants_ha, is_ha)
 
     def host_passes(self, host_state, spec_obj):
         wants_ha = self._wants_ha(spec_obj)
@@ -100,9 +107,13 @@ class HAAggregateFilter(filters.BaseHostFilter):
             return False
         if not wants_ha and not CONF.ha_filter.isolate_non_ha_instances:
             return True
-        if ha_spec.host_is_ha(host_state.aggregates) == wants_ha:
+        is_ha = ha_spec.host_is_ha(host_state.aggregates)
+        if is_ha == wants_ha and not (
+                wants_ha and CONF.ha_filter.require_pool_ha_ready and
+                ha_spec.pool_is_ready(
+                    getattr(host_state, 'stats', None)) is False):
             return True
-        self._log_rejection(host_state, wants_ha)
+        self._log_rejection(host_state, wants_ha, is_ha)
         return False
 
     @staticmethod
@@ -118,8 +129,15 @@ class HAAggregateFilter(filters.BaseHostFilter):
             return None
 
     @staticmethod
-    def _log_rejection(host_state, wants_ha):
-        if wants_ha:
+    def _log_rejection(host_state, wants_ha, is_ha):
+        if wants_ha and is_ha:
+            LOG.debug("%(host)s fails HA requirements: its XenServer pool is "
+                      "not HA-ready (%(reasons)s) and [ha_filter] "
+                      "require_pool_ha_ready is True.",
+                      {'host': host_state,
+                       'reasons': getattr(host_state, 'stats', {}).get(
+                           'xenapi_pool_ha_not_ready_reasons', 'unknown')})
+        elif wants_ha:
             LOG.debug("%(host)s fails HA requirements: the flavor asks for "
                       "ha=true and the host is in no aggregate with "
                       "ha=true metadata.", {'host': host_state})

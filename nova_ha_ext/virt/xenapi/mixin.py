@@ -75,7 +75,7 @@ def pool_stats(ha_state, readiness):
             STAT_PREFIX + 'ha_enabled': UNKNOWN,
             STAT_PREFIX + 'ha_plan_exists_for': UNKNOWN,
             STAT_PREFIX + 'ha_overcommitted': UNKNOWN,
-            STAT_PREFIX + 'ha_ready': UNKNOWN,
+            ha_spec.POOL_READY_STAT: UNKNOWN,
             STAT_PREFIX + 'ha_not_ready_reasons': 'XenAPI unreachable',
         }
     return {
@@ -84,7 +84,7 @@ def pool_stats(ha_state, readiness):
         STAT_PREFIX + 'ha_plan_exists_for': str(ha_state.ha_plan_exists_for),
         STAT_PREFIX + 'ha_overcommitted': str(
             ha_state.ha_overcommitted).lower(),
-        STAT_PREFIX + 'ha_ready': str(readiness.ready).lower(),
+        ha_spec.POOL_READY_STAT: str(readiness.ready).lower(),
         STAT_PREFIX + 'ha_not_ready_reasons': '; '.join(readiness.reasons),
     }
 
