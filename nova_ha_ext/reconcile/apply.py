@@ -1,0 +1,240 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Apply the reconciler's decisions: the writes to Nova.
+
+A ``relocate`` is all or nothing per instance:
+
+1. placement: the instance's allocations move from the source compute
+   node's provider to the target's (:mod:`.placement`); if placement
+   refuses, nothing else happens and the next pass tries again;
+2. the cell database, in one transaction: the instance's ``host``, ``node``
+   and ``compute_id`` change only if it still has the host and node that
+   were read, no task, and a relocatable vm_state (a compare-and-swap), and
+   an ``ha-relocate`` instance action with one ``ha_relocate`` event records
+   the move for ``openstack server event list``;
+3. if step 2 fails, the allocations are moved back.
+
+Nothing here creates a Migration record: when the old host's nova-compute
+comes back, an ``evacuation`` record would make it destroy the VM, which on
+shared storage is the only copy. Nothing here deletes an instance or an
+allocation, or changes a vm_state or power_state.
+
+``protect`` and ``unprotect`` change the VM, not Nova: the caller passes the
+XenAPI edge as ``set_protection(vm_ref, priority)``, a callable that sets
+``VM.ha_restart_priority`` and raises an exception with a readable message
+when it cannot.
+
+Database round trips: none per pass, a constant number per relocated
+instance.
+"""
+
+import dataclasses
+
+from oslo_context import context as common_context
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from nova import context as nova_context
+from nova.db.main import api as db_api
+from nova import exception
+from nova import objects
+
+from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import placement
+
+LOG = logging.getLogger(__name__)
+
+#: The instance action and its event, as the os-instance-actions API shows.
+ACTION_NAME = 'ha-relocate'
+EVENT_NAME = 'ha_relocate'
+
+# Result statuses.
+APPLIED = 'applied'
+FAILED = 'failed'
+DRY_RUN = 'dry-run'
+REPORTED = 'reported'
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """What became of one action."""
+
+    action: decide.Action
+    #: :data:`APPLIED`, :data:`FAILED`, :data:`DRY_RUN` (a write not made)
+    #: or :data:`REPORTED` (an action that only reports).
+    status: str
+    #: What was done or why it failed, in the operator's words.
+    detail: str = ''
+
+
+def apply_actions(context, actions, cells, set_protection=None,
+                  mover=None, dry_run=False):
+    """Apply a pass's actions and say what became of each.
+
+    One action failing does not stop the others.
+
+    :param context: an admin ``nova.context.RequestContext``.
+    :param actions: :class:`~nova_ha_ext.reconcile.decide.Action` values.
+    :param cells: cell uuid -> ``objects.CellMapping``, e.g.
+        :attr:`nova_ha_ext.reconcile.nova_view.NovaView.cells`.
+    :param set_protection: ``set_protection(vm_ref, priority)`` sets a VM's
+        ``ha_restart_priority``; without it, protect and unprotect fail.
+    :param mover: a :class:`~nova_ha_ext.reconcile.placement.
+        AllocationMover`; one using Nova's report client when None.
+    :param dry_run: write nothing, anywhere; writes are reported as
+        :data:`DRY_RUN`.
+    :returns: one :class:`Result` per action, in order.
+    """
+    results = []
+    for action in actions:
+        if not action.writes:
+            results.append(_report(action))
+        elif dry_run:
+            results.append(Result(action, DRY_RUN,
+                                  'would %s: %s' % (action.kind,
+                                                    action.reason)))
+        elif action.kind == decide.RELOCATE:
+            if mover is None:
+                mover = placement.AllocationMover()
+            results.append(_relocate(context, action, cells, mover))
+        else:
+            results.append(_set_protection(action, set_protection))
+    return results
+
+
+def _report(action):
+    if action.kind == decide.SKIP:
+        LOG.info("Not reconciled: %s", action.reason,
+                 instance_uuid=action.instance_uuid)
+    else:
+        LOG.warning("%s: %s", action.kind, action.reason,
+                    instance_uuid=action.instance_uuid)
+    return Result(action, REPORTED, action.reason)
+
+
+def _relocate(context, action, cells, mover):
+    source, target = action.source, action.target
+    cell = cells.get(source.cell_uuid)
+    if cell is None:
+        return _failed(action, "cell %s of compute node %s is not known"
+                       % (source.cell_uuid, source))
+    try:
+        move = mover.move(context, action.instance_uuid, source.uuid,
+                          target.uuid)
+    except placement.AllocationMoveFailed as exc:
+        return _failed(action, "%s; the instance stays on %s"
+                       % (exc, source))
+
+    with nova_context.target_cell(context, cell) as cctxt:
+        try:
+            _move_instance(cctxt, action)
+        except exception.InstanceUpdateConflict as exc:
+            problem = ("the instance changed since it was read (expected "
+                       "%s, found %s)" % (exc.kwargs.get('expected'),
+                                          exc.kwargs.get('actual')))
+            return _compensate(context, action, mover, move, problem)
+        except exception.InstanceNotFound:
+            return _compensate(context, action, mover, move,
+                               "the instance was deleted")
+        except Exception as exc:
+            LOG.exception("Could not relocate the instance from %s to %s.",
+                          source, target, instance_uuid=action.instance_uuid)
+            return _compensate(context, action, mover, move,
+                               "the database refused the change: %s" % exc)
+
+    LOG.info("Relocated the instance from %(source)s to %(target)s: "
+             "%(reason)s; %(placement)s.",
+             {'source': source, 'target': target, 'reason': action.reason,
+              'placement': move.detail},
+             instance_uuid=action.instance_uuid)
+    return Result(action, APPLIED, 'relocated from %s to %s; %s'
+                  % (source, target, move.detail))
+
+
+def _move_instance(cctxt, action):
+    """Compare-and-swap the instance's host and record the action.
+
+    One transaction: the instance row changes and the action is recorded
+    together, or neither happens.
+
+    :param cctxt: a context targeted at the instance's cell, used by nobody
+        else: the action is found by its request id.
+    """
+    source, target = action.source, action.target
+    uuid = action.instance_uuid
+    cctxt.request_id = common_context.generate_request_id()
+    cctxt.timestamp = timeutils.utcnow()
+    with db_api.get_context_manager(cctxt).writer.using(cctxt):
+        db_api.instance_update(
+            cctxt, uuid,
+            {'host': target.host, 'node': target.nodename,
+             'compute_id': target.id},
+            expected={'host': source.host, 'node': source.nodename,
+                      'task_state': None,
+                      'vm_state': list(decide.RELOCATABLE_VM_STATES)})
+        objects.InstanceAction.action_start(cctxt, uuid, ACTION_NAME,
+                                            want_result=False)
+        # create() rather than event_start(): only it records details.
+        objects.InstanceActionEvent(
+            cctxt, event=EVENT_NAME, start_time=cctxt.timestamp,
+            host=target.host,
+            details='XenServer HA runs the instance on %s, no longer on %s'
+                    % (target, source)).create(uuid, cctxt.request_id)
+        objects.InstanceActionEvent.event_finish(cctxt, uuid, EVENT_NAME,
+                                                 want_result=False)
+        objects.InstanceAction.action_finish(cctxt, uuid, want_result=False)
+
+
+def _compensate(context, action, mover, move, problem):
+    try:
+        mover.undo(context, move)
+    except placement.AllocationMoveFailed as exc:
+        LOG.error("Instance not relocated (%(problem)s) and its allocations "
+                  "could not be moved back: %(error)s. Move them back to "
+                  "provider %(source)s by hand.",
+                  {'problem': problem, 'error': exc,
+                   'source': action.source.uuid},
+                  instance_uuid=action.instance_uuid)
+        return Result(action, FAILED,
+                      "%s; the instance stays on %s, but its allocations "
+                      "could not be moved back from provider %s: %s"
+                      % (problem, action.source, action.target.uuid, exc))
+    return _failed(action, "%s; the instance stays on %s%s"
+                   % (problem, action.source,
+                      ' and its allocations were moved back'
+                      if move.moved else ''))
+
+
+def _set_protection(action, set_protection):
+    if set_protection is None:
+        return _failed(action, "cannot set ha_restart_priority=%r on VM %s: "
+                       "no XenAPI session was given"
+                       % (action.priority, action.vm_ref))
+    try:
+        set_protection(action.vm_ref, action.priority)
+    except Exception as exc:
+        return _failed(action, "could not set ha_restart_priority=%r on VM "
+                       "%s: %s" % (action.priority, action.vm_ref, exc))
+    LOG.info("Set ha_restart_priority=%(priority)r on VM %(vm)s: %(reason)s.",
+             {'priority': action.priority, 'vm': action.vm_ref,
+              'reason': action.reason}, instance_uuid=action.instance_uuid)
+    return Result(action, APPLIED, 'ha_restart_priority set to %r on VM %s'
+                  % (action.priority, action.vm_ref))
+
+
+def _failed(action, detail):
+    LOG.warning("Could not %s: %s", action.kind, detail,
+                instance_uuid=action.instance_uuid)
+    return Result(action, FAILED, detail)

@@ -1,0 +1,314 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""What to do about each instance of a pool: the reconciler's decision.
+
+:func:`decide` compares Nova's view of a pool's instances with the pool's
+own view and returns :class:`Action` values. It is a pure function of plain
+values: no Nova, no XenAPI, no I/O. ``doc/decision-table.md`` is its
+specification; every row there has a rule id in :data:`RULES`, the code
+below checks the rows in the same order, and each action names its row.
+
+Reality wins only when it is certain: when the pool's answer is partial,
+stale or contradictory, or Nova is busy with the instance, the instance gets
+a ``skip`` saying why, and nothing is written.
+"""
+
+import dataclasses
+import typing as ty
+
+from nova_ha_ext.reconcile import hostmap
+from nova_ha_ext.xenapi import pool_state
+
+# Action kinds. The first three write; the others only report.
+RELOCATE = 'relocate'
+PROTECT = 'protect'
+UNPROTECT = 'unprotect'
+HA_RESTART_FAILED = 'ha_restart_failed'
+MISSING = 'missing'
+SKIP = 'skip'
+
+WRITE_KINDS = frozenset((RELOCATE, PROTECT, UNPROTECT))
+
+#: The rows of the decision table, in the order they are checked.
+RULES = (
+    # Gates: one action for the instance, nothing else.
+    'task-in-progress',
+    'several-vms',
+    'no-vm',
+    'unknown-node',
+    'unknown-power-state',
+    'foreign-host',
+    'running-nowhere',
+    'halted-on-host',
+    'host-not-live',
+    # Where the instance is: a Running or Paused VM on a live host.
+    'host-unmapped',
+    'in-sync',
+    'not-running-elsewhere',
+    'vm-state-not-relocatable',
+    'other-cell',
+    'relocate',
+    # Where the instance is: a Halted or Suspended VM, on no host.
+    'ha-restart-failed',
+    'unprotected-halted',
+    'not-resident',
+    # Protection, when the location rows did not skip.
+    'ha-spec-invalid',
+    'protect',
+    'unprotect',
+    'protection-in-sync',
+)
+
+#: Nova vm_states (``nova.compute.vm_states``) of instances whose host may
+#: be moved: no resize, rescue, shelve, build or error is under way.
+RELOCATABLE_VM_STATES = ('active', 'paused', 'stopped', 'suspended')
+
+#: The Nova vm_state of an instance Nova believes is running.
+ACTIVE = 'active'
+
+# XenAPI VM.power_state values.
+RUNNING = 'Running'
+PAUSED = 'Paused'
+HALTED = 'Halted'
+SUSPENDED = 'Suspended'
+_RESIDENT_STATES = (RUNNING, PAUSED)
+_NOT_RESIDENT_STATES = (HALTED, SUSPENDED)
+
+
+@dataclasses.dataclass(frozen=True)
+class NovaInstance:
+    """An instance as Nova's database has it."""
+
+    uuid: str
+    host: str
+    node: str
+    vm_state: str
+    task_state: ty.Optional[str]
+    #: Nova's power state (``nova.compute.power_state``), for reports.
+    power_state: ty.Optional[int]
+    #: Whether the instance's flavor asks for HA; None when the flavor's
+    #: ``ha`` extra spec is not boolean-like (see ``ha_spec_error``).
+    wants_ha: ty.Optional[bool]
+    #: Why ``wants_ha`` is None: the message naming the flavor and value.
+    ha_spec_error: str = ''
+
+
+@dataclasses.dataclass(frozen=True)
+class Action:
+    """One thing to do, or to report, about one instance."""
+
+    kind: str
+    instance_uuid: str
+    #: The decision table row (one of :data:`RULES`) that chose the action.
+    rule: str
+    #: Why, in the operator's words.
+    reason: str
+    #: For ``relocate``: the compute node Nova has the instance on.
+    source: ty.Optional[hostmap.ComputeNode] = None
+    #: For ``relocate``: the compute node the VM runs on.
+    target: ty.Optional[hostmap.ComputeNode] = None
+    #: The ref of the instance's VM, whenever exactly one VM claims it.
+    vm_ref: ty.Optional[str] = None
+    #: For ``protect`` and ``unprotect``: the ``ha_restart_priority`` to set.
+    priority: ty.Optional[str] = None
+
+    @property
+    def writes(self):
+        """Whether applying the action changes Nova or the pool."""
+        return self.kind in WRITE_KINDS
+
+
+def decide(instances, pool, host_map):
+    """Decide what to do about each instance of a pool.
+
+    :param instances: :class:`NovaInstance` values, the instances Nova has
+        on the pool's compute nodes.
+    :param pool: the pool's :class:`~nova_ha_ext.xenapi.pool_state.
+        PoolSnapshot`.
+    :param host_map: the pool's :class:`~nova_ha_ext.reconcile.hostmap.
+        HostMap`, built from the compute nodes the instances are on.
+    :returns: a list of :class:`Action`, in the order of ``instances``; for
+        one instance the location action comes before the protection action.
+        An instance that is in sync gets none. VMs claiming no instance of
+        ``instances`` are ignored.
+    """
+    claims = pool.vms_by_nova_uuid()
+    actions = []
+    for instance in instances:
+        actions.extend(_decide_instance(
+            instance, claims.get(instance.uuid, ()), pool, host_map))
+    return actions
+
+
+def _decide_instance(instance, vms, pool, host_map):
+    gate = _gate(instance, vms, pool, host_map)
+    if gate is not None:
+        return [gate]
+    vm = vms[0]
+    if vm.resident_on == pool_state.NULL_REF:
+        location = _locate_not_resident(instance, vm, pool, host_map)
+    else:
+        location = _locate_resident(instance, vm, pool, host_map)
+    if location is not None and location.kind == SKIP:
+        return [location]
+    protection = _protection(instance, vm)
+    return [a for a in (location, protection) if a is not None]
+
+
+def _gate(instance, vms, pool, host_map):
+    """The rows that settle an instance alone, or None."""
+    def skip(rule, reason, vm_ref=None):
+        return Action(SKIP, instance.uuid, rule, reason, vm_ref=vm_ref)
+
+    if instance.task_state is not None:
+        return skip('task-in-progress',
+                    "task %r in progress; left alone until it finishes"
+                    % instance.task_state)
+    if len(vms) > 1:
+        return skip('several-vms',
+                    "%d VMs of pool %s claim this instance (%s); not "
+                    "guessing which one is real"
+                    % (len(vms), _pool_label(pool),
+                       ', '.join(sorted(vm.ref for vm in vms))))
+    if not vms:
+        return Action(MISSING, instance.uuid, 'no-vm',
+                      "no VM of pool %s has other-config:%s=%s; nothing is "
+                      "deleted" % (_pool_label(pool),
+                                   pool_state.NOVA_UUID_KEY, instance.uuid))
+    vm = vms[0]
+    if host_map.find_node(instance.host, instance.node) is None:
+        return skip('unknown-node',
+                    "inconsistent view: Nova has the instance on node %s of "
+                    "host %s, which is not a compute node of pool %s"
+                    % (instance.node, instance.host, _pool_label(pool)),
+                    vm.ref)
+    if vm.power_state not in _RESIDENT_STATES + _NOT_RESIDENT_STATES:
+        return skip('unknown-power-state',
+                    "inconsistent view: VM %s has power state %r"
+                    % (vm.ref, vm.power_state), vm.ref)
+    resident = pool.ha.host(vm.resident_on)
+    if vm.resident_on != pool_state.NULL_REF and resident is None:
+        return skip('foreign-host',
+                    "inconsistent view: VM %s is resident on %s, which is "
+                    "not a host of pool %s"
+                    % (vm.ref, vm.resident_on, _pool_label(pool)), vm.ref)
+    if vm.power_state in _RESIDENT_STATES and resident is None:
+        return skip('running-nowhere',
+                    "inconsistent view: VM %s is %s but resident on no host"
+                    % (vm.ref, vm.power_state), vm.ref)
+    if vm.power_state in _NOT_RESIDENT_STATES and resident is not None:
+        return skip('halted-on-host',
+                    "inconsistent view: VM %s is %s but resident on host %s"
+                    % (vm.ref, vm.power_state, _host_label(resident)),
+                    vm.ref)
+    if resident is not None and not resident.live:
+        return skip('host-not-live',
+                    "VM %s is %s on host %s, which is not live; waiting for "
+                    "XenServer HA to restart it elsewhere"
+                    % (vm.ref, vm.power_state, _host_label(resident)),
+                    vm.ref)
+    return None
+
+
+def _locate_resident(instance, vm, pool, host_map):
+    """The location rows for a Running or Paused VM on a live host."""
+    resident = pool.ha.host(vm.resident_on)
+    source = host_map.find_node(instance.host, instance.node)
+    target = host_map.node_for(resident.ref)
+
+    def skip(rule, reason):
+        return Action(SKIP, instance.uuid, rule, reason, vm_ref=vm.ref)
+
+    if target is None:
+        return skip('host-unmapped',
+                    "VM runs on XenServer host %s, which is not mapped to a "
+                    "Nova compute node: %s"
+                    % (_host_label(resident),
+                       host_map.why_unmapped(resident.ref)))
+    if target == source:
+        return None
+    if vm.power_state != RUNNING:
+        return skip('not-running-elsewhere',
+                    "VM is %s on host %s, not on %s where Nova has it; only "
+                    "a Running VM is followed"
+                    % (vm.power_state, _host_label(resident), source))
+    if instance.vm_state not in RELOCATABLE_VM_STATES:
+        return skip('vm-state-not-relocatable',
+                    "VM runs on host %s, but vm_state %r is not one the "
+                    "reconciler relocates (%s)"
+                    % (_host_label(resident), instance.vm_state,
+                       ', '.join(RELOCATABLE_VM_STATES)))
+    if target.cell_uuid != source.cell_uuid:
+        return skip('other-cell',
+                    "inconsistent view: compute node %s of host %s is in "
+                    "cell %s, the instance in cell %s"
+                    % (target, _host_label(resident), target.cell_uuid,
+                       source.cell_uuid))
+    return Action(RELOCATE, instance.uuid, 'relocate',
+                  "XenServer runs the VM on host %s; Nova had it on %s"
+                  % (_host_label(resident), source),
+                  source=source, target=target, vm_ref=vm.ref)
+
+
+def _locate_not_resident(instance, vm, pool, host_map):
+    """The location rows for a Halted or Suspended VM, on no host."""
+    source = host_map.find_node(instance.host, instance.node)
+    nova_host = pool.ha.host(host_map.host_ref_for(source))
+    if (instance.vm_state != ACTIVE or nova_host is None
+            or nova_host.live):
+        return None
+    if vm.protected:
+        return Action(HA_RESTART_FAILED, instance.uuid, 'ha-restart-failed',
+                      "protected VM is %s after host %s died: XenServer HA "
+                      "has not restarted it" % (vm.power_state,
+                                                _host_label(nova_host)),
+                      vm_ref=vm.ref)
+    return Action(SKIP, instance.uuid, 'unprotected-halted',
+                  "VM is not protected and is %s after host %s died; "
+                  "XenServer HA does not restart it; the instance stays on %s"
+                  % (vm.power_state, _host_label(nova_host), source),
+                  vm_ref=vm.ref)
+
+
+def _protection(instance, vm):
+    """The protection rows: the VM's ha_restart_priority against the flavor."""
+    if instance.wants_ha is None:
+        return Action(SKIP, instance.uuid, 'ha-spec-invalid',
+                      "%s; the VM's ha_restart_priority is left at %r"
+                      % (instance.ha_spec_error
+                         or "the flavor's ha extra spec is not boolean-like",
+                         vm.ha_restart_priority),
+                      vm_ref=vm.ref)
+    wanted = (pool_state.PROTECTED if instance.wants_ha
+              else pool_state.UNPROTECTED)
+    if vm.ha_restart_priority == wanted:
+        return None
+    if instance.wants_ha:
+        return Action(PROTECT, instance.uuid, 'protect',
+                      "the flavor asks for HA but the VM's "
+                      "ha_restart_priority is %r" % vm.ha_restart_priority,
+                      vm_ref=vm.ref, priority=wanted)
+    return Action(UNPROTECT, instance.uuid, 'unprotect',
+                  "the flavor does not ask for HA but the VM's "
+                  "ha_restart_priority is %r" % vm.ha_restart_priority,
+                  vm_ref=vm.ref, priority=wanted)
+
+
+def _pool_label(pool):
+    return pool.ha.name_label or pool.ha.uuid
+
+
+def _host_label(host):
+    return host.hostname or host.name_label or host.ref

@@ -1,0 +1,146 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Watch a pool with XenAPI ``event.from`` and ask for a pass on change.
+
+One :class:`PoolWatcher` thread per pool long-polls ``event.from`` for VM
+and host_metrics events on a client of its own. When a VM changes host or
+power state, or a host's liveness changes, it waits a moment for related
+events (one host failure restarts many VMs) and calls ``on_change(pool)``.
+After an outage it reconnects with exponential backoff and asks for a pass,
+since events may have been missed meanwhile.
+"""
+
+import threading
+
+from oslo_log import log as logging
+
+from nova_ha_ext.xenapi import exceptions as xenapi_exc
+
+LOG = logging.getLogger(__name__)
+
+EVENT_CLASSES = ('vm', 'host_metrics')
+
+# What makes a change worth a pass, per event class.
+_WATCHED_FIELDS = {
+    'vm': ('resident_on', 'power_state', 'ha_restart_priority'),
+    'host_metrics': ('live',),
+}
+
+
+class PoolWatcher:
+    """Long-poll one pool's events in a thread; call back on changes.
+
+    :param name: the pool's name, passed to the callbacks.
+    :param client_factory: returns a new ``PoolClient`` for this pool; the
+        watcher owns it (its long-polls would block a shared client).
+    :param on_change: ``on_change(name)``, called in the watcher's thread.
+    :param on_error: ``on_error(name, exc)`` when the pool stops answering.
+    """
+
+    def __init__(self, name, client_factory, on_change, on_error=None,
+                 event_timeout=30.0, settle_seconds=0.2, max_backoff=60.0):
+        self.name = name
+        self._client_factory = client_factory
+        self._on_change = on_change
+        self._on_error = on_error
+        self._event_timeout = event_timeout
+        self._settle = settle_seconds
+        self._max_backoff = max_backoff
+        self._stop = threading.Event()
+        self._thread = None
+        self._seen = {}
+
+    def start(self):
+        self._thread = threading.Thread(
+            target=self._run, name='pool-watcher-%s' % self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout=None):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    def _changed(self, events):
+        """Record events; True if any watched field changed."""
+        changed = False
+        for event in events:
+            cls = str(event.get('class', '')).lower()
+            fields = _WATCHED_FIELDS.get(cls)
+            if fields is None:
+                continue
+            key = (cls, event.get('ref'))
+            if event.get('operation') == 'del':
+                changed = changed or key in self._seen
+                self._seen.pop(key, None)
+                continue
+            snapshot = event.get('snapshot') or {}
+            values = tuple(snapshot.get(f) for f in fields)
+            if self._seen.get(key) != values:
+                changed = changed or key in self._seen
+                self._seen[key] = values
+        return changed
+
+    def _run(self):
+        backoff = 1.0
+        client = None
+        token = ''
+        seeded = False
+        while not self._stop.is_set():
+            try:
+                if client is None:
+                    client = self._client_factory()
+                result = client.event_from(EVENT_CLASSES, token,
+                                           self._event_timeout)
+                token = result['token']
+                changed = self._changed(result.get('events', ()))
+                if not seeded:
+                    # The first answer lists every object: a baseline. After
+                    # an outage, events may have been lost: ask for a pass.
+                    seeded = True
+                    changed = backoff > 1.0
+                backoff = 1.0
+                if changed and not self._stop.is_set():
+                    if self._settle:
+                        self._stop.wait(self._settle)
+                    self._on_change(self.name)
+            except xenapi_exc.PoolError as exc:
+                if backoff == 1.0:
+                    LOG.warning("Pool %s: event watching stopped: %s; "
+                                "retrying with backoff up to %.0f s.",
+                                self.name, exc, self._max_backoff)
+                if self._on_error is not None:
+                    self._on_error(self.name, exc)
+                if client is not None:
+                    client.close()
+                client = None
+                token = ''
+                seeded = False
+                self._seen.clear()
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+            except Exception:
+                LOG.exception("Pool %s: unexpected error in the event "
+                              "watcher; restarting it.", self.name)
+                client = None
+                token = ''
+                seeded = False
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, self._max_backoff)
+        if client is not None:
+            client.close()

@@ -1,0 +1,309 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The decision table, row by row (doc/decision-table.md)."""
+
+import pathlib
+import re
+import typing as ty
+
+import pytest
+
+from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import hostmap
+from nova_ha_ext.xenapi import pool_state
+
+DECISION_TABLE = (pathlib.Path(__file__).resolve().parents[3]
+                  / 'doc' / 'decision-table.md')
+
+UUID = '5b8e0f4e-8e1e-4f43-9a55-6d5f2d1c0a01'
+OTHER_UUID = '5b8e0f4e-8e1e-4f43-9a55-6d5f2d1c0a02'
+NULL = pool_state.NULL_REF
+
+
+def _host(n, live=True):
+    return pool_state.PoolHost(
+        ref='OpaqueRef:xs%d' % n, uuid='host-uuid-%d' % n,
+        hostname='xs%d' % n, name_label='xs%d' % n,
+        address='10.0.0.%d' % n, live=live)
+
+
+def _node(n, cell='cell1'):
+    return hostmap.ComputeNode(host='compute-%d' % n, nodename='xs%d' % n,
+                               uuid='rp-%d' % n, id=n, cell_uuid=cell)
+
+
+# The pool: xs1 and xs2 live, xs3 dead, xs4 live without a compute node,
+# xs5 live but its compute node is in another cell.
+XS1, XS2, XS3, XS4, XS5 = (_host(1), _host(2), _host(3, live=False),
+                           _host(4), _host(5))
+N1, N2, N3, N5 = _node(1), _node(2), _node(3), _node(5, cell='cell2')
+HOSTS = (XS1, XS2, XS3, XS4, XS5)
+HOST_MAP = hostmap.map_hosts(HOSTS, (N1, N2, N3, N5))
+UNKNOWN_NODE = hostmap.ComputeNode(host='compute-9', nodename='xs9',
+                                   uuid='rp-9', id=9, cell_uuid='cell1')
+
+
+def _pool(*vms):
+    ha = pool_state.PoolHAState(
+        uuid='pool-uuid', name_label='pool-a', ha_enabled=True,
+        ha_host_failures_to_tolerate=1, ha_plan_exists_for=1,
+        ha_overcommitted=False, ha_allow_overcommit=False,
+        master=XS1.ref, hosts=HOSTS)
+    return pool_state.PoolSnapshot(ha=ha, vms=tuple(vms))
+
+
+def _instance(node=N1, vm_state='active', task_state=None, wants_ha=True,
+              ha_spec_error='', uuid=UUID):
+    return decide.NovaInstance(
+        uuid=uuid, host=node.host, node=node.nodename, vm_state=vm_state,
+        task_state=task_state, power_state=1, wants_ha=wants_ha,
+        ha_spec_error=ha_spec_error)
+
+
+def _vm(resident=XS1, power_state='Running', priority='restart',
+        ref='OpaqueRef:vm1', nova_uuid=UUID):
+    resident_on = resident if isinstance(resident, str) else resident.ref
+    return pool_state.PoolVM(
+        ref=ref, uuid=ref.replace('OpaqueRef:', 'uuid-'),
+        name_label='instance-1', power_state=power_state,
+        resident_on=resident_on, ha_restart_priority=priority,
+        other_config=pool_state.frozen_map({'nova_uuid': nova_uuid}))
+
+
+class Row(ty.NamedTuple):
+    rule: str
+    instance: decide.NovaInstance
+    vms: tuple
+    #: The (kind, rule) of each action expected, in order.
+    expected: tuple
+    #: Words the first action's reason must contain.
+    reason_words: tuple = ()
+
+
+ROWS = (
+    # Gates.
+    Row('task-in-progress', _instance(task_state='rebooting'),
+        (_vm(resident=XS2),),
+        ((decide.SKIP, 'task-in-progress'),), ('rebooting',)),
+    Row('several-vms', _instance(),
+        (_vm(ref='OpaqueRef:vm1'), _vm(resident=XS2, ref='OpaqueRef:vm2')),
+        ((decide.SKIP, 'several-vms'),),
+        ('2 VMs', 'OpaqueRef:vm1', 'OpaqueRef:vm2')),
+    Row('no-vm', _instance(), (),
+        ((decide.MISSING, 'no-vm'),), ('pool-a', UUID, 'nothing is deleted')),
+    Row('unknown-node', _instance(node=UNKNOWN_NODE), (_vm(resident=XS2),),
+        ((decide.SKIP, 'unknown-node'),), ('xs9', 'compute-9')),
+    Row('unknown-power-state', _instance(), (_vm(power_state='Crashed'),),
+        ((decide.SKIP, 'unknown-power-state'),), ('Crashed',)),
+    Row('foreign-host', _instance(), (_vm(resident='OpaqueRef:stranger'),),
+        ((decide.SKIP, 'foreign-host'),), ('OpaqueRef:stranger', 'pool-a')),
+    Row('running-nowhere', _instance(), (_vm(resident=NULL),),
+        ((decide.SKIP, 'running-nowhere'),), ('Running', 'no host')),
+    Row('halted-on-host', _instance(), (_vm(power_state='Halted'),),
+        ((decide.SKIP, 'halted-on-host'),), ('Halted', 'xs1')),
+    Row('host-not-live', _instance(), (_vm(resident=XS3),),
+        ((decide.SKIP, 'host-not-live'),), ('xs3', 'not live')),
+    # Location, the VM on a live host.
+    Row('host-unmapped', _instance(), (_vm(resident=XS4),),
+        ((decide.SKIP, 'host-unmapped'),),
+        ('xs4', "no Nova compute node has hypervisor_hostname 'xs4'")),
+    Row('in-sync', _instance(), (_vm(),), ()),
+    Row('not-running-elsewhere', _instance(),
+        (_vm(resident=XS2, power_state='Paused'),),
+        ((decide.SKIP, 'not-running-elsewhere'),), ('Paused', 'xs2')),
+    Row('vm-state-not-relocatable', _instance(vm_state='error'),
+        (_vm(resident=XS2),),
+        ((decide.SKIP, 'vm-state-not-relocatable'),), ("'error'", 'xs2')),
+    Row('other-cell', _instance(), (_vm(resident=XS5),),
+        ((decide.SKIP, 'other-cell'),), ('cell2', 'cell1')),
+    Row('relocate', _instance(node=N3), (_vm(resident=XS2),),
+        ((decide.RELOCATE, 'relocate'),), ('xs2', 'compute-3')),
+    # Location, the VM on no host.
+    Row('ha-restart-failed', _instance(node=N3),
+        (_vm(resident=NULL, power_state='Halted'),),
+        ((decide.HA_RESTART_FAILED, 'ha-restart-failed'),),
+        ('xs3', 'has not restarted')),
+    Row('unprotected-halted', _instance(node=N3, wants_ha=False),
+        (_vm(resident=NULL, power_state='Halted', priority=''),),
+        ((decide.SKIP, 'unprotected-halted'),),
+        ('not protected', 'stays on compute-3')),
+    Row('not-resident', _instance(),
+        (_vm(resident=NULL, power_state='Halted'),), ()),
+    # Protection.
+    Row('ha-spec-invalid',
+        _instance(wants_ha=None,
+                  ha_spec_error="flavor m1.odd has ha='maybe', which is not "
+                                "boolean-like"),
+        (_vm(priority=''),),
+        ((decide.SKIP, 'ha-spec-invalid'),), ('m1.odd', "'maybe'")),
+    Row('protect', _instance(), (_vm(priority=''),),
+        ((decide.PROTECT, 'protect'),), ('asks for HA',)),
+    Row('unprotect', _instance(wants_ha=False), (_vm(priority='restart'),),
+        ((decide.UNPROTECT, 'unprotect'),), ('does not ask for HA',)),
+    Row('protection-in-sync', _instance(wants_ha=False), (_vm(priority=''),),
+        ()),
+)
+
+
+@pytest.mark.parametrize('row', ROWS, ids=lambda row: row.rule)
+def test_decision_table_row(row):
+    actions = decide.decide([row.instance], _pool(*row.vms), HOST_MAP)
+
+    assert [(a.kind, a.rule) for a in actions] == list(row.expected)
+    assert all(a.instance_uuid == row.instance.uuid for a in actions)
+    for word in row.reason_words:
+        assert word in actions[0].reason
+
+
+def test_every_rule_is_tested_and_documented_in_order():
+    documented = re.findall(r'^\| `([a-z-]+)` \|',
+                            DECISION_TABLE.read_text(), re.MULTILINE)
+
+    assert documented == list(decide.RULES)
+    assert [row.rule for row in ROWS] == list(decide.RULES)
+
+
+def test_relocate_names_source_target_and_vm():
+    action, = decide.decide([_instance(node=N3)],
+                            _pool(_vm(resident=XS2)), HOST_MAP)
+
+    assert action.source == N3
+    assert action.target == N2
+    assert action.vm_ref == 'OpaqueRef:vm1'
+    assert action.writes
+
+
+def test_relocation_does_not_need_nova_host_to_be_dead():
+    action, = decide.decide([_instance(node=N1)],
+                            _pool(_vm(resident=XS2)), HOST_MAP)
+
+    assert (action.kind, action.source, action.target) == (
+        decide.RELOCATE, N1, N2)
+
+
+@pytest.mark.parametrize('vm_state', decide.RELOCATABLE_VM_STATES)
+def test_every_relocatable_vm_state_is_relocated(vm_state):
+    action, = decide.decide([_instance(vm_state=vm_state)],
+                            _pool(_vm(resident=XS2)), HOST_MAP)
+
+    assert action.kind == decide.RELOCATE
+
+
+@pytest.mark.parametrize('vm_state', ['building', 'error', 'rescued',
+                                      'resized', 'shelved', 'soft-delete'])
+def test_other_vm_states_are_not_relocated(vm_state):
+    action, = decide.decide([_instance(vm_state=vm_state)],
+                            _pool(_vm(resident=XS2)), HOST_MAP)
+
+    assert (action.kind, action.rule) == (decide.SKIP,
+                                          'vm-state-not-relocatable')
+
+
+def test_protect_sets_restart_on_the_vm():
+    action, = decide.decide([_instance()], _pool(_vm(priority='')),
+                            HOST_MAP)
+
+    assert (action.vm_ref, action.priority) == ('OpaqueRef:vm1', 'restart')
+
+
+def test_best_effort_is_raised_to_restart_for_an_ha_flavor():
+    action, = decide.decide([_instance()],
+                            _pool(_vm(priority='best-effort')), HOST_MAP)
+
+    assert (action.kind, action.priority) == (decide.PROTECT, 'restart')
+
+
+def test_unprotect_clears_the_priority():
+    action, = decide.decide([_instance(wants_ha=False)],
+                            _pool(_vm(priority='best-effort')), HOST_MAP)
+
+    assert (action.kind, action.priority) == (decide.UNPROTECT, '')
+
+
+def test_relocated_vm_with_protection_drift_gets_both_in_order():
+    actions = decide.decide([_instance(node=N3)],
+                            _pool(_vm(resident=XS2, priority='')), HOST_MAP)
+
+    assert [a.kind for a in actions] == [decide.RELOCATE, decide.PROTECT]
+
+
+def test_invalid_ha_spec_does_not_stop_relocation():
+    actions = decide.decide(
+        [_instance(node=N3, wants_ha=None, ha_spec_error='bad flavor')],
+        _pool(_vm(resident=XS2)), HOST_MAP)
+
+    assert [(a.kind, a.rule) for a in actions] == [
+        (decide.RELOCATE, 'relocate'), (decide.SKIP, 'ha-spec-invalid')]
+
+
+def test_failed_ha_restart_still_fixes_protection_drift():
+    actions = decide.decide(
+        [_instance(node=N3)],
+        _pool(_vm(resident=NULL, power_state='Halted',
+                  priority='best-effort')), HOST_MAP)
+
+    assert [a.kind for a in actions] == [decide.HA_RESTART_FAILED,
+                                         decide.PROTECT]
+
+
+def test_location_skip_leaves_protection_alone():
+    actions = decide.decide([_instance()],
+                            _pool(_vm(resident=XS4, priority='')), HOST_MAP)
+
+    assert [a.kind for a in actions] == [decide.SKIP]
+
+
+def test_stopped_instance_with_halted_vm_on_dead_host_is_in_sync():
+    actions = decide.decide(
+        [_instance(node=N3, vm_state='stopped')],
+        _pool(_vm(resident=NULL, power_state='Halted')), HOST_MAP)
+
+    assert actions == []
+
+
+def test_suspended_vm_on_dead_host_counts_as_not_restarted():
+    action, = decide.decide(
+        [_instance(node=N3)],
+        _pool(_vm(resident=NULL, power_state='Suspended')), HOST_MAP)
+
+    assert action.kind == decide.HA_RESTART_FAILED
+
+
+def test_vms_of_other_instances_are_ignored():
+    actions = decide.decide(
+        [_instance()],
+        _pool(_vm(), _vm(ref='OpaqueRef:stray', resident=XS3,
+                         nova_uuid=OTHER_UUID),
+              _vm(ref='OpaqueRef:plain', nova_uuid='')),
+        HOST_MAP)
+
+    assert actions == []
+
+
+def test_actions_follow_the_order_of_the_instances():
+    first = _instance(uuid=OTHER_UUID)
+    second = _instance(node=N3)
+    actions = decide.decide(
+        [first, second],
+        _pool(_vm(resident=XS2),
+              _vm(ref='OpaqueRef:vm2', resident=XS2, nova_uuid=OTHER_UUID)),
+        HOST_MAP)
+
+    assert [a.instance_uuid for a in actions] == [OTHER_UUID, UUID]
+
+
+def test_only_relocate_protect_and_unprotect_write():
+    assert decide.WRITE_KINDS == {decide.RELOCATE, decide.PROTECT,
+                                  decide.UNPROTECT}

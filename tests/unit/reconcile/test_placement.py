@@ -1,0 +1,180 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Moving an instance's allocations between providers, and back.
+
+The functional tests run the mover against real placement; these cover the
+allocation shapes that are awkward to build there.
+"""
+
+import types
+
+from keystoneauth1 import exceptions as ks_exc
+import pytest
+
+from nova_ha_ext.reconcile import placement
+
+CONSUMER = '7d3c1a52-95c4-4d4e-a5a2-1f1f9d0c7a11'
+SOURCE, TARGET, SHARED = 'rp-source', 'rp-target', 'rp-shared-storage'
+RESOURCES = {'VCPU': 2, 'MEMORY_MB': 2048}
+
+
+class FakeReportClient:
+    """Placement's answers to GET and PUT /allocations/{consumer}."""
+
+    def __init__(self, allocations, generation=4, put_status=204,
+                 put_errors=()):
+        self.allocations = allocations
+        self.generation = generation
+        self.put_status = put_status
+        self.put_errors = list(put_errors)
+        self.puts = []
+
+    def get_allocs_for_consumer(self, context, consumer):
+        if not self.allocations:
+            return {'allocations': {}}
+        return {'allocations': {rp: {'resources': dict(res), 'generation': 9}
+                                for rp, res in self.allocations.items()},
+                'consumer_generation': self.generation,
+                'project_id': 'project', 'user_id': 'user'}
+
+    def put(self, url, data, version=None, global_request_id=None):
+        self.puts.append((url, data, version))
+        if self.put_errors:
+            raise self.put_errors.pop(0)
+        body = {'errors': [{'status': self.put_status,
+                            'title': 'Conflict',
+                            'detail': 'There was a conflict.\n\n Unable to '
+                                      'allocate inventory: capacity'}]}
+        return types.SimpleNamespace(status_code=self.put_status,
+                                     json=lambda: body, text=str(body))
+
+
+CONTEXT = types.SimpleNamespace(global_id='req-1')
+
+
+def _mover(client):
+    return placement.AllocationMover(report_client=client)
+
+
+def test_move_puts_the_same_resources_on_the_target():
+    client = FakeReportClient({SOURCE: RESOURCES})
+
+    move = _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+
+    url, payload, version = client.puts[0]
+    assert url == '/allocations/%s' % CONSUMER
+    assert version == placement.CONSUMER_GENERATION_VERSION
+    assert payload == {'allocations': {TARGET: {'resources': RESOURCES}},
+                       'consumer_generation': 4,
+                       'project_id': 'project', 'user_id': 'user'}
+    assert move.moved and move.generation == 5
+
+
+def test_allocations_on_other_providers_are_kept():
+    client = FakeReportClient({SOURCE: RESOURCES, SHARED: {'DISK_GB': 20}})
+
+    _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+
+    assert client.puts[0][1]['allocations'] == {
+        TARGET: {'resources': RESOURCES},
+        SHARED: {'resources': {'DISK_GB': 20}}}
+
+
+def test_undo_puts_back_what_was_there_guarded_by_the_new_generation():
+    client = FakeReportClient({SOURCE: RESOURCES, SHARED: {'DISK_GB': 20}})
+    mover = _mover(client)
+    move = mover.move(CONTEXT, CONSUMER, SOURCE, TARGET)
+
+    mover.undo(CONTEXT, move)
+
+    assert client.puts[1][1] == {
+        'allocations': {SOURCE: {'resources': RESOURCES},
+                        SHARED: {'resources': {'DISK_GB': 20}}},
+        'consumer_generation': 5, 'project_id': 'project',
+        'user_id': 'user'}
+
+
+def test_allocations_already_on_the_target_are_not_written():
+    client = FakeReportClient({TARGET: RESOURCES})
+    mover = _mover(client)
+
+    move = mover.move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    mover.undo(CONTEXT, move)
+
+    assert not move.moved
+    assert 'already on provider rp-target' in move.detail
+    assert client.puts == []
+
+
+def test_consumer_without_allocations_is_not_written():
+    client = FakeReportClient({})
+
+    move = _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+
+    assert (move.moved, move.detail) == (False, 'no allocations to move')
+    assert client.puts == []
+
+
+def test_allocations_on_both_providers_are_left_alone():
+    client = FakeReportClient({SOURCE: RESOURCES, TARGET: RESOURCES})
+
+    with pytest.raises(placement.AllocationMoveFailed,
+                       match='on both provider rp-source and provider '
+                             'rp-target'):
+        _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    assert client.puts == []
+
+
+def test_allocations_somewhere_else_are_left_alone():
+    client = FakeReportClient({'rp-elsewhere': RESOURCES})
+
+    with pytest.raises(placement.AllocationMoveFailed,
+                       match='no allocation on provider rp-source but on '
+                             'rp-elsewhere'):
+        _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    assert client.puts == []
+
+
+def test_refusal_names_the_move_and_placement_reason_on_one_line():
+    client = FakeReportClient({SOURCE: RESOURCES}, put_status=409)
+
+    with pytest.raises(placement.AllocationMoveFailed) as caught:
+        _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+
+    assert str(caught.value) == (
+        'placement refused to move the allocations of instance %s from '
+        'provider rp-source to provider rp-target: HTTP 409: There was a '
+        'conflict. Unable to allocate inventory: capacity' % CONSUMER)
+
+
+def test_unreachable_placement_is_a_failure_not_a_crash():
+    client = FakeReportClient({SOURCE: RESOURCES},
+                              put_errors=[ks_exc.ConnectFailure('down')])
+
+    with pytest.raises(placement.AllocationMoveFailed,
+                       match='placement is unreachable'):
+        _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+
+
+def test_failed_undo_is_reported():
+    client = FakeReportClient({SOURCE: RESOURCES})
+    mover = _mover(client)
+    move = mover.move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    client.put_status = 409
+
+    with pytest.raises(placement.AllocationMoveFailed,
+                       match='back from provider rp-target to provider '
+                             'rp-source'):
+        mover.undo(CONTEXT, move)
