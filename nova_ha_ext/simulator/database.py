@@ -1,0 +1,336 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""A pool's object database with xapi-style generations and events.
+
+Every change bumps the database generation, stamps the object with it and
+wakes ``event.from`` callers.  Like xapi, ``event.from`` reports each
+object changed since the caller's token once, with its current record: an
+``add`` if it was created after the token, a ``mod`` otherwise, and a
+``del`` for objects deleted after the token that existed before it.
+"""
+
+import bisect
+import collections
+import time
+import uuid as uuid_lib
+
+from nova_ha_ext.simulator import datamodel
+
+# Classes whose changes produce events (xapi does not send session events).
+EVENT_CLASSES = ('pool', 'host', 'host_metrics', 'VM', 'SR', 'task')
+
+MAX_TOMBSTONES = 100000
+
+
+class Failure(Exception):
+    """A XenAPI failure: ``details`` is xapi's ErrorDescription list."""
+
+    def __init__(self, code, *params):
+        self.details = [code] + [str(p) for p in params]
+        super(Failure, self).__init__(self.details)
+
+    @property
+    def code(self):
+        return self.details[0]
+
+
+def new_ref():
+    return 'OpaqueRef:%s' % uuid_lib.uuid4()
+
+
+class DBObject(object):
+    """One object: the values that differ from its class's defaults."""
+
+    __slots__ = ('cls', 'ref', 'values', 'created', 'modified', 'mtime',
+                 '_xml')
+
+    def __init__(self, cls, ref, values, generation):
+        self.cls = cls
+        self.ref = ref
+        self.values = values
+        self.created = generation
+        self.modified = generation
+        self.mtime = time.time()
+        self._xml = None
+
+    def get(self, name):
+        values = self.values
+        return values[name] if name in values else self.cls.defaults[name]
+
+    __getitem__ = get
+
+    @property
+    def uuid(self):
+        return self.values['uuid']
+
+    def record(self):
+        """All fields as a plain dict (values are shared, do not mutate)."""
+        record = dict(self.cls.defaults)
+        record.update(self.values)
+        return record
+
+    def record_xml(self):
+        """The record as an XML-RPC struct ``<value>``, cached until a change.
+
+        Made of the shared members of the fields left at their defaults and
+        this object's own members.
+        """
+        if self._xml is None:
+            member = self.cls.member_xml
+            own = ''.join([member(name, value)
+                           for name, value in self.values.items()])
+            self._xml = ('<value><struct>',
+                         self.cls.default_xml(frozenset(self.values)),
+                         own, '</struct></value>')
+        return ''.join(self._xml)
+
+    def record_xml_parts(self):
+        self.record_xml()
+        return self._xml
+
+
+class Database(object):
+    """Objects of the modelled classes, their generations and events.
+
+    Not locked by itself: the owning pool serialises access with ``lock``,
+    which ``changed`` (the event condition) shares.
+    """
+
+    def __init__(self, dm, lock, changed):
+        self.dm = dm
+        self.lock = lock
+        self.changed = changed
+        self.generation = 0
+        self.tables = {name: {} for name in dm.classes if name != 'event'}
+        self._uuids = {name: {} for name in self.tables}
+        self._log_gens = []
+        self._log = []
+        self._tombstones = collections.OrderedDict()
+
+    def _check_fields(self, cls, values):
+        for name in values:
+            if name not in cls.fields:
+                raise KeyError('%s has no field %s' % (cls.name, name))
+
+    def _stamp(self, obj):
+        self.generation += 1
+        obj.modified = self.generation
+        obj.mtime = time.time()
+        obj._xml = None
+        if obj.cls.name in EVENT_CLASSES:
+            self._log_gens.append(self.generation)
+            self._log.append((self.generation, obj.cls.name, obj.ref))
+            if len(self._log) > 2 * self.count() + 1000:
+                self._compact()
+        self.changed.notify_all()
+
+    def count(self):
+        return sum(len(self.tables[c]) for c in EVENT_CLASSES)
+
+    def _compact(self):
+        latest = {}
+        for gen, cls, ref in self._log:
+            latest[ref] = (gen, cls, ref)
+        entries = sorted(latest.values())
+        self._log = entries
+        self._log_gens = [e[0] for e in entries]
+
+    def create(self, cls_name, values, ref=None):
+        """Create an object; ``values`` must include its ``uuid``."""
+        cls = self.dm.classes[cls_name]
+        self._check_fields(cls, values)
+        values.setdefault('uuid', str(uuid_lib.uuid4()))
+        ref = ref or new_ref()
+        obj = DBObject(cls, ref, values, self.generation + 1)
+        self.tables[cls_name][ref] = obj
+        self._uuids[cls_name][values['uuid']] = ref
+        self._stamp(obj)
+        return obj
+
+    def update(self, obj, **changes):
+        """Set fields of an object (one generation for all of them)."""
+        self._check_fields(obj.cls, changes)
+        values = obj.values
+        if all(name in values and values[name] == value
+               for name, value in changes.items()):
+            return
+        values.update(changes)
+        self._stamp(obj)
+
+    def set_quietly(self, obj, **changes):
+        """Change fields without a new generation or event.
+
+        For bookkeeping nobody watches, like a session's last_active: a
+        generation per API call would wake every event.from caller.
+        """
+        self._check_fields(obj.cls, changes)
+        obj.values.update(changes)
+        obj._xml = None
+
+    def touch(self, obj):
+        """Report an object as modified without changing it."""
+        self._stamp(obj)
+
+    def destroy(self, obj):
+        cls_name = obj.cls.name
+        del self.tables[cls_name][obj.ref]
+        self._uuids[cls_name].pop(obj.uuid, None)
+        self.generation += 1
+        if cls_name in EVENT_CLASSES:
+            self._tombstones[obj.ref] = (cls_name, obj.uuid, obj.created,
+                                         self.generation, time.time())
+            while len(self._tombstones) > MAX_TOMBSTONES:
+                self._tombstones.popitem(last=False)
+            self._log_gens.append(self.generation)
+            self._log.append((self.generation, cls_name, obj.ref))
+        self.changed.notify_all()
+
+    def get(self, cls_name, ref):
+        """The object of a class with that ref, or HANDLE_INVALID."""
+        obj = self.tables[cls_name].get(ref)
+        if obj is None:
+            raise Failure('HANDLE_INVALID', cls_name, ref)
+        return obj
+
+    def find(self, ref):
+        """The object with that ref in any table, or None."""
+        for table in self.tables.values():
+            obj = table.get(ref)
+            if obj is not None:
+                return obj
+        return None
+
+    def by_uuid(self, cls_name, uuid):
+        ref = self._uuids[cls_name].get(uuid)
+        if ref is None:
+            raise Failure('UUID_INVALID', cls_name, uuid)
+        return self.tables[cls_name][ref]
+
+    def all(self, cls_name):
+        return self.tables[cls_name].values()
+
+    def changes_since(self, since, matches):
+        """Events for objects changed after generation ``since``.
+
+        ``matches(class_lower, ref)`` selects the subscribed objects.
+        Returns a list of ``(generation, operation, object_or_tombstone)``
+        sorted by generation.
+        """
+        start = bisect.bisect_right(self._log_gens, since)
+        latest = {}
+        for gen, cls_name, ref in self._log[start:]:
+            latest[ref] = (gen, cls_name)
+        events = []
+        for ref, (gen, cls_name) in latest.items():
+            if not matches(cls_name.lower(), ref):
+                continue
+            obj = self.tables[cls_name].get(ref)
+            if obj is not None:
+                events.append((gen, 'add' if obj.created > since else 'mod',
+                               obj))
+                continue
+            tomb = self._tombstones.get(ref)
+            if tomb is not None and tomb[2] <= since:
+                events.append((gen, 'del', (ref,) + tomb))
+        events.sort(key=lambda e: e[0])
+        return events
+
+    def ref_counts(self):
+        return {cls.lower(): len(self.tables[cls]) for cls in EVENT_CLASSES}
+
+
+def event_token(generation):
+    """An event.from token, formatted like xapi's."""
+    return '%020d,%020d' % (generation, 0)
+
+
+def parse_token(token):
+    """The generation of an event.from token; '' is the beginning."""
+    if token == '':
+        return 0
+    parts = token.split(',')
+    if len(parts) == 2:
+        try:
+            return int(parts[0])
+        except ValueError:
+            pass
+    raise Failure('EVENT_FROM_TOKEN_PARSE_FAILURE', token)
+
+
+def subscription_matcher(classes):
+    """``matches(class_lower, ref)`` for event.from class subscriptions.
+
+    Each entry is ``*``, a class name (any case, like xapi) or
+    ``class/ref``.
+    """
+    everything = False
+    by_class = set()
+    by_object = set()
+    for entry in classes:
+        if entry == '*':
+            everything = True
+            continue
+        parts = entry.split('/', 1)
+        if len(parts) == 1:
+            by_class.add(parts[0].lower())
+        else:
+            by_object.add((parts[0].lower(), parts[1]))
+
+    def matches(cls_lower, ref):
+        return (everything or cls_lower in by_class or
+                (cls_lower, ref) in by_object)
+    return matches
+
+
+def event_xml(generation, operation, item):
+    """The XML-RPC struct of one event record (datamodel event fields)."""
+    if operation == 'del':
+        ref, cls_name, uuid, _created, _deleted, mtime = item
+        snapshot = ''
+    else:
+        ref, cls_name, uuid, mtime = (item.ref, item.cls.name, item.uuid,
+                                      item.mtime)
+        snapshot = ('<member><name>snapshot</name>%s</member>'
+                    % item.record_xml())
+    timestamp = time.strftime('%Y%m%dT%H:%M:%SZ', time.gmtime(mtime))
+    return ''.join((
+        '<value><struct>',
+        '<member><name>id</name><value>%d</value></member>' % generation,
+        '<member><name>timestamp</name><value><dateTime.iso8601>%s'
+        '</dateTime.iso8601></value></member>' % timestamp,
+        '<member><name>class</name><value>%s</value></member>'
+        % cls_name.lower(),
+        '<member><name>operation</name><value>%s</value></member>'
+        % operation,
+        '<member><name>ref</name>%s</member>' % datamodel.string_xml(ref),
+        '<member><name>obj_uuid</name>%s</member>'
+        % datamodel.string_xml(uuid),
+        snapshot,
+        '</struct></value>'))
+
+
+def event_batch_xml(events, ref_counts, token):
+    """The XML-RPC struct event.from returns."""
+    counts = ''.join('<member><name>%s</name><value><int>%d</int></value>'
+                     '</member>' % (cls, n)
+                     for cls, n in sorted(ref_counts.items()))
+    return ''.join((
+        '<value><struct><member><name>events</name><value><array><data>',
+        ''.join(event_xml(gen, op, item) for gen, op, item in events),
+        '</data></array></value></member>',
+        '<member><name>valid_ref_counts</name><value><struct>', counts,
+        '</struct></value></member>',
+        '<member><name>token</name><value>%s</value></member>' % token,
+        '</struct></value>'))

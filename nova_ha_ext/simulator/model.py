@@ -1,0 +1,1168 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The state and behaviour of one simulated pool.
+
+A :class:`Pool` owns its database (pool, hosts, host metrics, VMs, SRs,
+sessions, tasks) and implements what xapi does to it: VM lifecycle with
+memory capacity checks, pool HA (enabling, failover planning, restarting
+protected VMs after a host failure), master election, and the faults the
+simulator can inject.  Every method that touches state runs under the
+pool's lock; those that raise :class:`~database.Failure` are the XenAPI
+failures a client sees.
+
+Memory: a host's capacity is its ``host_metrics.memory_total``; every VM
+resident on it (the control domain included) uses its
+``memory_static_max`` plus ``memory_overhead`` (0 here).
+"""
+
+import collections
+import logging
+import threading
+import time
+import uuid as uuid_lib
+
+from nova_ha_ext.simulator import database
+from nova_ha_ext.simulator.database import Failure
+from nova_ha_ext.simulator import datamodel
+from nova_ha_ext.simulator import ha
+from nova_ha_ext.simulator import scenario as scenario_mod
+
+LOG = logging.getLogger(__name__)
+
+MIB = 1024 * 1024
+NULL = datamodel.NULL_REF
+RUNNING_STATES = ('Running', 'Paused')
+# xapi keeps at most this many sessions per originator (and without one),
+# destroying the oldest: a client that never logs out loses old sessions.
+MAX_SESSIONS_PER_ORIGINATOR = 500
+MAX_SESSIONS_WITHOUT_ORIGINATOR = 400
+SESSION_LOG_SIZE = 10000
+
+
+class SimulatorError(Exception):
+    """A control API call that does not make sense (unknown pool, ...)."""
+
+
+class HostState(object):
+    """What the simulator knows of a host beyond its database record.
+
+    ``mode`` is ``up``, ``failed`` (dead: its VMs died with it) or
+    ``isolated`` (cut off the network, its VMs still run).
+    """
+
+    def __init__(self, spec, ref, metrics_ref, address):
+        self.spec = spec
+        self.hostname = spec.hostname
+        self.ref = ref
+        self.metrics_ref = metrics_ref
+        self.address = address
+        self.mode = 'up'
+        self.downs = 0
+        self.fenced_with = []
+        self.next_domid = 1
+        # Memory used by resident VMs and the sizes of the protected ones,
+        # kept up to date by Pool._account so planning never scans VMs.
+        self.used = 0
+        self.protected = collections.Counter()
+
+
+class Pool(object):
+    """One simulated pool."""
+
+    def __init__(self, spec, dm, addresses):
+        self.spec = spec
+        self.name = spec.name
+        self.dm = dm
+        self.username = spec.username
+        self.password = spec.password
+        self.detection_delay = spec.detection_delay
+        self.restart_delay = spec.restart_delay
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self.db = database.Database(dm, self.lock, self.changed)
+        self.hosts = collections.OrderedDict()
+        self.endpoints = {}
+        self.latency = 0.0
+        self.drops = 0
+        self.calls = collections.Counter()
+        self.session_log = collections.OrderedDict()
+        self._by_originator = collections.defaultdict(
+            collections.OrderedDict)
+        self.pending_restarts = set()
+        self.stopping = False
+        self._stop = threading.Event()
+        self._work = threading.Condition()
+        self._pending = 0
+        self._threads = set()
+        with self.lock:
+            self._load(spec, addresses)
+
+    # Loading ------------------------------------------------------------
+
+    def _load(self, spec, addresses):
+        db = self.db
+        srs = {}
+        for sr in spec.srs:
+            srs[sr.name_label] = db.create('SR', {
+                'uuid': sr.uuid or str(uuid_lib.uuid4()),
+                'name_label': sr.name_label,
+                'type': sr.type,
+                'shared': sr.shared,
+                'content_type': 'user',
+                'physical_size': sr.physical_size_gb * 1024 * MIB,
+                'other_config': {},
+            })
+        for host_spec in spec.hosts:
+            self._create_host(host_spec, addresses[host_spec.hostname])
+        master = self.hosts[spec.master or spec.hosts[0].hostname]
+        for vm in spec.vms:
+            self._create_vm(vm)
+        default_sr = NULL
+        if spec.ha.heartbeat_sr:
+            default_sr = srs[spec.ha.heartbeat_sr].ref
+        elif any(sr.shared for sr in spec.srs):
+            default_sr = next(srs[s.name_label].ref for s in spec.srs
+                              if s.shared)
+        self.pool_obj = db.create('pool', {
+            'uuid': spec.uuid or str(uuid_lib.uuid4()),
+            'name_label': spec.name,
+            'master': master.ref,
+            'default_SR': default_sr,
+            'suspend_image_SR': default_sr,
+            'crash_dump_SR': default_sr,
+            'other_config': {},
+            'ha_host_failures_to_tolerate': spec.ha.host_failures_to_tolerate,
+            'ha_allow_overcommit': spec.ha.allow_overcommit,
+            'restrictions': {'restrict_ha': 'false'},
+            'cpu_info': {'cpu_count': str(sum(
+                h.cpus for h in spec.hosts))},
+        })
+        if spec.ha.enabled:
+            self._ha_on(srs[spec.ha.heartbeat_sr], {})
+        self.refresh_ha()
+
+    def _create_host(self, spec, address):
+        db = self.db
+        host_ref = database.new_ref()
+        total = spec.memory_mb * MIB
+        metrics = db.create('host_metrics', {
+            'memory_total': total,
+            'memory_free': total,
+            'live': True,
+            'last_updated': datamodel.now(),
+            'other_config': {},
+        })
+        dom0 = db.create('VM', {
+            'name_label': 'Control domain on host: %s' % spec.hostname,
+            'name_description': 'The domain which manages physical devices '
+                                'and manages other domains',
+            'power_state': 'Running',
+            'is_control_domain': True,
+            'resident_on': host_ref,
+            'affinity': host_ref,
+            'domid': 0,
+            'domarch': 'x64',
+            'memory_static_max': spec.dom0_memory_mb * MIB,
+            'memory_dynamic_max': spec.dom0_memory_mb * MIB,
+            'memory_dynamic_min': spec.dom0_memory_mb * MIB,
+            'memory_static_min': spec.dom0_memory_mb * MIB,
+            'memory_target': spec.dom0_memory_mb * MIB,
+            'VCPUs_max': min(spec.cpus, 16),
+            'VCPUs_at_startup': min(spec.cpus, 16),
+            'VCPUs_params': {},
+            'user_version': 1,
+            'is_a_template': False,
+            'actions_after_shutdown': 'destroy',
+            'actions_after_reboot': 'restart',
+            'actions_after_crash': 'restart',
+            'HVM_boot_params': {},
+            'platform': {},
+            'other_config': {},
+            'domain_type': 'pv',
+        })
+        state = HostState(spec, host_ref, metrics.ref, address)
+        state.used = self.footprint(dom0)
+        self.hosts[spec.hostname] = state
+        db.create('host', {
+            'uuid': spec.uuid or str(uuid_lib.uuid4()),
+            'name_label': spec.name_label or spec.hostname,
+            'hostname': spec.hostname,
+            'address': address,
+            'enabled': spec.enabled,
+            'metrics': metrics.ref,
+            'control_domain': dom0.ref,
+            'resident_VMs': [dom0.ref],
+            'API_version_major': 2,
+            'API_version_minor': 21,
+            'API_version_vendor': 'XenSource',
+            'API_version_vendor_implementation': {},
+            'software_version': {
+                'product_brand': 'XCP-ng', 'product_version': '8.3.0',
+                'platform_name': 'XCP', 'platform_version': '3.4.0',
+                'xapi': '25.6', 'xen': '4.17.5'},
+            'capabilities': ['xen-3.0-x86_64', 'hvm-3.0-x86_32',
+                             'hvm-3.0-x86_64'],
+            'cpu_configuration': {},
+            'sched_policy': 'credit',
+            'supported_bootloaders': ['pygrub', 'eliloader'],
+            'logging': {},
+            'cpu_info': {'cpu_count': str(spec.cpus), 'socket_count': '2',
+                         'vendor': 'GenuineIntel'},
+            'license_params': {},
+            'other_config': {},
+            'edition': 'xcp-ng',
+            'license_server': {},
+            'bios_strings': {},
+            'power_on_mode': '',
+            'power_on_config': {},
+            'chipset_info': {},
+            'guest_VCPUs_params': {},
+            'external_auth_configuration': {},
+        }, ref=host_ref)
+        self._update_free(state)
+
+    def _create_vm(self, spec):
+        memory = spec.memory_mb * MIB
+        affinity = NULL
+        if spec.affinity:
+            affinity = self.hosts[spec.affinity].ref
+        vm = self.db.create('VM', {
+            'uuid': spec.uuid or str(uuid_lib.uuid4()),
+            'name_label': spec.name_label,
+            'name_description': '',
+            'power_state': 'Halted',
+            'user_version': 1,
+            'is_a_template': spec.is_a_template,
+            'affinity': affinity,
+            'memory_static_max': memory,
+            'memory_dynamic_max': memory,
+            'memory_dynamic_min': memory,
+            'memory_static_min': memory,
+            'memory_target': memory,
+            'VCPUs_max': spec.vcpus,
+            'VCPUs_at_startup': spec.vcpus,
+            'VCPUs_params': {},
+            'actions_after_shutdown': 'destroy',
+            'actions_after_reboot': 'restart',
+            'actions_after_crash': 'restart',
+            'HVM_boot_policy': 'BIOS order',
+            'HVM_boot_params': {'order': 'cd'},
+            'platform': {'acpi': '1', 'apic': 'true', 'pae': 'true',
+                         'viridian': 'true'},
+            'other_config': dict(spec.other_config),
+            'domid': -1,
+            'ha_restart_priority': spec.ha_restart_priority,
+            'ha_always_run': spec.ha_restart_priority == 'restart',
+            'order': spec.order,
+            'start_delay': spec.start_delay,
+            'domain_type': 'hvm',
+        })
+        if spec.power_state in RUNNING_STATES:
+            self._place(vm, self.hosts[spec.host], spec.power_state)
+        elif spec.power_state == 'Suspended':
+            self.db.update(vm, power_state='Suspended')
+        return vm
+
+    # Lookups ------------------------------------------------------------
+
+    def host_state(self, name_or_ref):
+        """The HostState of a hostname, name_label, uuid or ref."""
+        if name_or_ref in self.hosts:
+            return self.hosts[name_or_ref]
+        for state in self.hosts.values():
+            host = self.host_obj(state)
+            if name_or_ref in (state.ref, host['uuid'], host['name_label']):
+                return state
+        raise SimulatorError('pool %s has no host %r'
+                             % (self.name, name_or_ref))
+
+    def host_obj(self, state):
+        return self.db.tables['host'][state.ref]
+
+    def state_of(self, host_ref):
+        for state in self.hosts.values():
+            if state.ref == host_ref:
+                return state
+        raise KeyError(host_ref)
+
+    def metrics(self, state):
+        return self.db.tables['host_metrics'][state.metrics_ref]
+
+    def vm_obj(self, key):
+        """The VM of a ref, uuid, name_label or other_config nova_uuid."""
+        table = self.db.tables['VM']
+        if key in table:
+            return table[key]
+        found = [vm for vm in table.values()
+                 if vm.values.get('name_label') == key or
+                 vm.values.get('uuid') == key or
+                 vm.values.get('other_config', {}).get('nova_uuid') == key]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise SimulatorError('pool %s has no VM %r' % (self.name, key))
+        raise SimulatorError('pool %s has %d VMs matching %r; use a uuid'
+                             % (self.name, len(found), key))
+
+    @property
+    def master(self):
+        return self.state_of(self.pool_obj['master'])
+
+    def is_live(self, state):
+        return self.metrics(state)['live']
+
+    # Memory -------------------------------------------------------------
+
+    @staticmethod
+    def footprint(vm):
+        return vm['memory_static_max'] + vm['memory_overhead']
+
+    def free(self, state):
+        return (self.metrics(state)['memory_total'] - state.used -
+                self.host_obj(state)['memory_overhead'])
+
+    def _account(self, vm, state, sign):
+        """Add (+1) or remove (-1) a resident VM from a host's figures."""
+        size = self.footprint(vm)
+        state.used += sign * size
+        if (vm['ha_restart_priority'] == 'restart' and
+                vm['power_state'] in RUNNING_STATES):
+            state.protected[size] += sign
+            if not state.protected[size]:
+                del state.protected[size]
+
+    def _update_free(self, state):
+        metrics = self.metrics(state)
+        self.db.update(metrics, memory_free=max(self.free(state), 0),
+                       last_updated=datamodel.now())
+
+    def _place(self, vm, state, power_state='Running'):
+        domid = state.next_domid
+        state.next_domid += 1
+        self.db.update(vm, power_state=power_state, resident_on=state.ref,
+                       scheduled_to_be_resident_on=NULL, domid=domid,
+                       domarch='x64')
+        host = self.host_obj(state)
+        self.db.update(host, resident_VMs=host['resident_VMs'] + [vm.ref])
+        self._account(vm, state, +1)
+        self._update_free(state)
+
+    def _unplace(self, vm, power_state='Halted'):
+        host_ref = vm['resident_on']
+        if host_ref != NULL:
+            self._account(vm, self.state_of(host_ref), -1)
+        self.db.update(vm, power_state=power_state, resident_on=NULL,
+                       scheduled_to_be_resident_on=NULL, domid=-1,
+                       domarch='')
+        if host_ref != NULL:
+            state = self.state_of(host_ref)
+            host = self.host_obj(state)
+            self.db.update(host, resident_VMs=[
+                r for r in host['resident_VMs'] if r != vm.ref])
+            self._update_free(state)
+
+    # HA planning --------------------------------------------------------
+
+    def _base_loads(self):
+        """Free memory, protected VM sizes and enabled flag per live host."""
+        loads = {}
+        for name, state in self.hosts.items():
+            if not self.is_live(state) or state.mode != 'up':
+                continue
+            protected = tuple(size for size, count in state.protected.items()
+                              for _i in range(count))
+            loads[name] = (self.free(state), protected,
+                           self.host_obj(state)['enabled'])
+        return loads
+
+    def _loads(self, delta=()):
+        """The planner's view of the live hosts, after hypothetical changes.
+
+        ``delta`` holds ``(hostname, size, protected, sign)``: +1 adds a VM
+        to a host, -1 removes one.
+        """
+        loads = {name: [free, list(prot), receives]
+                 for name, (free, prot, receives)
+                 in self._base_loads().items()}
+        for name, size, protected, sign in delta:
+            if name not in loads:
+                continue
+            loads[name][0] -= sign * size
+            if protected:
+                if sign > 0:
+                    loads[name][1].append(size)
+                elif size in loads[name][1]:
+                    loads[name][1].remove(size)
+        return [ha.HostLoad(name, free, tuple(prot), receives)
+                for name, (free, prot, receives) in loads.items()]
+
+    def refresh_ha(self):
+        """Recompute pool.ha_plan_exists_for and ha_overcommitted."""
+        pool = self.pool_obj
+        if not pool['ha_enabled']:
+            self.db.update(pool, ha_plan_exists_for=0, ha_overcommitted=False)
+            return
+        ntol = pool['ha_host_failures_to_tolerate']
+        plan_for = ha.max_failures(self._loads(), limit=ntol)
+        self.db.update(pool, ha_plan_exists_for=plan_for,
+                       ha_overcommitted=plan_for < ntol)
+
+    def _assert_plan_kept(self, delta):
+        """Refuse a change that would lower the failover plan's reach."""
+        pool = self.pool_obj
+        if not pool['ha_enabled'] or pool['ha_allow_overcommit']:
+            return
+        needed = pool['ha_plan_exists_for']
+        if needed and not ha.plan_exists(self._loads(delta), needed):
+            raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
+
+    def _vm_delta(self, vm, hostname, sign, priority=None):
+        protected = (vm['ha_restart_priority'] if priority is None
+                     else priority) == 'restart'
+        return (hostname, self.footprint(vm), protected, sign)
+
+    def max_failures(self, priorities=None):
+        """pool.ha_compute_(hypothetical_)max_host_failures_to_tolerate."""
+        delta = []
+        vms = self.db.tables['VM']
+        for ref, priority in (priorities or {}).items():
+            vm = vms[ref]
+            if vm['power_state'] not in RUNNING_STATES:
+                continue
+            state = self.state_of(vm['resident_on'])
+            delta.append(self._vm_delta(vm, state.hostname, -1))
+            delta.append(self._vm_delta(vm, state.hostname, +1, priority))
+        return ha.max_failures(self._loads(delta))
+
+    def plan_exists(self, failures):
+        return ha.plan_exists(self._loads(), failures)
+
+    # Sessions -----------------------------------------------------------
+
+    def login(self, username, password, originator, state):
+        if username != self.username or password != self.password:
+            raise Failure('SESSION_AUTHENTICATION_FAILED')
+        now = datamodel.now()
+        session = self.db.create('session', {
+            'this_host': state.ref,
+            'this_user': NULL,
+            'last_active': now,
+            'validation_time': now,
+            'pool': False,
+            'is_local_superuser': True,
+            'auth_user_name': username,
+            'tasks': [],
+            'originator': originator,
+        })
+        self.session_log[session.ref] = {
+            'ref': session.ref, 'uuid': session.uuid,
+            'username': username, 'originator': originator,
+            'host': state.hostname, 'created': time.time(),
+            'logged_out': False, 'expired': False,
+        }
+        while len(self.session_log) > SESSION_LOG_SIZE:
+            self.session_log.popitem(last=False)
+        sessions = self._by_originator[originator]
+        sessions[session.ref] = True
+        limit = (MAX_SESSIONS_PER_ORIGINATOR if originator
+                 else MAX_SESSIONS_WITHOUT_ORIGINATOR)
+        while len(sessions) > limit:
+            oldest, _true = sessions.popitem(last=False)
+            self._end_session(oldest, 'expired')
+        return session.ref
+
+    def _end_session(self, ref, how):
+        session = self.db.tables['session'].get(ref)
+        if session is not None:
+            self._by_originator[session['originator']].pop(ref, None)
+            self.db.destroy(session)
+        if ref in self.session_log:
+            self.session_log[ref][how] = True
+
+    def session(self, ref):
+        session = self.db.tables['session'].get(ref)
+        if session is None:
+            raise Failure('SESSION_INVALID', ref)
+        return session
+
+    def logout(self, ref):
+        self.session(ref)
+        self._end_session(ref, 'logged_out')
+
+    def expire_sessions(self):
+        for session in list(self.db.all('session')):
+            self._end_session(session.ref, 'expired')
+
+    # VM lifecycle -------------------------------------------------------
+
+    def _assert_power(self, vm, expected, *allowed):
+        if vm['power_state'] not in (allowed or (expected,)):
+            raise Failure('VM_BAD_POWER_STATE', vm.ref, expected.lower(),
+                          vm['power_state'].lower())
+
+    def _assert_not_special(self, vm):
+        if vm['is_a_template'] or vm['is_a_snapshot']:
+            raise Failure('VM_IS_TEMPLATE', vm.ref)
+        if vm['is_control_domain']:
+            raise Failure('OPERATION_NOT_ALLOWED',
+                          'This operation is not allowed on a control '
+                          'domain')
+
+    def _assert_reachable(self, vm):
+        host_ref = vm['resident_on']
+        if host_ref != NULL and self.state_of(host_ref).mode != 'up':
+            raise Failure('CANNOT_CONTACT_HOST', host_ref)
+
+    def _assert_can_host(self, vm, state):
+        if state.mode != 'up' and self.is_live(state):
+            raise Failure('CANNOT_CONTACT_HOST', state.ref)
+        if not self.is_live(state):
+            raise Failure('HOST_NOT_LIVE')
+        if not self.host_obj(state)['enabled']:
+            raise Failure('HOST_DISABLED', state.ref)
+        needed = self.footprint(vm)
+        available = self.free(state)
+        if needed > available:
+            raise Failure('HOST_NOT_ENOUGH_FREE_MEMORY', needed, available)
+
+    def _candidates(self, vm):
+        """Hosts that can start a VM: affinity first, then most free."""
+        result = []
+        for state in self.hosts.values():
+            try:
+                self._assert_can_host(vm, state)
+            except Failure:
+                continue
+            result.append(state)
+        result.sort(key=lambda s: (s.ref != vm['affinity'], -self.free(s)))
+        return result
+
+    def vm_start(self, vm, paused=False, host=None):
+        """VM.start / VM.start_on."""
+        self._assert_not_special(vm)
+        self._assert_power(vm, 'Halted')
+        if host is not None:
+            self._assert_can_host(vm, host)
+            self._assert_plan_kept([self._vm_delta(vm, host.hostname, +1)])
+            chosen = host
+        else:
+            candidates = self._candidates(vm)
+            if not candidates:
+                raise Failure('NO_HOSTS_AVAILABLE')
+            chosen = None
+            for state in candidates:
+                try:
+                    self._assert_plan_kept(
+                        [self._vm_delta(vm, state.hostname, +1)])
+                except Failure:
+                    continue
+                chosen = state
+                break
+            if chosen is None:
+                raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
+        self.pending_restarts.discard(vm.ref)
+        self._place(vm, chosen, 'Paused' if paused else 'Running')
+        self.refresh_ha()
+
+    def vm_shutdown(self, vm, clean):
+        """VM.clean_shutdown / VM.hard_shutdown."""
+        self._assert_not_special(vm)
+        if clean:
+            self._assert_power(vm, 'Running')
+        else:
+            self._assert_power(vm, 'Running', 'Running', 'Paused',
+                               'Suspended')
+        self._assert_reachable(vm)
+        self.pending_restarts.discard(vm.ref)
+        if vm['power_state'] == 'Suspended':
+            self.db.update(vm, power_state='Halted')
+        else:
+            self._unplace(vm)
+        self.refresh_ha()
+
+    def vm_reboot(self, vm):
+        self._assert_not_special(vm)
+        self._assert_power(vm, 'Running')
+        self._assert_reachable(vm)
+        state = self.state_of(vm['resident_on'])
+        self.db.update(vm, domid=state.next_domid)
+        state.next_domid += 1
+
+    def vm_pause(self, vm, pause):
+        self._assert_not_special(vm)
+        self._assert_power(vm, 'Running' if pause else 'Paused')
+        self._assert_reachable(vm)
+        self.db.update(vm, power_state='Paused' if pause else 'Running')
+
+    def vm_power_state_reset(self, vm):
+        """VM.power_state_reset: mark a VM halted, wherever it was."""
+        if vm['is_control_domain']:
+            raise Failure('OPERATION_NOT_ALLOWED',
+                          'Cannot reset the power state of a control domain')
+        if vm['power_state'] in RUNNING_STATES:
+            self._unplace(vm)
+        else:
+            self.db.update(vm, power_state='Halted')
+        self.refresh_ha()
+
+    def vm_migrate(self, vm, state):
+        """VM.pool_migrate (also what an administrator's migrate does)."""
+        self._assert_not_special(vm)
+        self._assert_power(vm, 'Running', 'Running', 'Paused')
+        self._assert_reachable(vm)
+        source = self.state_of(vm['resident_on'])
+        if source is state:
+            # xapi supports migrating a VM to the host it runs on.
+            self.db.touch(vm)
+            return
+        self._assert_can_host(vm, state)
+        self._assert_plan_kept([self._vm_delta(vm, source.hostname, -1),
+                                self._vm_delta(vm, state.hostname, +1)])
+        power_state = vm['power_state']
+        self._unplace(vm, power_state)
+        self._place(vm, state, power_state)
+        self.refresh_ha()
+
+    def vm_create(self, record):
+        """VM.create from a record of constructor fields."""
+        cls = self.dm.classes['VM']
+        values = {}
+        for name, field in cls.fields.items():
+            if name in record:
+                if field.qualifier not in ('RW', 'RO/constructor'):
+                    continue
+                try:
+                    values[name] = field.type.decode(record[name])
+                except datamodel.DecodeError:
+                    raise Failure('FIELD_TYPE_ERROR', name)
+            elif field.required:
+                raise Failure('FIELD_TYPE_ERROR', name)
+        smin = values['memory_static_min']
+        dmin = values['memory_dynamic_min']
+        dmax = values['memory_dynamic_max']
+        smax = values['memory_static_max']
+        if not smin <= dmin <= dmax <= smax:
+            raise Failure('MEMORY_CONSTRAINT_VIOLATION',
+                          'Memory limits must satisfy: static_min <= '
+                          'dynamic_min <= dynamic_max <= static_max')
+        priority = values.get('ha_restart_priority', '')
+        if priority not in scenario_mod.RESTART_PRIORITIES:
+            raise Failure('INVALID_VALUE', 'ha_restart_priority', priority)
+        affinity = values.get('affinity', NULL)
+        if affinity != NULL:
+            self.db.get('host', affinity)
+        values['power_state'] = 'Halted'
+        values['domid'] = -1
+        values['ha_always_run'] = priority == 'restart'
+        values.setdefault('memory_target', dmax)
+        values['uuid'] = str(uuid_lib.uuid4())
+        return self.db.create('VM', values).ref
+
+    def vm_destroy(self, vm):
+        if vm['is_control_domain']:
+            raise Failure('OPERATION_NOT_ALLOWED',
+                          'Cannot destroy a control domain')
+        self._assert_power(vm, 'Halted', 'Halted', 'Suspended')
+        self.pending_restarts.discard(vm.ref)
+        self.db.destroy(vm)
+
+    def vm_set_restart_priority(self, vm, value):
+        if value not in scenario_mod.RESTART_PRIORITIES:
+            raise Failure('INVALID_VALUE', 'ha_restart_priority', value)
+        if value == 'restart' and vm['power_state'] in RUNNING_STATES:
+            state = self.state_of(vm['resident_on'])
+            self._assert_plan_kept([
+                self._vm_delta(vm, state.hostname, -1),
+                self._vm_delta(vm, state.hostname, +1, 'restart')])
+        state = None
+        if vm['resident_on'] != NULL:
+            state = self.state_of(vm['resident_on'])
+            self._account(vm, state, -1)
+        self.db.update(vm, ha_restart_priority=value,
+                       ha_always_run=value == 'restart')
+        if state is not None:
+            self._account(vm, state, +1)
+        if value != 'restart':
+            self.pending_restarts.discard(vm.ref)
+        self.refresh_ha()
+
+    def vm_set_int(self, vm, field, value):
+        if value < 0:
+            raise Failure('INVALID_VALUE', field, value)
+        self.db.update(vm, **{field: value})
+
+    # Hosts --------------------------------------------------------------
+
+    def host_set_enabled(self, state, enabled):
+        if enabled and not self.is_live(state):
+            raise Failure('HOST_NOT_LIVE')
+        self.db.update(self.host_obj(state), enabled=enabled)
+        self.refresh_ha()
+        if enabled:
+            self._retry_pending()
+
+    def declare_dead(self, state):
+        """host.declare_dead: an administrator vouches the host is dead.
+
+        Its VMs are reset to Halted and it is marked not live, as xapi does;
+        nothing is restarted.
+        """
+        if state is self.master and state.mode == 'up':
+            raise Failure('OPERATION_NOT_ALLOWED',
+                          'The pool master cannot be declared dead')
+        self.db.update(self.metrics(state), live=False,
+                       last_updated=datamodel.now())
+        vms = self.db.tables['VM']
+        for ref in list(self.host_obj(state)['resident_VMs']):
+            if not vms[ref]['is_control_domain']:
+                self._unplace(vms[ref])
+        self.refresh_ha()
+
+    # Pool HA ------------------------------------------------------------
+
+    def _ha_on(self, sr, configuration):
+        statefile = database.new_ref()
+        self.db.update(self.pool_obj, ha_enabled=True,
+                       ha_statefiles=[statefile],
+                       ha_configuration=dict(configuration),
+                       ha_cluster_stack='xhad')
+        addresses = [s.address for s in self.hosts.values()]
+        for state in self.hosts.values():
+            self.db.update(self.host_obj(state), ha_statefiles=[statefile],
+                           ha_network_peers=[a for a in addresses
+                                             if a != state.address])
+
+    def enable_ha(self, srs, configuration):
+        """pool.enable_ha, with xapi's checks in xapi's order."""
+        if self.pool_obj['ha_enabled']:
+            raise Failure('HA_IS_ENABLED')
+        if len(self.hosts) < 2:
+            raise Failure('HA_TOO_FEW_HOSTS')
+        for state in self.hosts.values():
+            if not self.is_live(state):
+                raise Failure('HOST_OFFLINE', state.ref)
+        if srs:
+            sr = srs[0]
+        else:
+            capable = [sr for sr in self.db.all('SR')
+                       if sr['shared'] and sr['type'] not in
+                       scenario_mod.STATEFILE_INCAPABLE_SR_TYPES]
+            if not capable:
+                raise Failure('CANNOT_CREATE_STATE_FILE')
+            sr = capable[0]
+        if sr['type'] in scenario_mod.STATEFILE_INCAPABLE_SR_TYPES:
+            raise Failure('INCOMPATIBLE_STATEFILE_SR', sr['type'])
+        if not sr['shared']:
+            raise Failure('HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED', sr.ref)
+        self._ha_on(sr, configuration)
+        self.refresh_ha()
+
+    def disable_ha(self):
+        if not self.pool_obj['ha_enabled']:
+            raise Failure('HA_NOT_ENABLED')
+        self.db.update(self.pool_obj, ha_enabled=False, ha_statefiles=[],
+                       ha_configuration={}, ha_cluster_stack='')
+        for state in self.hosts.values():
+            self.db.update(self.host_obj(state), ha_statefiles=[],
+                           ha_network_peers=[])
+        self.pending_restarts.clear()
+        self.refresh_ha()
+
+    def set_failures_to_tolerate(self, value):
+        if value < 0:
+            raise Failure('INVALID_VALUE', 'ha_host_failures_to_tolerate',
+                          value)
+        pool = self.pool_obj
+        if (pool['ha_enabled'] and not pool['ha_allow_overcommit'] and
+                value > pool['ha_plan_exists_for'] and
+                not self.plan_exists(value)):
+            raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
+        self.db.update(pool, ha_host_failures_to_tolerate=value)
+        self.refresh_ha()
+
+    def set_allow_overcommit(self, value):
+        self.db.update(self.pool_obj, ha_allow_overcommit=value)
+        self.refresh_ha()
+
+    def designate_master(self, state):
+        if not self.is_live(state) or state.mode != 'up':
+            raise Failure('HOST_OFFLINE', state.ref)
+        self.db.update(self.pool_obj, master=state.ref)
+
+    # Faults -------------------------------------------------------------
+
+    def _elect(self):
+        """Make the first host that is up the master, if the master is not."""
+        if self.master.mode == 'up':
+            return
+        for state in self.hosts.values():
+            if state.mode == 'up':
+                self.db.update(self.pool_obj, master=state.ref)
+                LOG.info('pool %s: %s is the new master', self.name,
+                         state.hostname)
+                return
+
+    def _take_down(self, state, mode):
+        state.mode = mode
+        state.downs += 1
+        endpoint = self.endpoints.get(state.hostname)
+        if endpoint is not None:
+            endpoint.stop()
+        # Wake event.from callers so that those served by this host drop.
+        self.changed.notify_all()
+        self._spawn(self._declare_dead, state, state.downs)
+
+    def fail_host(self, hostname):
+        """The host dies now; xapi notices after detection_delay."""
+        with self.lock:
+            state = self.host_state(hostname)
+            if state.mode != 'up':
+                raise SimulatorError('host %s of pool %s is already down'
+                                     % (state.hostname, self.name))
+            self._take_down(state, 'failed')
+
+    def fail_master(self):
+        with self.lock:
+            self.fail_host(self.master.hostname)
+
+    def isolate_host(self, hostname):
+        """Cut a host off the pool network.
+
+        With HA the larger side survives (on a tie, the master's side) and
+        the hosts on the other side fence themselves: they die like failed
+        hosts.  Without HA the isolated host keeps its VMs running but the
+        pool sees it as not live.
+        """
+        with self.lock:
+            state = self.host_state(hostname)
+            if state.mode != 'up':
+                raise SimulatorError('host %s of pool %s is already down'
+                                     % (state.hostname, self.name))
+            if not self.pool_obj['ha_enabled']:
+                self._take_down(state, 'isolated')
+                return
+            others = [s for s in self.hosts.values()
+                      if s is not state and s.mode == 'up']
+            isolated_survives = (len(others) < 1 or (
+                len(others) == 1 and self.master is state))
+            if isolated_survives:
+                state.fenced_with = others
+                for other in others:
+                    self._take_down(other, 'failed')
+            else:
+                self._take_down(state, 'failed')
+
+    def _declare_dead(self, state, down):
+        if not self._sleep(self.detection_delay):
+            return
+        with self.lock:
+            # Recovered in the meantime (maybe to fail again later).
+            if state.mode == 'up' or state.downs != down or self.stopping:
+                return
+            self.db.update(self.metrics(state), live=False,
+                           last_updated=datamodel.now())
+            self._elect()
+            restart = []
+            if self.pool_obj['ha_enabled']:
+                restart = self._reset_vms(state)
+            self.refresh_ha()
+        self._restart(restart)
+
+    def _reset_vms(self, state):
+        """The VMs of a dead host are halted; return restart candidates."""
+        vms = self.db.tables['VM']
+        candidates = []
+        for ref in list(self.host_obj(state)['resident_VMs']):
+            vm = vms[ref]
+            if vm['is_control_domain']:
+                continue
+            self._unplace(vm)
+            candidates.append(ha.RestartCandidate(
+                ref, vm['ha_restart_priority'], vm['order'],
+                vm['start_delay'], vm['name_label']))
+        return candidates
+
+    def _restart(self, candidates):
+        """Restart protected then best-effort VMs, one at a time."""
+        protected, best_effort = ha.restart_order(candidates)
+        if not protected and not best_effort:
+            return
+        if not self._sleep(self.restart_delay):
+            return
+        with self.lock:
+            vms = self.db.tables['VM']
+            free = {s.hostname: self.free(s) for s in self.hosts.values()
+                    if s.mode == 'up' and self.is_live(s) and
+                    self.host_obj(s)['enabled']}
+            plan = ha.place([(c.key, self.footprint(vms[c.key]))
+                             for c in protected if c.key in vms], free)
+        for candidate in protected:
+            started = self._restart_one(candidate, plan.get(candidate.key))
+            if started and candidate.start_delay:
+                if not self._sleep(candidate.start_delay):
+                    return
+        for candidate in best_effort:
+            self._restart_one(candidate, None, retry=False)
+        with self.lock:
+            self.refresh_ha()
+
+    def _restart_one(self, candidate, planned, retry=True):
+        with self.lock:
+            vm = self.db.tables['VM'].get(candidate.key)
+            if (self.stopping or vm is None or
+                    not self.pool_obj['ha_enabled'] or
+                    vm['power_state'] != 'Halted' or
+                    vm['ha_restart_priority'] != candidate.priority):
+                return False
+            hosts = self._candidates(vm)
+            if planned is not None:
+                hosts.sort(key=lambda s: s.hostname != planned)
+            if not hosts:
+                LOG.info('pool %s: no host can restart %s', self.name,
+                         vm['name_label'])
+                if retry:
+                    self.pending_restarts.add(vm.ref)
+                return False
+            self.pending_restarts.discard(vm.ref)
+            self._place(vm, hosts[0])
+            return True
+
+    def _retry_pending(self):
+        vms = self.db.tables['VM']
+        candidates = [ha.RestartCandidate(
+            ref, 'restart', vms[ref]['order'], vms[ref]['start_delay'],
+            vms[ref]['name_label'])
+            for ref in self.pending_restarts if ref in vms]
+        if candidates:
+            self.pending_restarts.clear()
+            self._spawn(self._restart, candidates)
+
+    def recover_host(self, hostname):
+        """A failed or isolated host is back (rebooted, or reconnected).
+
+        For a host whose isolation fenced the other side, this heals the
+        partition: the fenced hosts come back.
+        """
+        with self.lock:
+            state = self.host_state(hostname)
+            if state.mode == 'up' and not state.fenced_with:
+                raise SimulatorError('host %s of pool %s is not down'
+                                     % (state.hostname, self.name))
+            for other in state.fenced_with:
+                if other.mode != 'up':
+                    self._bring_up(other)
+            state.fenced_with = []
+            if state.mode != 'up':
+                self._bring_up(state)
+            self._elect()
+            self.refresh_ha()
+            self._retry_pending()
+
+    def _bring_up(self, state):
+        if state.mode == 'failed':
+            # The host rebooted: whatever the database still shows
+            # running there died with it.
+            vms = self.db.tables['VM']
+            for ref in list(self.host_obj(state)['resident_VMs']):
+                if not vms[ref]['is_control_domain']:
+                    self._unplace(vms[ref])
+        state.mode = 'up'
+        self.db.update(self.metrics(state), live=True,
+                       last_updated=datamodel.now())
+        endpoint = self.endpoints.get(state.hostname)
+        if endpoint is not None:
+            endpoint.start()
+
+    def migrate_vm(self, vm, hostname):
+        with self.lock:
+            self.vm_migrate(self.vm_obj(vm), self.host_state(hostname))
+
+    def shutdown_vm(self, vm):
+        with self.lock:
+            self.vm_shutdown(self.vm_obj(vm), clean=False)
+
+    def start_vm(self, vm, hostname=None):
+        with self.lock:
+            host = self.host_state(hostname) if hostname else None
+            self.vm_start(self.vm_obj(vm), host=host)
+
+    def set_latency(self, seconds):
+        with self.lock:
+            self.latency = float(seconds)
+
+    def drop_connections(self, count):
+        with self.lock:
+            self.drops += int(count)
+
+    def take_drop(self):
+        """True if the next request's connection is to be dropped."""
+        with self.lock:
+            if self.drops > 0:
+                self.drops -= 1
+                return True
+            return False
+
+    # Tasks --------------------------------------------------------------
+
+    def create_task(self, name, session):
+        """A pending task for an ``Async.`` call."""
+        now = datamodel.now()
+        task = self.db.create('task', {
+            'name_label': name,
+            'name_description': '',
+            'created': now,
+            'finished': datamodel.EPOCH,
+            'status': 'pending',
+            'resident_on': self.pool_obj['master'],
+            'progress': 0.0,
+            'type': '<none/>',
+            'result': '',
+            'error_info': [],
+            'other_config': {},
+            'subtask_of': NULL,
+            'subtasks': [],
+        })
+        self.db.update(session, tasks=session['tasks'] + [task.ref])
+        return task
+
+    def finish_task(self, task, result=None, error=None):
+        if task.ref not in self.db.tables['task']:
+            return
+        if error is None:
+            self.db.update(task, status='success', progress=1.0,
+                           result=result, finished=datamodel.now())
+        else:
+            self.db.update(task, status='failure', progress=1.0,
+                           error_info=list(error), finished=datamodel.now())
+
+    # Background work ----------------------------------------------------
+
+    def _sleep(self, seconds):
+        """Sleep unless the simulator stops; False if it is stopping."""
+        if seconds <= 0:
+            return not self._stop.is_set()
+        return not self._stop.wait(seconds)
+
+    def _spawn(self, func, *args):
+        with self._work:
+            self._pending += 1
+        thread = threading.Thread(target=self._run, args=(func, args),
+                                  name='sim-%s-%s' % (self.name,
+                                                      func.__name__),
+                                  daemon=True)
+        with self._work:
+            self._threads.add(thread)
+        thread.start()
+
+    def _run(self, func, args):
+        try:
+            func(*args)
+        except Exception:
+            LOG.exception('pool %s: background %s failed', self.name,
+                          func.__name__)
+        finally:
+            with self._work:
+                self._pending -= 1
+                self._threads.discard(threading.current_thread())
+                self._work.notify_all()
+
+    def spawn(self, func, *args):
+        """Run ``func`` in the background; wait_until_quiet waits for it."""
+        self._spawn(func, *args)
+
+    def wait_until_quiet(self, timeout):
+        with self._work:
+            if not self._work.wait_for(lambda: self._pending == 0, timeout):
+                raise TimeoutError('pool %s still busy after %.1f s'
+                                   % (self.name, timeout))
+
+    def stop(self, timeout=5.0):
+        """Stop background work and wake every waiter."""
+        with self.lock:
+            self.stopping = True
+            self.changed.notify_all()
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        with self._work:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(deadline - time.monotonic(), 0))
+
+    # Inspection ---------------------------------------------------------
+
+    def vm_info(self, vm):
+        host = None
+        if vm['resident_on'] != NULL:
+            host = self.state_of(vm['resident_on']).hostname
+        other_config = dict(vm['other_config'])
+        return {
+            'ref': vm.ref, 'uuid': vm.uuid, 'name_label': vm['name_label'],
+            'power_state': vm['power_state'], 'host': host,
+            'memory_mb': vm['memory_static_max'] // MIB,
+            'vcpus': vm['VCPUs_max'],
+            'ha_restart_priority': vm['ha_restart_priority'],
+            'order': vm['order'], 'start_delay': vm['start_delay'],
+            'other_config': other_config,
+            'nova_uuid': other_config.get('nova_uuid'),
+            'is_control_domain': vm['is_control_domain'],
+        }
+
+    def vm_infos(self, include_control_domains=False):
+        with self.lock:
+            return [self.vm_info(vm) for vm in self.db.all('VM')
+                    if include_control_domains or
+                    not vm['is_control_domain']]
+
+    def host_infos(self):
+        with self.lock:
+            vms = self.db.tables['VM']
+            result = []
+            for state in self.hosts.values():
+                host = self.host_obj(state)
+                metrics = self.metrics(state)
+                result.append({
+                    'ref': state.ref, 'uuid': host.uuid,
+                    'hostname': state.hostname, 'address': state.address,
+                    'state': state.mode, 'live': metrics['live'],
+                    'enabled': host['enabled'],
+                    'master': state.ref == self.pool_obj['master'],
+                    'memory_total_mb': metrics['memory_total'] // MIB,
+                    'memory_free_mb': self.free(state) // MIB,
+                    'vms': sorted(vms[r]['name_label']
+                                  for r in host['resident_VMs']
+                                  if not vms[r]['is_control_domain']),
+                })
+            return result
+
+    def ha_info(self):
+        with self.lock:
+            pool = self.pool_obj
+            return {
+                'enabled': pool['ha_enabled'],
+                'host_failures_to_tolerate':
+                    pool['ha_host_failures_to_tolerate'],
+                'plan_exists_for': pool['ha_plan_exists_for'],
+                'overcommitted': pool['ha_overcommitted'],
+                'allow_overcommit': pool['ha_allow_overcommit'],
+                'statefiles': list(pool['ha_statefiles']),
+                'master': self.master.hostname,
+                'pending_restarts': sorted(
+                    self.db.tables['VM'][r]['name_label']
+                    for r in self.pending_restarts),
+            }
+
+    def session_infos(self):
+        with self.lock:
+            return [dict(info) for info in self.session_log.values()]
