@@ -67,6 +67,9 @@ _CONNECTION_ERRORS = (OSError, http.client.HTTPException,
 # How many HOST_IS_SLAVE redirects one call follows before giving up.
 _MAX_REDIRECTS = 3
 
+# _call_at's "the master could not be reached from this URL".
+_NO_ANSWER = object()
+
 
 class _Connection(http.client.HTTPConnection):
     """HTTP connection with separate connect and read timeouts."""
@@ -158,11 +161,13 @@ class PoolClient:
         to the URL's host.
     :param ca_file: PEM CA bundle to verify the pool's certificates with.
     :param insecure: skip TLS verification; must be asked for by name.
+    :param election_timeout: how long to keep asking while members still
+        name a master that does not answer (a new one is being elected).
     """
 
     def __init__(self, url, username, password, name=None, ca_file=None,
                  insecure=False, connect_timeout=10.0, read_timeout=60.0,
-                 originator=ORIGINATOR):
+                 election_timeout=30.0, originator=ORIGINATOR):
         parts = urllib.parse.urlsplit(url or '')
         if parts.scheme not in ('http', 'https') or not parts.hostname:
             raise exceptions.InvalidConfiguration(
@@ -175,6 +180,8 @@ class PoolClient:
         self._originator = originator
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
+        self._election_timeout = election_timeout
+        self._member_answered = False
         self._ssl_context = self._make_ssl_context(
             parts.scheme, ca_file, insecure)
         self._lock = threading.RLock()
@@ -249,7 +256,9 @@ class PoolClient:
             except Exception as exc:  # the pool may be gone; say so only
                 LOG.debug("Logout from pool %s failed: %s", self.name, exc)
         if session is not None:
-            session.close()
+            # ServerProxy spells "close the HTTP connection" this way;
+            # session.close() would be a remote call.
+            session('close')()
 
     def _candidate_urls(self):
         """The current master URL first, then every other known member."""
@@ -273,49 +282,72 @@ class PoolClient:
             return self._call(method, args)
 
     def _call(self, method, args):
-        errors = []
-        for url in self._candidate_urls():
-            redirects = 0
-            while True:
-                try:
-                    if self._session is None or self._session_url != url:
-                        self._drop_session()
-                        self._session = self._login(url)
-                        self._session_url = url
-                    return self._invoke(method, args)
-                except XenAPI.Failure as exc:
-                    details = list(exc.details)
-                    code = details[0] if details else ''
-                    if code == 'HOST_IS_SLAVE' and len(details) > 1:
-                        redirects += 1
-                        if redirects > _MAX_REDIRECTS:
-                            raise exceptions.NotMaster(
-                                self.name, _redact(url),
-                                "pool members keep redirecting; last master "
-                                "named was %s" % details[1])
-                        self._drop_session()
-                        url = _member_url(self.url, details[1])
-                        LOG.debug("Pool %s: following HOST_IS_SLAVE to %s",
-                                  self.name, url)
-                        continue
+        deadline = time.monotonic() + self._election_timeout
+        delay = 0.1
+        while True:
+            errors = []
+            self._member_answered = False
+            for url in self._candidate_urls():
+                result = self._call_at(url, method, args, errors)
+                if result is not _NO_ANSWER:
+                    return result
+            if not self._member_answered:
+                raise exceptions.PoolUnreachable(
+                    self.name, self.url,
+                    "no pool member answered (%s)" % '; '.join(errors))
+            if time.monotonic() >= deadline:
+                raise exceptions.NotMaster(
+                    self.name, self.url,
+                    "pool members answer but the master they name does not "
+                    "(%s); no new master was elected within %.0f s"
+                    % ('; '.join(errors), self._election_timeout))
+            # Members still name the dead master: an election is under way.
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    def _call_at(self, url, method, args, errors):
+        """Call ``method`` at ``url``, following HOST_IS_SLAVE.
+
+        :returns: the result, or ``_NO_ANSWER`` (with the reason appended
+            to ``errors``) when the master cannot be reached from here.
+        """
+        redirects = 0
+        while True:
+            try:
+                if self._session is None or self._session_url != url:
                     self._drop_session()
+                    self._session = self._login(url)
+                    self._session_url = url
+                return self._invoke(method, args)
+            except XenAPI.Failure as exc:
+                details = list(exc.details)
+                code = details[0] if details else ''
+                self._drop_session()
+                if code != 'HOST_IS_SLAVE' or len(details) < 2:
                     raise self._translate(url, method, details)
-                except ssl.SSLError as exc:
-                    self._drop_session()
-                    raise exceptions.PoolUnreachable(
+                redirects += 1
+                if redirects > _MAX_REDIRECTS:
+                    raise exceptions.NotMaster(
                         self.name, _redact(url),
-                        "TLS failure: %s; check [xenapi] ca_file" % exc)
-                except _CONNECTION_ERRORS as exc:
-                    self._drop_session()
-                    errors.append('%s: %s' % (_redact(url), exc))
-                    break
-                except xmlrpc.client.Fault as exc:
-                    raise exceptions.CallFailed(
-                        self.name, _redact(url), method,
-                        [str(exc.faultCode), exc.faultString])
-        raise exceptions.PoolUnreachable(
-            self.name, self.url,
-            "no pool member answered (%s)" % '; '.join(errors))
+                        "pool members keep redirecting; last master named "
+                        "was %s" % details[1])
+                self._member_answered = True
+                url = _member_url(self.url, details[1])
+                LOG.debug("Pool %s: following HOST_IS_SLAVE to %s",
+                          self.name, url)
+            except ssl.SSLError as exc:
+                self._drop_session()
+                raise exceptions.PoolUnreachable(
+                    self.name, _redact(url),
+                    "TLS failure: %s; check [xenapi] ca_file" % exc)
+            except _CONNECTION_ERRORS as exc:
+                self._drop_session()
+                errors.append('%s: %s' % (_redact(url), exc))
+                return _NO_ANSWER
+            except xmlrpc.client.Fault as exc:
+                raise exceptions.CallFailed(
+                    self.name, _redact(url), method,
+                    [str(exc.faultCode), exc.faultString])
 
     def _invoke(self, method, args):
         target = self._session.xenapi

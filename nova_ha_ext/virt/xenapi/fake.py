@@ -27,14 +27,18 @@ simulator of nova-ha-ext), combined with :class:`XenAPIPoolHAMixin`:
 * power state comes from the pool, wherever the VM runs, as a real driver
   on a pool member would see it.
 
-Use it with ``[DEFAULT] compute_driver =
-nova_ha_ext.virt.xenapi.fake.XenAPIFakeDriver`` and ``[xenapi]
-connection_url`` pointing at the pool.
+Nova loads ``[DEFAULT] compute_driver`` only from its own ``nova.virt``
+package; :func:`register_with_nova` makes this module loadable there, so
+that ``compute_driver = xenapi_ha_fake.XenAPIFakeDriver`` works, with
+``[xenapi] connection_url`` pointing at the pool.
 """
+
+import sys
 
 from oslo_log import log as logging
 
 from nova.compute import power_state
+from nova.compute import task_states
 from nova import exception
 from nova.virt import fake
 from nova.virt import hardware
@@ -46,6 +50,21 @@ LOG = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
 
+#: The name under ``nova.virt`` that :func:`register_with_nova` gives this
+#: module, and the matching ``compute_driver`` value.
+NOVA_VIRT_NAME = 'xenapi_ha_fake'
+COMPUTE_DRIVER = NOVA_VIRT_NAME + '.XenAPIFakeDriver'
+
+
+def register_with_nova():
+    """Make ``compute_driver = xenapi_ha_fake.XenAPIFakeDriver`` loadable.
+
+    :returns: the ``compute_driver`` value to use.
+    """
+    sys.modules['nova.virt.' + NOVA_VIRT_NAME] = sys.modules[__name__]
+    return COMPUTE_DRIVER
+
+
 _POWER_STATES = {
     'Running': power_state.RUNNING,
     'Paused': power_state.PAUSED,
@@ -54,12 +73,19 @@ _POWER_STATES = {
 }
 
 
-def vm_record(instance):
-    """The ``VM.create`` record of an instance, as Nova's XenAPI driver did."""
-    memory = str(instance.flavor.memory_mb * MiB)
-    vcpus = str(instance.flavor.vcpus)
+def vm_record(name_label, memory_mb, vcpus, nova_uuid=None):
+    """A ``VM.create`` record, as Nova's former XenAPI driver built it.
+
+    :param nova_uuid: the instance the VM belongs to; None for a VM that is
+        not Nova's.
+    """
+    memory = str(memory_mb * MiB)
+    vcpus = str(vcpus)
+    other_config = {}
+    if nova_uuid:
+        other_config[pool_state.NOVA_UUID_KEY] = nova_uuid
     return {
-        'name_label': instance.name,
+        'name_label': name_label,
         'name_description': '',
         'user_version': '0',
         'is_a_template': False,
@@ -85,7 +111,7 @@ def vm_record(instance):
         'HVM_boot_params': {'order': 'dc'},
         'platform': {'acpi': 'true', 'apic': 'true', 'pae': 'true'},
         'PCI_bus': '',
-        'other_config': {pool_state.NOVA_UUID_KEY: instance.uuid},
+        'other_config': other_config,
         'recommendations': '',
         'ha_restart_priority': pool_state.UNPROTECTED,
         'tags': [],
@@ -130,7 +156,9 @@ class _XenAPIGuests(fake.FakeDriver):
                       admin_password, allocations, network_info=network_info,
                       block_device_info=block_device_info, power_on=power_on,
                       accel_info=accel_info)
-        vm_ref = self._vm_call('VM.create', vm_record(instance))
+        vm_ref = self._vm_call('VM.create', vm_record(
+            instance.name, instance.flavor.memory_mb, instance.flavor.vcpus,
+            nova_uuid=instance.uuid))
         if power_on:
             self._start_here(vm_ref)
 
@@ -139,7 +167,10 @@ class _XenAPIGuests(fake.FakeDriver):
         ref = self._pool_client().find_vm(instance.uuid, instance.name)
         if ref is not None:
             self._stop(ref)
-            self._vm_call('VM.destroy', ref)
+            # Reverting a resize destroys the guest on the destination; with
+            # shared storage that is the one VM, which the source restarts.
+            if instance.task_state != task_states.RESIZE_REVERTING:
+                self._vm_call('VM.destroy', ref)
         super().destroy(context, instance, network_info,
                         block_device_info=block_device_info,
                         destroy_disks=destroy_disks,

@@ -37,9 +37,9 @@ It adds, without changing what the wrapped driver reports:
 
 When XenAPI cannot be reached the stats say ``unknown``, the trait is
 removed (fail safe: the scheduler stops sending HA instances here) and one
-error is logged per read attempt. Pool state is cached for
-``[xenapi] pool_state_cache_seconds``, failures included, so the resource
-tracker never hammers the pool master.
+error is logged per resource-tracker period. The pool is read at most once
+per period and per ``[xenapi] pool_state_cache_seconds`` (failures are
+cached too), so the resource tracker never hammers the pool master.
 """
 
 import threading
@@ -100,19 +100,36 @@ class XenAPIPoolHAMixin:
 
     # XenAPI access
 
-    def _pool_client(self):
-        """The pool client, created on first use from ``[xenapi]``."""
-        if self._pool_client_obj is None:
+    def init_host(self, host):
+        super().init_host(host)
+        # The pool is this service's for its lifetime: read [xenapi] once.
+        try:
             self._pool_client_obj = xenapi_client.PoolClient.from_conf(CONF)
+        except xenapi_exc.PoolError as exc:
+            LOG.error("XenServer pool HA reporting is disabled: %s", exc)
+
+    def _pool_client(self):
+        """The pool client configured by ``[xenapi]`` at init_host."""
+        if self._pool_client_obj is None:
+            raise xenapi_exc.InvalidConfiguration(
+                'of this host', CONF.xenapi.connection_url or '(unset)',
+                "[xenapi] connection_url must be the http(s) URL of a "
+                "member of the pool")
         return self._pool_client_obj
 
-    def _pool_ha_state(self):
-        """The pool's HA state, cached; None if XenAPI cannot be read."""
+    def _pool_ha_state(self, refresh=True):
+        """The pool's HA state, cached; None if XenAPI cannot be read.
+
+        :param refresh: read the pool again if the cached state is older
+            than ``[xenapi] pool_state_cache_seconds``; when False, any
+            cached state will do.
+        """
         with self._pool_lock:
             now = time.monotonic()
             ttl = CONF.xenapi.pool_state_cache_seconds
             cached = self._pool_cache
-            if cached is not None and now - cached[0] < ttl:
+            if cached is not None and (
+                    not refresh or now - cached[0] < ttl):
                 return cached[1]
             try:
                 state = self._pool_client().read_ha_state()
@@ -149,7 +166,9 @@ class XenAPIPoolHAMixin:
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
         super().update_provider_tree(provider_tree, nodename,
                                      allocations=allocations)
-        ha_state = self._pool_ha_state()
+        # The resource tracker calls this right after get_available_resource
+        # (which read the pool), and on every claim: reuse that reading.
+        ha_state = self._pool_ha_state(refresh=False)
         readiness = self._readiness(ha_state)
         traits = set(provider_tree.data(nodename).traits)
         if readiness.ready:

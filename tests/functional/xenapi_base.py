@@ -1,0 +1,113 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Base class for functional tests with XenServer pools: real Nova computes
+running the XenAPI-backed test driver against the pool simulator.
+
+Two pools, each a Nova aggregate with ``ha=true`` and its pool URL:
+
+* ``pool-a``: three hosts ``xs-a1..3``, HA enabled and ready;
+* ``pool-b``: three hosts ``xs-b1..3``, HA disabled (not ready).
+"""
+
+from nova_ha_ext.simulator import fixture as sim_fixture
+from nova_ha_ext.virt.xenapi import fake as xenapi_fake
+from tests.functional import base
+
+DRIVER = xenapi_fake.register_with_nova()
+PASSWORD = 'xenroot-secret'
+HOST_MEMORY_MB = 16384
+
+
+def pool_scenario(name, ha, hosts=3, vms=()):
+    letter = name[-1]
+    pool = {
+        'name': name,
+        'username': 'root',
+        'password': PASSWORD,
+        'detection_delay': 0.05,
+        'restart_delay': 0.02,
+        'srs': [{'name_label': 'sr-hb-%s' % letter, 'shared': True,
+                 'type': 'nfs'}],
+        'hosts': [{'hostname': 'xs-%s%d' % (letter, i + 1),
+                   'memory_mb': HOST_MEMORY_MB, 'cpus': 16}
+                  for i in range(hosts)],
+        'vms': list(vms),
+    }
+    if ha:
+        pool['ha'] = {'enabled': True, 'host_failures_to_tolerate': 1,
+                      'heartbeat_sr': 'sr-hb-%s' % letter}
+    return pool
+
+
+class XenAPIPoolsTestCase(base.NovaHATestCase):
+    """Nova with XenAPI-backed computes on two simulated pools."""
+
+    compute_driver = DRIVER
+    #: pool name -> HA enabled at start
+    POOLS = {'pool-a': True, 'pool-b': False}
+
+    def scenario(self):
+        return {'pools': [pool_scenario(name, ha)
+                          for name, ha in sorted(self.POOLS.items())]}
+
+    def setUp(self):
+        super().setUp()
+        self.sim_fixture = self.useFixture(
+            sim_fixture.SimulatorFixture(self.scenario()))
+        self.sim = self.sim_fixture.simulator
+        self.flags(connection_username='root', connection_password=PASSWORD,
+                   pool_state_cache_seconds=0, connect_timeout=2.0,
+                   read_timeout=10.0, group='xenapi')
+        self.aggregates = {}
+        for pool in sorted(self.POOLS):
+            info = self.sim_fixture.pool(pool)
+            for hostname in sorted(info.member_urls):
+                self.start_xenapi_compute(pool, hostname)
+            self.aggregates[pool] = self._create_ha_aggregate(
+                pool, sorted(info.member_urls),
+                xenapi_pool_url=info.member_urls[sorted(info.member_urls)[0]])
+
+    def start_xenapi_compute(self, pool, hostname):
+        """Start nova-compute for one XenServer host of ``pool``."""
+        info = self.sim_fixture.pool(pool)
+        # Each compute reads [xenapi] connection_url once, at init_host.
+        self.flags(connection_url=info.member_urls[hostname], group='xenapi')
+        return self._start_compute(hostname)
+
+    def xenapi(self, pool):
+        """A logged-in XenAPI session's ``xenapi`` proxy to ``pool``."""
+        import XenAPI
+        info = self.sim_fixture.pool(pool)
+        session = XenAPI.Session(info.url)
+        session.xenapi.login_with_password(info.username, info.password,
+                                           '1.0', 'tests')
+        self.addCleanup(session('close'))
+        return session.xenapi
+
+    def ha_flavor(self, name='ha.small', memory_mb=1024):
+        return self._create_flavor_with_specs(name, {'ha': 'true'},
+                                              memory_mb=memory_mb)
+
+    def plain_flavor(self, name='plain.small', memory_mb=1024):
+        return self._create_flavor_with_specs(name, {}, memory_mb=memory_mb)
+
+    def boot(self, flavor_id, name='server', expected_state='ACTIVE'):
+        return self._create_server(name=name, flavor_id=flavor_id,
+                                   networks='none',
+                                   expected_state=expected_state)
+
+    def vm_of(self, pool, server):
+        """The simulator's record of a server's VM."""
+        return self.sim.vm(pool, server['id'])
