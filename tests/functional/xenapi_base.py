@@ -73,11 +73,11 @@ class XenAPIPoolsTestCase(base.NovaHATestCase):
         self.aggregates = {}
         for pool in sorted(self.POOLS):
             info = self.sim_fixture.pool(pool)
-            for hostname in sorted(info.member_urls):
-                self.start_xenapi_compute(pool, hostname)
+            members = sorted(info.member_urls)
+            started = [h for h in members
+                       if self.start_xenapi_compute(pool, h) is not None]
             self.aggregates[pool] = self._create_ha_aggregate(
-                pool, sorted(info.member_urls),
-                xenapi_pool_url=info.member_urls[sorted(info.member_urls)[0]])
+                pool, started, xenapi_pool_url=info.member_urls[members[0]])
 
     def start_xenapi_compute(self, pool, hostname):
         """Start nova-compute for one XenServer host of ``pool``."""

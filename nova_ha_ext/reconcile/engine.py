@@ -1,0 +1,177 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Passes over pools: read both views, decide, apply, and report.
+
+:class:`Reconciler` owns one XenAPI client and one lock per pool. A pass of
+a pool costs four XenAPI calls and a constant number of DB queries (plus a
+constant per relocated instance); passes of one pool never overlap, whether
+the periodic task or the event watcher asked for them. A pool that does not
+answer is reported unreachable and the other pools go on.
+"""
+
+import dataclasses
+import threading
+import time
+import typing as ty
+
+from oslo_log import log as logging
+
+from nova_ha_ext.reconcile import apply
+from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import discovery
+from nova_ha_ext.reconcile import hostmap
+from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.xenapi import client as xenapi_client
+from nova_ha_ext.xenapi import exceptions as xenapi_exc
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class PassReport:
+    """What one pass over one pool saw and did."""
+
+    pool: str
+    url: str
+    #: None when the pool answered; else why it could not be reconciled.
+    error: ty.Optional[str] = None
+    #: The pool as read (a ``PoolSnapshot``), when it answered.
+    snapshot: ty.Any = None
+    results: ty.Tuple[apply.Result, ...] = ()
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    @property
+    def reachable(self):
+        return self.error is None
+
+    def count(self, status=None, kind=None):
+        return sum(1 for r in self.results
+                   if (status is None or r.status == status) and
+                   (kind is None or r.action.kind == kind))
+
+    @property
+    def out_of_sync(self):
+        """How many instances got an action: in-sync ones get none."""
+        return len({r.action.instance_uuid for r in self.results})
+
+    @property
+    def failed(self):
+        return self.count(status=apply.FAILED)
+
+
+class Reconciler:
+    """Reconcile every pool that Nova's aggregates describe.
+
+    :param conf: the ``ConfigOpts`` with ``[xenapi]`` and ``[ha_reconciler]``.
+    :param client_factory: ``client_factory(target)`` returns a
+        ``PoolClient`` for a :class:`discovery.PoolTarget`.
+    """
+
+    def __init__(self, conf, client_factory=None):
+        self._conf = conf
+        self._client_factory = client_factory or self._default_client
+        self._lock = threading.Lock()
+        self._clients = {}
+        self._pool_locks = {}
+        self._targets = {}
+
+    def _default_client(self, target):
+        return xenapi_client.PoolClient.from_conf(
+            self._conf, url=target.url, name=target.name)
+
+    def discover(self, context):
+        """Read the pools from Nova's aggregates; return their targets."""
+        targets = discovery.discover_pools(context, self._conf)
+        with self._lock:
+            self._targets = {t.name: t for t in targets}
+            for name in list(self._clients):
+                old = self._clients[name]
+                if name not in self._targets or old[0] != self._targets[
+                        name].url:
+                    old[1].close()
+                    del self._clients[name]
+        return targets
+
+    @property
+    def targets(self):
+        with self._lock:
+            return dict(self._targets)
+
+    def client(self, name):
+        """The shared client of a pool (created on first use)."""
+        with self._lock:
+            target = self._targets[name]
+            entry = self._clients.get(name)
+            if entry is None:
+                entry = (target.url, self._client_factory(target))
+                self._clients[name] = entry
+            return entry[1]
+
+    def _pool_lock(self, name):
+        with self._lock:
+            return self._pool_locks.setdefault(name, threading.Lock())
+
+    def reconcile_pool(self, context, name, dry_run=False):
+        """One pass over one pool. Never raises for a pool's own trouble."""
+        target = self.targets[name]
+        start = time.monotonic()
+        with self._pool_lock(name):
+            try:
+                client = self.client(name)
+                snapshot = client.read_pool()
+            except xenapi_exc.PoolError as exc:
+                LOG.warning("Pool %s is unreachable: %s", name, exc)
+                return PassReport(pool=name, url=target.url, error=str(exc),
+                                  seconds=time.monotonic() - start,
+                                  dry_run=dry_run)
+            view = nova_view.read_nova_view(
+                context, hostmap.nodenames(snapshot.ha.hosts))
+            host_map = hostmap.map_hosts(snapshot.ha.hosts,
+                                         view.compute_nodes)
+            actions = decide.decide(view.instances, snapshot, host_map)
+            results = apply.apply_actions(
+                context, actions, view.cells,
+                set_protection=client.set_restart_priority, dry_run=dry_run)
+        report = PassReport(pool=name, url=target.url, snapshot=snapshot,
+                            results=tuple(results),
+                            seconds=time.monotonic() - start,
+                            dry_run=dry_run)
+        applied = report.count(status=apply.APPLIED)
+        if applied or report.failed:
+            LOG.info("Pool %s: %d change(s) applied, %d failed, in %.2f s",
+                     name, applied, report.failed, report.seconds)
+        return report
+
+    def reconcile(self, context, names=None, dry_run=False):
+        """A pass over every pool (or those named), one after the other."""
+        self.discover(context)
+        wanted = sorted(self.targets) if names is None else list(names)
+        unknown = [n for n in wanted if n not in self.targets]
+        if unknown:
+            raise KeyError(
+                "no aggregate describes pool(s) %s; pools are aggregates "
+                "with %s metadata: %s" % (
+                    ', '.join(unknown),
+                    self._conf.ha_reconciler.pool_url_metadata_key,
+                    ', '.join(sorted(self.targets)) or 'none'))
+        return [self.reconcile_pool(context, name, dry_run=dry_run)
+                for name in wanted]
+
+    def close(self):
+        with self._lock:
+            for _url, client in self._clients.values():
+                client.close()
+            self._clients.clear()

@@ -1,0 +1,280 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The reconciler against real Nova and a simulated XenServer HA pool.
+
+Servers are booted through the API onto the XenAPI-backed computes; a
+XenServer host then fails in the simulator, XenServer HA restarts the
+protected VMs elsewhere, and the reconciler makes Nova follow.
+"""
+
+import time
+
+from nova import context as nova_context
+from nova import objects
+
+from nova_ha_ext import conf
+from nova_ha_ext.reconcile import apply
+from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import engine
+from nova_ha_ext.reconcile import runner
+from nova_ha_ext.virt.xenapi import fake as xenapi_fake
+from tests.functional import xenapi_base
+
+
+class ReconcilerTestCase(xenapi_base.XenAPIPoolsTestCase):
+
+    POOLS = {'pool-a': True}
+
+    def setUp(self):
+        super().setUp()
+        self.ha = self.ha_flavor()
+        self.plain = self.plain_flavor()
+        self.reconciler = engine.Reconciler(conf.CONF)
+        self.addCleanup(self.reconciler.close)
+
+    def boot_on(self, host, flavor, name):
+        server = self._create_server(name=name, flavor_id=flavor,
+                                     networks='none', host=host)
+        self.assertEqual(host, server['OS-EXT-SRV-ATTR:host'])
+        return server
+
+    def fail(self, host, pool='pool-a'):
+        self.sim.fail_host(pool, host)
+        self.sim.wait_until_quiet(pool)
+
+    def reconcile(self, pool='pool-a', **kw):
+        [report] = self.reconciler.reconcile(self.ctxt, [pool], **kw)
+        self.assertIsNone(report.error)
+        return report
+
+    def by_instance(self, report):
+        return {r.action.instance_uuid: r for r in report.results}
+
+    def server_host(self, server):
+        return self.api.get_server(server['id'])['OS-EXT-SRV-ATTR:host']
+
+
+class TestHAFailoverStory(ReconcilerTestCase):
+
+    def test_nova_follows_xenserver_ha_and_nothing_is_lost(self):
+        ha1 = self.boot_on('xs-a2', self.ha, 'ha1')
+        ha2 = self.boot_on('xs-a2', self.ha, 'ha2')
+        plain = self.boot_on('xs-a2', self.plain, 'plain')
+        other = self.boot_on('xs-a3', self.ha, 'other')
+        old_rp = self._get_provider_uuid_by_host('xs-a2')
+
+        self.fail('xs-a2')
+        report = self.reconcile()
+        results = self.by_instance(report)
+
+        for server in (ha1, ha2):
+            vm = self.vm_of('pool-a', server)
+            self.assertEqual('Running', vm['power_state'])
+            new_host = vm['host']
+            self.assertIn(new_host, ('xs-a1', 'xs-a3'))
+            self.assertEqual(apply.APPLIED, results[server['id']].status)
+            shown = self.api.get_server(server['id'])
+            self.assertEqual(new_host, shown['OS-EXT-SRV-ATTR:host'])
+            self.assertEqual(new_host,
+                             shown['OS-EXT-SRV-ATTR:hypervisor_hostname'])
+            self.assertEqual('ACTIVE', shown['status'])
+            allocations = self._get_allocations_by_server_uuid(server['id'])
+            self.assertEqual(
+                {self._get_provider_uuid_by_host(new_host)},
+                set(allocations))
+            actions = self.api.get_instance_actions(server['id'])
+            self.assertIn('ha-relocate', [a['action'] for a in actions])
+        # The unprotected server stays where Nova says, and is reported.
+        self.assertEqual('xs-a2', self.server_host(plain))
+        self.assertEqual(decide.SKIP, results[plain['id']].action.kind)
+        self.assertEqual('Halted', self.vm_of('pool-a', plain)[
+            'power_state'])
+        self.assertNotIn(other['id'], results)
+        # The old provider keeps only the plain server's allocation.
+        self.assertEqual(
+            {plain['id']},
+            {c for c in self.placement.get(
+                '/resource_providers/%s/allocations' % old_rp).body[
+                    'allocations']})
+        self.assertEqual([], objects.MigrationList.get_by_filters(
+            self.ctxt, {}).objects)
+
+        # The failed host comes back and its nova-compute restarts.
+        self.sim.recover_host('pool-a', 'xs-a2')
+        self.restart_compute_service(self.computes['xs-a2'])
+        for server in (ha1, ha2, other):
+            vm = self.vm_of('pool-a', server)
+            self.assertEqual('Running', vm['power_state'])
+            self.assertEqual(vm['host'], self.server_host(server))
+            self.assertEqual('ACTIVE',
+                             self.api.get_server(server['id'])['status'])
+
+        # A second pass changes nothing.
+        again = self.reconcile()
+        self.assertEqual(0, again.count(status=apply.APPLIED))
+        # xs-a2 is live again, so the halted plain VM is simply stopped
+        # there: Nova's own power-state sync deals with that.
+        self.assertEqual((), again.results)
+
+    def test_dry_run_reports_the_plan_and_writes_nothing(self):
+        server = self.boot_on('xs-a3', self.ha, 'ha')
+        self.fail('xs-a3')
+        before = self.api.get_instance_actions(server['id'])
+        report = self.reconcile(dry_run=True)
+        [result] = report.results
+        self.assertEqual(apply.DRY_RUN, result.status)
+        self.assertEqual(decide.RELOCATE, result.action.kind)
+        self.assertEqual('xs-a3', self.server_host(server))
+        self.assertEqual(before, self.api.get_instance_actions(server['id']))
+        self.assertEqual(
+            {self._get_provider_uuid_by_host('xs-a3')},
+            set(self._get_allocations_by_server_uuid(server['id'])))
+
+
+class TestSkips(ReconcilerTestCase):
+
+    def test_task_in_progress_is_skipped(self):
+        server = self.boot_on('xs-a2', self.ha, 'busy')
+        instance = objects.Instance.get_by_uuid(self.ctxt, server['id'])
+        instance.task_state = 'powering-off'
+        instance.save()
+        self.fail('xs-a2')
+        result = self.by_instance(self.reconcile())[server['id']]
+        self.assertEqual(('skip', 'task-in-progress'),
+                         (result.action.kind, result.action.rule))
+        self.assertEqual('xs-a2', self.server_host(server))
+
+    def test_duplicate_nova_uuid_is_skipped(self):
+        server = self.boot_on('xs-a2', self.ha, 'dup')
+        api = self.xenapi('pool-a')
+        [ref] = api.VM.get_by_name_label(
+            self.api.get_server(server['id'])[
+                'OS-EXT-SRV-ATTR:instance_name'])
+        record = api.VM.get_record(ref)
+        record['name_label'] = 'copy'
+        api.VM.create(record)
+        self.fail('xs-a2')
+        result = self.by_instance(self.reconcile())[server['id']]
+        self.assertEqual('several-vms', result.action.rule)
+        self.assertEqual('xs-a2', self.server_host(server))
+
+    def test_restart_failed_for_lack_of_capacity_is_reported(self):
+        # Fill the two other hosts so the protected VM cannot restart.
+        server = self.boot_on('xs-a2', self.ha, 'unlucky')
+        api = self.xenapi('pool-a')
+        [pool_ref] = api.pool.get_all()
+        api.pool.set_ha_allow_overcommit(pool_ref, True)
+        for host in ('xs-a1', 'xs-a3'):
+            self.sim.start_vm('pool-a', self._filler(api, host), host)
+        self.fail('xs-a2')
+        result = self.by_instance(self.reconcile())[server['id']]
+        self.assertEqual(decide.HA_RESTART_FAILED, result.action.kind)
+        self.assertEqual(apply.REPORTED, result.status)
+        self.assertEqual('xs-a2', self.server_host(server))
+        self.assertEqual('Halted', self.vm_of('pool-a', server)[
+            'power_state'])
+
+    def _filler(self, api, host):
+        free = [h for h in self.sim.hosts('pool-a')
+                if h['hostname'] == host][0]['memory_free_mb']
+        ref = api.VM.create(xenapi_fake.vm_record('filler-' + host, free, 1))
+        return api.VM.get_uuid(ref)
+
+    def test_vm_that_is_not_novas_is_ignored(self):
+        api = self.xenapi('pool-a')
+        ref = api.VM.create(xenapi_fake.vm_record('not-nova', 256, 1))
+        api.VM.start_on(ref, api.host.get_by_name_label('xs-a1')[0],
+                        False, False)
+        report = self.reconcile()
+        self.assertEqual((), report.results)
+
+
+class TestUnmappedHost(ReconcilerTestCase):
+    """A pool host with no nova-compute: VMs restarted there are skipped."""
+
+    def scenario(self):
+        return {'pools': [xenapi_base.pool_scenario('pool-a', True, hosts=4)]}
+
+    def start_xenapi_compute(self, pool, hostname):
+        if hostname != 'xs-a4':
+            return super().start_xenapi_compute(pool, hostname)
+
+    def test_vm_restarted_on_unmapped_host_is_skipped_naming_it(self):
+        server = self.boot_on('xs-a2', self.ha, 'ha')
+        self.sim.migrate_vm('pool-a', server['id'], 'xs-a4')
+        result = self.by_instance(self.reconcile())[server['id']]
+        self.assertEqual('host-unmapped', result.action.rule)
+        self.assertIn('xs-a4', result.action.reason)
+        self.assertEqual('xs-a2', self.server_host(server))
+
+
+class TestUnreachablePool(ReconcilerTestCase):
+
+    POOLS = {'pool-a': True, 'pool-b': True}
+
+    def test_other_pools_are_still_reconciled(self):
+        server = self.boot_on('xs-a2', self.ha, 'ha')
+        # pool-b's URL now points where nothing answers.
+        self.admin_api.post_aggregate_action(
+            self.aggregates['pool-b']['id'],
+            {'set_metadata': {'metadata': {
+                'xenapi_pool_url': 'http://127.0.0.1:9'}}})
+        self.fail('xs-a2')
+        reports = {r.pool: r for r in self.reconciler.reconcile(self.ctxt)}
+        self.assertIsNotNone(reports['pool-b'].error)
+        self.assertIn('127.0.0.1:9', reports['pool-b'].error)
+        self.assertIsNone(reports['pool-a'].error)
+        self.assertNotEqual('xs-a2', self.server_host(server))
+
+
+class TestEventDrivenReconcile(ReconcilerTestCase):
+
+    def test_nova_updated_within_two_seconds_of_the_restart(self):
+        self.flags(interval=3600, event_timeout=5.0,
+                   event_settle_seconds=0.1, group='ha_reconciler')
+        servers = [self.boot_on('xs-a2', self.ha, 'ha%d' % i)
+                   for i in range(3)]
+        run = runner.ReconcilerRunner(
+            conf.CONF, nova_context.get_admin_context)
+        run.start()
+        self.addCleanup(run.stop)
+        # Let the first full pass start the watcher.
+        self._wait(lambda: 'pool-a' in run.last_reports, 10)
+        time.sleep(0.3)
+        self.sim.fail_host('pool-a', 'xs-a2')
+
+        def restarted():
+            vms = [self.vm_of('pool-a', s) for s in servers]
+            return all(vm['power_state'] == 'Running' and
+                       vm['host'] != 'xs-a2' for vm in vms) and vms
+        vms = self._wait(restarted, 10)
+        running_at = time.monotonic()
+
+        def updated():
+            return all(objects.Instance.get_by_uuid(
+                self.ctxt, s['id']).host == vm['host']
+                for s, vm in zip(servers, vms))
+        self._wait(updated, 10)
+        latency = time.monotonic() - running_at
+        self.assertLess(latency, 2.0)
+
+    def _wait(self, predicate, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.02)
+        self.fail('timed out')
