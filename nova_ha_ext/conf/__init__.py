@@ -41,3 +41,22 @@ def register_opts(conf=CONF):
 
 
 register_opts(CONF)
+
+
+def check(conf=CONF):
+    """Read every option of nova-ha-ext once; fail on the first bad one.
+
+    oslo.config checks values when they are read; commands call this at
+    start-up so that a bad value stops them at once, naming the option.
+
+    :raises oslo_config.cfg.Error: naming the group, option and problem.
+    """
+    for module in ALL_MODULES:
+        for group, opts in module.list_opts().items():
+            for opt in opts:
+                try:
+                    getattr(conf[group.name], opt.dest)
+                except (cfg.ConfigFileValueError, ValueError) as exc:
+                    problem = str(exc).split('is not valid: ')[-1]
+                    raise cfg.Error("invalid value for [%s] %s: %s"
+                                    % (group.name, opt.name, problem))

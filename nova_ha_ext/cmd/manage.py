@@ -1,0 +1,231 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""nova-ha-manage: the state of every XenServer HA pool, and reconciling.
+
+::
+
+    nova-ha-manage --config-file /etc/nova/nova.conf \\
+        --config-file /etc/nova/nova-ha-ext.conf status [--format json]
+    nova-ha-manage ... reconcile [--pool POOL] [--dry-run] [--format json]
+
+Exit codes, for monitoring:
+
+* 0: all is well: every pool answered, is HA-ready and in sync (status);
+  every change was applied, or none was needed (reconcile); a dry run
+  found nothing to change.
+* 1: something needs an operator: a pool is unreachable or not HA-ready,
+  instances are out of sync or skipped, a change failed, or a dry run
+  found changes to make.
+* 2: the command could not run: bad arguments, configuration or database
+  access, or an unknown pool.
+"""
+
+import json
+import sys
+
+from oslo_config import cfg
+
+from nova_ha_ext import cmd
+from nova_ha_ext import conf as ha_conf
+from nova_ha_ext.reconcile import apply
+from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import engine
+
+CONF = ha_conf.CONF
+
+OK, ATTENTION, ERROR = 0, 1, 2
+
+
+def _add_parsers(subparsers):
+    status = subparsers.add_parser(
+        'status', help='Every pool: reachability, HA state and readiness, '
+                       'hosts, instances out of sync.')
+    status.add_argument('--format', choices=('table', 'json'),
+                        default='table')
+    status.set_defaults(func=status_command)
+    rec = subparsers.add_parser(
+        'reconcile', help='Make Nova follow the pools now and print what '
+                          'was (or, with --dry-run, would be) done.')
+    rec.add_argument('--pool', action='append', dest='pools',
+                     help='Only this pool (an aggregate name); repeatable.')
+    rec.add_argument('--dry-run', action='store_true',
+                     help='Write nothing anywhere; print the plan.')
+    rec.add_argument('--format', choices=('table', 'json'),
+                     default='table')
+    rec.set_defaults(func=reconcile_command)
+
+
+command_opt = cfg.SubCommandOpt('command', title='Commands',
+                                handler=_add_parsers)
+
+
+def table(headers, rows):
+    """Plain text table: one header line, a rule, then the rows."""
+    rows = [[str(c) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows])
+              for i, h in enumerate(headers)]
+    line = '  '.join('%-*s' % (w, h) for w, h in zip(widths, headers))
+    out = [line.rstrip(), '  '.join('-' * w for w in widths)]
+    for row in rows:
+        out.append('  '.join('%-*s' % (w, c)
+                             for w, c in zip(widths, row)).rstrip())
+    return '\n'.join(out)
+
+
+def _pool_status(report, allow_two):
+    status = {'pool': report.pool, 'url': report.url,
+              'reachable': report.reachable}
+    if not report.reachable:
+        status['error'] = report.error
+        return status
+    ha = report.snapshot.ha
+    readiness = ha.readiness(allow_two_host_pools=allow_two)
+    status.update({
+        'uuid': ha.uuid,
+        'ha_enabled': ha.ha_enabled,
+        'ha_host_failures_to_tolerate': ha.ha_host_failures_to_tolerate,
+        'ha_plan_exists_for': ha.ha_plan_exists_for,
+        'ha_overcommitted': ha.ha_overcommitted,
+        'ha_ready': readiness.ready,
+        'not_ready_reasons': list(readiness.reasons),
+        'master': getattr(ha.host(ha.master), 'hostname', ha.master),
+        'hosts': [{'hostname': h.hostname, 'live': h.live}
+                  for h in ha.hosts],
+        'out_of_sync': report.out_of_sync,
+        'actions': [_result_dict(r) for r in report.results],
+    })
+    return status
+
+
+def _result_dict(result):
+    action = result.action
+    return {
+        'instance': action.instance_uuid, 'action': action.kind,
+        'rule': action.rule, 'status': result.status,
+        'from': str(action.source) if action.source else None,
+        'to': str(action.target) if action.target else None,
+        'reason': result.detail or action.reason,
+    }
+
+
+def status_command(context, args, out):
+    reconciler = engine.Reconciler(CONF)
+    try:
+        reports = reconciler.reconcile(context, dry_run=True)
+    finally:
+        reconciler.close()
+    pools = [_pool_status(r, CONF.xenapi.allow_two_host_pools)
+             for r in reports]
+    if args.format == 'json':
+        out.write(json.dumps({'pools': pools}, indent=2, sort_keys=True))
+        out.write('\n')
+    else:
+        rows = []
+        for p in pools:
+            if not p['reachable']:
+                rows.append([p['pool'], 'UNREACHABLE', '-', '-', '-',
+                             p['error']])
+                continue
+            hosts = ' '.join('%s%s' % (h['hostname'],
+                                       '' if h['live'] else '(dead)')
+                             for h in p['hosts'])
+            rows.append([p['pool'], 'ready' if p['ha_ready'] else
+                         'NOT READY', '%d/%d' % (
+                             p['ha_plan_exists_for'],
+                             p['ha_host_failures_to_tolerate']),
+                         p['out_of_sync'], hosts,
+                         '; '.join(p['not_ready_reasons'])])
+        out.write(table(['pool', 'HA', 'plan', 'out of sync', 'hosts',
+                         'reasons'], rows) + '\n')
+        if not pools:
+            out.write('No pools: no aggregate has %s metadata.\n'
+                      % CONF.ha_reconciler.pool_url_metadata_key)
+    healthy = all(p['reachable'] and p['ha_ready'] and not p['out_of_sync']
+                  for p in pools)
+    return OK if healthy and pools else ATTENTION
+
+
+def reconcile_command(context, args, out):
+    reconciler = engine.Reconciler(CONF)
+    try:
+        reports = reconciler.reconcile(context, names=args.pools,
+                                       dry_run=args.dry_run)
+    finally:
+        reconciler.close()
+    if args.format == 'json':
+        out.write(json.dumps({'dry_run': args.dry_run, 'pools': [
+            {'pool': r.pool, 'error': r.error, 'seconds': r.seconds,
+             'actions': [_result_dict(x) for x in r.results]}
+            for r in reports]}, indent=2, sort_keys=True) + '\n')
+    else:
+        rows = []
+        for r in reports:
+            if not r.reachable:
+                rows.append([r.pool, '-', 'unreachable', 'failed', '-', '-',
+                             r.error])
+            for x in r.results:
+                d = _result_dict(x)
+                rows.append([r.pool, d['instance'], d['action'],
+                             d['status'], d['from'] or '-', d['to'] or '-',
+                             d['reason']])
+        out.write(table(['pool', 'instance', 'action', 'status', 'from',
+                         'to', 'reason'], rows) + '\n')
+        out.write('%s: %d pool(s), %d change(s) %s, %d failed.\n' % (
+            'Dry run' if args.dry_run else 'Done', len(reports),
+            sum(r.count(status=apply.DRY_RUN if args.dry_run
+                        else apply.APPLIED) for r in reports),
+            'to make' if args.dry_run else 'applied',
+            sum(r.failed for r in reports)))
+    needs_attention = any(
+        not r.reachable or r.failed or
+        any(x.status == apply.DRY_RUN or
+            x.action.kind in (decide.SKIP, decide.MISSING,
+                              decide.HA_RESTART_FAILED)
+            for x in r.results)
+        for r in reports)
+    return ATTENTION if needs_attention else OK
+
+
+def run(context, args, out=sys.stdout):
+    """Run a parsed command; return the exit code."""
+    try:
+        return args.func(context, args, out)
+    except KeyError as exc:
+        out.write('Error: %s\n' % exc.args[0])
+        return ERROR
+
+
+def main(argv=None):
+    from nova import config as nova_config
+    from nova import context as nova_context
+    from nova import objects
+    from oslo_log import log as logging
+
+    CONF.register_cli_opt(command_opt)
+    try:
+        nova_config.parse_args(sys.argv if argv is None else argv)
+        ha_conf.check(CONF)
+    except cfg.Error as exc:
+        sys.stderr.write('nova-ha-manage: %s\n' % exc)
+        return ERROR
+    logging.setup(CONF, 'nova-ha-manage')
+    objects.register_all()
+    try:
+        return run(nova_context.get_admin_context(), CONF.command)
+    except Exception as exc:  # tell the operator, without a stack trace
+        sys.stderr.write('nova-ha-manage: %s: %s%s\n'
+                         % (type(exc).__name__, exc,
+                            cmd.database_hint(exc)))
+        return ERROR

@@ -1,0 +1,67 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""nova-ha-reconciler: keep Nova in step with XenServer HA.
+
+::
+
+    nova-ha-reconciler --config-file /etc/nova/nova.conf \\
+        --config-file /etc/nova/nova-ha-ext.conf
+
+It needs what nova-conductor needs from nova.conf (``[api_database]`` and
+``[database]`` connections, ``[placement]`` credentials) plus the
+``[xenapi]`` credentials of the pools. It runs a full pass every
+``[ha_reconciler] interval`` seconds and, with ``watch_events``, reacts to
+XenAPI events within seconds. SIGTERM stops it gracefully: the pass under
+way finishes, then the watchers and sessions are closed.
+"""
+
+import sys
+
+from oslo_config import cfg
+
+
+def main(argv=None):
+    # The reconciler does blocking I/O in native threads; it never needs
+    # eventlet, so pick oslo.service's threading backend before anything
+    # imports it.
+    from oslo_service import backend
+    backend.init_backend(backend.BackendType.THREADING)
+
+    from nova import config as nova_config
+    from nova import context as nova_context
+    from nova import objects
+    from oslo_log import log as logging
+    from oslo_service import service
+
+    from nova_ha_ext import conf as ha_conf
+    from nova_ha_ext.reconcile import service as ha_service
+
+    try:
+        nova_config.parse_args(sys.argv if argv is None else argv)
+        ha_conf.check(ha_conf.CONF)
+    except cfg.Error as exc:
+        sys.stderr.write('nova-ha-reconciler: %s\n' % exc)
+        return 2
+    logging.setup(ha_conf.CONF, 'nova-ha-reconciler')
+    objects.register_all()
+    log = logging.getLogger(__name__)
+    log.info("Starting nova-ha-reconciler: full pass every %d s, event "
+             "watching %s", ha_conf.CONF.ha_reconciler.interval,
+             'on' if ha_conf.CONF.ha_reconciler.watch_events else 'off')
+    server = ha_service.ReconcilerService(ha_conf.CONF,
+                                          nova_context.get_admin_context)
+    launcher = service.launch(ha_conf.CONF, server, restart_method='mutate')
+    launcher.wait()
+    return 0

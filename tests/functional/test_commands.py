@@ -1,0 +1,109 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The console scripts as an operator runs them: real processes.
+
+A scratch nova.conf points at SQLite databases created by ``nova-manage``.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+BIN = os.path.dirname(sys.executable)
+
+
+def _run(*argv, timeout=120):
+    return subprocess.run([os.path.join(BIN, argv[0])] + list(argv[1:]),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope='module')
+def nova_conf(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('nova')
+    conf = tmp / 'nova.conf'
+    conf.write_text(
+        '[DEFAULT]\ntransport_url = fake:/\n'
+        '[api_database]\nconnection = sqlite:///%s/api.db\n'
+        '[database]\nconnection = sqlite:///%s/main.db\n'
+        '[ha_reconciler]\ninterval = 1\n' % (tmp, tmp))
+    for what in ('api_db', 'db'):
+        result = _run('nova-manage', '--config-file', str(conf), what, 'sync')
+        assert result.returncode == 0, result.stderr
+    return conf
+
+
+def test_reconciler_runs_and_stops_gracefully_on_sigterm(nova_conf, tmp_path):
+    log = tmp_path / 'reconciler.log'
+    with open(log, 'w') as out:
+        proc = subprocess.Popen(
+            [os.path.join(BIN, 'nova-ha-reconciler'), '--config-file',
+             str(nova_conf)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while 'Starting nova-ha-reconciler' not in log.read_text():
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        time.sleep(2)  # at least one full pass (interval = 1)
+        assert proc.poll() is None, log.read_text()
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = log.read_text()
+    assert rc == 0, text
+    assert 'Caught SIGTERM signal, graceful exiting' in text
+    assert 'Traceback' not in text
+
+
+def test_bad_option_value_stops_the_reconciler_naming_it(nova_conf,
+                                                         tmp_path):
+    bad = tmp_path / 'bad.conf'
+    bad.write_text('[ha_reconciler]\ninterval = 0\n')
+    result = _run('nova-ha-reconciler', '--config-file', str(nova_conf),
+                  '--config-file', str(bad))
+    assert result.returncode == 2
+    assert ('invalid value for [ha_reconciler] interval: Should be greater '
+            'than or equal to 1') in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_manage_without_nova_conf_says_what_is_missing(tmp_path):
+    empty = tmp_path / 'empty.conf'
+    empty.write_text('[DEFAULT]\n')
+    result = _run('nova-ha-manage', '--config-file', str(empty), 'status')
+    assert result.returncode == 2
+    assert '--config-file /etc/nova/nova.conf' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_manage_status_with_no_pools_needs_attention(nova_conf):
+    result = _run('nova-ha-manage', '--config-file', str(nova_conf),
+                  'status')
+    assert result.returncode == 1
+    assert 'No pools: no aggregate has xenapi_pool_url metadata.' in (
+        result.stdout)
+
+
+def test_manage_unknown_command_is_a_usage_error(nova_conf):
+    result = _run('nova-ha-manage', '--config-file', str(nova_conf),
+                  'frobnicate')
+    assert result.returncode == 2
+    assert "invalid choice: 'frobnicate'" in result.stderr

@@ -1,0 +1,105 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""nova-ha-manage against real Nova and simulated pools."""
+
+import argparse
+import io
+import json
+
+from nova import objects
+
+from nova_ha_ext.cmd import manage
+from tests.functional import xenapi_base
+
+
+def parse(*argv):
+    parser = argparse.ArgumentParser(prog='nova-ha-manage')
+    manage._add_parsers(parser.add_subparsers())
+    return parser.parse_args(argv)
+
+
+class TestManage(xenapi_base.XenAPIPoolsTestCase):
+
+    def run_manage(self, *argv):
+        out = io.StringIO()
+        code = manage.run(self.ctxt, parse(*argv), out)
+        return code, out.getvalue()
+
+    def test_status_table_and_json(self):
+        code, text = self.run_manage('status')
+        lines = text.splitlines()
+        self.assertEqual(['pool', 'HA', 'plan', 'out', 'of', 'sync',
+                          'hosts', 'reasons'], lines[0].split())
+        [a] = [line for line in lines if line.startswith('pool-a')]
+        [b] = [line for line in lines if line.startswith('pool-b')]
+        self.assertIn('ready', a)
+        self.assertIn('xs-a1 xs-a2 xs-a3', a)
+        self.assertIn('NOT READY', b)
+        self.assertIn('HA is not enabled on the pool', b)
+        # pool-b is not HA-ready: monitoring must notice.
+        self.assertEqual(manage.ATTENTION, code)
+
+        code, text = self.run_manage('status', '--format', 'json')
+        pools = {p['pool']: p for p in json.loads(text)['pools']}
+        self.assertTrue(pools['pool-a']['ha_ready'])
+        self.assertEqual(0, pools['pool-a']['out_of_sync'])
+        self.assertEqual(['xs-a1', 'xs-a2', 'xs-a3'],
+                         [h['hostname'] for h in pools['pool-a']['hosts']])
+        self.assertFalse(pools['pool-b']['ha_ready'])
+
+    def test_status_counts_out_of_sync_and_dead_hosts(self):
+        server = self._create_server(flavor_id=self.ha_flavor(),
+                                     networks='none', host='xs-a2')
+        self.sim.fail_host('pool-a', 'xs-a2')
+        self.sim.wait_until_quiet('pool-a')
+        code, text = self.run_manage('status', '--format', 'json')
+        pool = {p['pool']: p for p in json.loads(text)['pools']}['pool-a']
+        self.assertEqual(1, pool['out_of_sync'])
+        self.assertEqual({'xs-a1': True, 'xs-a2': False, 'xs-a3': True},
+                         {h['hostname']: h['live'] for h in pool['hosts']})
+        self.assertEqual([server['id']],
+                         [a['instance'] for a in pool['actions']])
+        self.assertEqual(manage.ATTENTION, code)
+
+    def test_reconcile_dry_run_prints_plan_and_writes_nothing(self):
+        server = self._create_server(flavor_id=self.ha_flavor(),
+                                     networks='none', host='xs-a2')
+        self.sim.fail_host('pool-a', 'xs-a2')
+        self.sim.wait_until_quiet('pool-a')
+        new_host = self.vm_of('pool-a', server)['host']
+
+        code, text = self.run_manage('reconcile', '--pool', 'pool-a',
+                                     '--dry-run')
+        self.assertEqual(manage.ATTENTION, code)
+        [row] = [line for line in text.splitlines()
+                 if server['id'] in line]
+        self.assertIn('relocate', row)
+        self.assertIn('dry-run', row)
+        self.assertIn(new_host, row)
+        self.assertIn('Dry run: 1 pool(s), 1 change(s) to make', text)
+        instance = objects.Instance.get_by_uuid(self.ctxt, server['id'])
+        self.assertEqual('xs-a2', instance.host)
+
+        code, text = self.run_manage('reconcile', '--pool', 'pool-a')
+        self.assertEqual(manage.OK, code)
+        self.assertIn('Done: 1 pool(s), 1 change(s) applied, 0 failed', text)
+        instance = objects.Instance.get_by_uuid(self.ctxt, server['id'])
+        self.assertEqual(new_host, instance.host)
+
+    def test_unknown_pool_is_a_usage_error(self):
+        code, text = self.run_manage('reconcile', '--pool', 'pool-z')
+        self.assertEqual(manage.ERROR, code)
+        self.assertIn('pool-z', text)
+        self.assertIn('pool-a, pool-b', text)
