@@ -57,6 +57,8 @@ class XenAPIPoolsTestCase(base.NovaHATestCase):
     compute_driver = DRIVER
     #: pool name -> HA enabled at start
     POOLS = {'pool-a': True, 'pool-b': False}
+    #: Create each pool's aggregate (ha=true, xenapi_pool_url) in setUp.
+    CREATE_AGGREGATES = True
 
     def scenario(self):
         return {'pools': [pool_scenario(name, ha)
@@ -76,6 +78,8 @@ class XenAPIPoolsTestCase(base.NovaHATestCase):
             members = sorted(info.member_urls)
             started = [h for h in members
                        if self.start_xenapi_compute(pool, h) is not None]
+            if not self.CREATE_AGGREGATES:
+                continue
             self.aggregates[pool] = self._create_ha_aggregate(
                 pool, started, xenapi_pool_url=info.member_urls[members[0]])
 

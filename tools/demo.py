@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""The nova-ha-ext demo: XenServer HA pools under real Nova, in one process.
+
+    ./tools/demo.sh            # prepares .venv, then runs this
+
+It starts the XenAPI pool simulator with two pools, runs Nova (API,
+scheduler with HAAggregateFilter enabled from config, conductor, placement
+and one XenAPI-backed nova-compute per XenServer host), creates the HA
+aggregate and flavor through the API, boots servers, fails a XenServer
+host, lets XenServer HA restart the protected VMs and the event-driven
+reconciler bring Nova up to date, and shows Nova's view before and after.
+Every step is checked; the exit code is non-zero if one did not behave as
+shown. Logs go to a file, named at the start.
+"""
+
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+import unittest
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+# Everything Nova and eventlet say goes to the log file, from the start.
+_fd, LOG_PATH = tempfile.mkstemp(prefix='nova-ha-demo-', suffix='.log')
+os.close(_fd)
+logging.basicConfig(filename=LOG_PATH, level=logging.INFO, format=(
+    '%(asctime)s %(levelname)s [%(name)s] %(message)s'))
+logging.captureWarnings(True)
+warnings.simplefilter('default')
+
+from tests.functional import xenapi_base  # noqa: E402  (eventlet first)
+
+from nova import context as nova_context  # noqa: E402
+from nova import objects  # noqa: E402
+from nova.tests.functional.api import client as api_client  # noqa: E402
+
+from nova_ha_ext import conf as ha_conf  # noqa: E402
+from nova_ha_ext.reconcile import runner  # noqa: E402
+
+OUT = sys.__stdout__
+
+
+def say(text=''):
+    OUT.write(text + '\n')
+    OUT.flush()
+
+
+def table(headers, rows, indent='    '):
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows])
+              for i, h in enumerate(headers)]
+    fmt = indent + '  '.join('%%-%ds' % w for w in widths)
+    say((fmt % tuple(headers)).rstrip())
+    say((fmt % tuple('-' * w for w in widths)).rstrip())
+    for r in rows:
+        say((fmt % tuple(r)).rstrip())
+
+
+class DemoFailed(AssertionError):
+    pass
+
+
+def check(condition, what):
+    if not condition:
+        raise DemoFailed(what)
+
+
+class Demo(xenapi_base.XenAPIPoolsTestCase):
+    """The demo, as one scripted run of Nova's functional harness."""
+
+    POOLS = {'pool-a': True, 'pool-b': False}
+    CREATE_AGGREGATES = False
+    log_path = LOG_PATH
+
+    def setUp(self):
+        self.t0 = time.monotonic()
+        super().setUp()
+
+    def step(self, n, text):
+        say('\n[%d/6] %s' % (n, text))
+
+    def test_demo(self):
+        handler = logging.FileHandler(self.log_path)
+        handler.setFormatter(logging.Formatter(
+            '%(asctime)s %(levelname)s [%(name)s] %(message)s'))
+        logging.getLogger().addHandler(handler)
+        self.addCleanup(logging.getLogger().removeHandler, handler)
+
+        self.step(1, 'XenAPI pool simulator on loopback (real XML-RPC)')
+        rows = []
+        for pool in sorted(self.POOLS):
+            ha = self.sim.ha(pool)
+            hosts = ' '.join(h['hostname'] for h in self.sim.hosts(pool))
+            rows.append([pool, hosts, 'enabled' if ha['enabled'] else
+                         'disabled', self.sim_fixture.pool(pool).url])
+        table(['pool', 'hosts', 'XenServer HA', 'master URL'], rows)
+
+        self.step(2, 'Nova in-process: API, scheduler, conductor, placement '
+                     'and %d XenAPI-backed computes' % len(self.computes))
+        say('    nova.conf [filter_scheduler] enabled_filters = %s'
+            % ','.join(self.enabled_filters))
+        say('    compute driver: XenAPIFakeDriver + XenAPIPoolHAMixin '
+            '(started in %.1f s)' % (time.monotonic() - self.t0))
+        rows = []
+        for host in sorted(self.computes):
+            node = objects.ComputeNode.get_by_nodename(self.ctxt, host)
+            traits = self._get_provider_traits(
+                self._get_provider_uuid_by_host(host))
+            rows.append([host, node.stats.get('xenapi_pool_ha_ready'),
+                         'yes' if 'CUSTOM_XENAPI_POOL_HA_READY' in traits
+                         else 'no',
+                         node.stats.get('xenapi_pool_ha_not_ready_reasons')
+                         or '-'])
+        table(['compute node', 'stat xenapi_pool_ha_ready',
+               'trait CUSTOM_XENAPI_POOL_HA_READY', 'why not'], rows)
+        check(all(r[2] == 'yes' for r in rows if r[0].startswith('xs-a')),
+              'pool-a computes should carry the HA-ready trait')
+        check(all(r[2] == 'no' for r in rows if r[0].startswith('xs-b')),
+              'pool-b computes should not carry the HA-ready trait')
+
+        self.step(3, 'The operator creates aggregates and flavors '
+                     '(through the API)')
+        for pool in sorted(self.POOLS):
+            info = self.sim_fixture.pool(pool)
+            members = sorted(info.member_urls)
+            url = info.member_urls[members[0]]
+            self.aggregates[pool] = self._create_ha_aggregate(
+                pool, members, xenapi_pool_url=url)
+            say('    openstack aggregate create %s; openstack aggregate set '
+                '--property ha=true --property xenapi_pool_url=%s %s; '
+                '+ %d hosts' % (pool, url, pool, len(members)))
+        ha_flavor = self.ha_flavor('m1.ha', memory_mb=2048)
+        plain_flavor = self.plain_flavor('m1.plain', memory_mb=2048)
+        say('    openstack flavor create m1.ha; openstack flavor set '
+            '--property ha=true m1.ha            -> accepted')
+        self.admin_api.microversion = '2.86'
+        try:
+            self.admin_api.post_extra_spec(
+                ha_flavor, {'extra_specs': {'ha': 'maybe'}})
+            check(False, 'ha=maybe should be refused')
+        except api_client.OpenStackApiException as exc:
+            check(exc.response.status_code == 400, 'expected HTTP 400')
+            message = exc.response.json()['badRequest']['message']
+            check("'ha'" in message, 'the message should name the key')
+            say('    openstack flavor set --property ha=maybe m1.ha'
+                '            -> HTTP 400: %s' % message)
+        finally:
+            self.admin_api.microversion = 'latest'
+
+        self.step(4, 'Boot 4 HA servers and 2 plain servers')
+        servers = []
+        for i, host in enumerate(('xs-a2', 'xs-a2', 'xs-a3', None)):
+            servers.append(self._create_server(
+                name='ha-%d' % (i + 1), flavor_id=ha_flavor,
+                networks='none', host=host))
+        for i, host in enumerate(('xs-a2', None)):
+            servers.append(self._create_server(
+                name='plain-%d' % (i + 1), flavor_id=plain_flavor,
+                networks='none', host=host))
+        before = self._nova_view(servers)
+        rows = []
+        for s in servers:
+            vm = self._vm(s)
+            rows.append([s['name'], 'm1.ha' if s['name'].startswith('ha')
+                         else 'm1.plain', before[s['id']], vm['host'],
+                         vm['ha_restart_priority'] or '(unprotected)'])
+        table(['server', 'flavor', 'Nova host', 'VM runs on',
+               'ha_restart_priority'], rows)
+        check(all(r[2].startswith('xs-a') for r in rows
+                  if r[1] == 'm1.ha'), 'HA servers must land on pool-a')
+        check(all(r[4] == 'restart' for r in rows if r[1] == 'm1.ha'),
+              'HA servers must be protected')
+
+        self.step(5, 'Host xs-a2 fails; XenServer HA restarts the '
+                     'protected VMs; the reconciler follows')
+        self.flags(interval=3600, event_timeout=5.0,
+                   event_settle_seconds=0.1, group='ha_reconciler')
+        service = runner.ReconcilerRunner(
+            ha_conf.CONF, nova_context.get_admin_context)
+        service.start()
+        self.addCleanup(service.stop)
+        self._wait(lambda: 'pool-a' in service.last_reports, 20,
+                   'the first full pass')
+        time.sleep(0.3)  # the watcher's first event.from is under way
+        on_failed = [s for s in servers if before[s['id']] == 'xs-a2']
+        t_fail = time.monotonic()
+        self.sim.fail_host('pool-a', 'xs-a2')
+        say('    t+0.00 s  xs-a2 fails (nova-ha-reconciler is watching '
+            'pool-a with event.from)')
+        running, updated = {}, {}
+        deadline = t_fail + 30
+        while time.monotonic() < deadline and (
+                len(updated) < sum(1 for s in on_failed
+                                   if s['name'].startswith('ha'))):
+            now = time.monotonic() - t_fail
+            for s in on_failed:
+                vm = self._vm(s)
+                if (s['id'] not in running and vm['host'] not in
+                        (None, 'xs-a2') and vm['power_state'] == 'Running'):
+                    running[s['id']] = now
+                    say('    t+%.2f s  XenServer: %s is Running on %s'
+                        % (now, s['name'], vm['host']))
+                host = objects.Instance.get_by_uuid(
+                    self.ctxt, s['id']).host
+                if s['id'] not in updated and host != 'xs-a2':
+                    updated[s['id']] = now
+                    say('    t+%.2f s  Nova:      %s moved to %s '
+                        '(ha-relocate)' % (now, s['name'], host))
+            time.sleep(0.02)
+        self.sim.wait_until_quiet('pool-a')
+        latencies = [updated[k] - running[k] for k in updated
+                     if k in running]
+        check(latencies, 'Nova should follow the restarted VMs')
+
+        self.step(6, "Nova's view, before and after")
+        after = self._nova_view(servers)
+        rows = []
+        for s in servers:
+            vm = self._vm(s)
+            rp_hosts = sorted(
+                self._host_of_rp(rp) for rp in
+                self._get_allocations_by_server_uuid(s['id']))
+            events = [a['action'] for a in
+                      self.api.get_instance_actions(s['id'])]
+            rows.append([s['name'], before[s['id']], after[s['id']],
+                         '%s (%s)' % (vm['host'] or '-', vm['power_state']),
+                         ','.join(rp_hosts),
+                         'ha-relocate' if 'ha-relocate' in events else '-'])
+        table(['server', 'Nova host before', 'Nova host after',
+               'VM (power)', 'allocations on', 'event list'], rows)
+        for s in servers:
+            vm = self._vm(s)
+            if vm['power_state'] == 'Running':
+                check(after[s['id']] == vm['host'],
+                      '%s: Nova must say where the VM runs' % s['name'])
+            else:
+                check(after[s['id']] == before[s['id']],
+                      '%s: an unprotected halted VM stays put' % s['name'])
+        check(not objects.MigrationList.get_by_filters(
+            self.ctxt, {}).objects, 'no migration record may exist')
+        say('\n    Reconcile latency, VM running -> Nova updated: median '
+            '%.2f s, max %.2f s (%d servers)' % (
+                statistics.median(latencies), max(latencies),
+                len(latencies)))
+        report = service.last_reports['pool-a']
+        for r in report.results:
+            if r.action.kind == 'skip':
+                name = [s['name'] for s in servers
+                        if s['id'] == r.action.instance_uuid]
+                say('    %s: %s' % (name[0] if name else
+                                    r.action.instance_uuid, r.detail))
+        say('    Nothing was deleted, stopped or duplicated; no migration '
+            'record exists.')
+
+    def _nova_view(self, servers):
+        return {s['id']: objects.Instance.get_by_uuid(
+            self.ctxt, s['id']).host for s in servers}
+
+    def _vm(self, server):
+        for pool in sorted(self.POOLS):
+            try:
+                return self.sim.vm(pool, server['id'])
+            except Exception:
+                continue
+        raise DemoFailed('no VM for %s' % server['name'])
+
+    def _host_of_rp(self, rp_uuid):
+        return self.placement.get(
+            '/resource_providers/%s' % rp_uuid).body['name']
+
+    def _wait(self, predicate, timeout, what):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        raise DemoFailed('timed out waiting for %s' % what)
+
+
+def _send_output_to_log():
+    """Keep the terminal for the demo's own lines: fds 1 and 2 go to the log.
+
+    Some Nova handlers write to stdout directly, even during cleanup.
+    """
+    global OUT
+    sys.stdout.flush()
+    sys.stderr.flush()
+    OUT = os.fdopen(os.dup(1), 'w', buffering=1)
+    log_fd = os.open(LOG_PATH, os.O_WRONLY | os.O_APPEND)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+
+
+def main():
+    start = time.monotonic()
+    log_path = LOG_PATH
+    _send_output_to_log()
+    say('nova-ha-ext demo: XenServer HA pools under real Nova 34, in one '
+        'process.')
+    say('Logs: %s' % log_path)
+    result = unittest.TestResult()
+    Demo('test_demo').run(result)
+    problems = result.errors + result.failures
+    if problems:
+        for _test, trace in problems:
+            last = trace.strip().splitlines()[-1]
+            say('\nDEMO FAILED: %s' % last)
+            with open(log_path, 'a') as log:
+                log.write(trace)
+        say('Details in %s' % log_path)
+        return 1
+    say('\nDemo passed in %.0f s.' % (time.monotonic() - start))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
