@@ -19,6 +19,9 @@ An operator configures a pool once, on its HA aggregate::
     openstack aggregate set --property ha=true \
         --property xenapi_pool_url=https://xs-a1.example.com pool-a
 
+Listing several members, comma-separated, lets the reconciler reach the
+pool even when it starts while the first one is down.
+
 Every aggregate whose metadata carries the URL key
 (``[ha_reconciler] pool_url_metadata_key``) is a pool to reconcile; the
 reconciler logs in with the ``[xenapi]`` credentials. Adding a pool is an
@@ -53,6 +56,11 @@ class PoolTarget:
     hosts: ty.Tuple[str, ...] = ()
 
 
+def _is_url(text):
+    parts = urllib.parse.urlsplit(text.strip())
+    return parts.scheme in ('http', 'https') and bool(parts.hostname)
+
+
 def _warn_once(aggregate, problem, message, *args):
     key = (aggregate.id, problem)
     if key not in _warned:
@@ -79,12 +87,12 @@ def pool_targets(aggregates, url_key):
                     "aggregate set --property %s=https://<pool member> %s",
                     agg.name, url_key, url_key, agg.name)
             continue
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ('http', 'https') or not parts.hostname:
+        if not all(_is_url(u) for u in url.split(',')):
             _warn_once(
                 agg, ('bad-url', url),
-                "Aggregate %s has %s=%r, which is not an http(s) URL; "
-                "ignoring the pool until it is fixed.", agg.name, url_key, url)
+                "Aggregate %s has %s=%r, which is not an http(s) URL (or a "
+                "comma-separated list of them); ignoring the pool until it "
+                "is fixed.", agg.name, url_key, url)
             continue
         targets.append(PoolTarget(name=agg.name, url=url,
                                   aggregate_id=agg.id,

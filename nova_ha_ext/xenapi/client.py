@@ -154,7 +154,9 @@ def _int(value):
 class PoolClient:
     """A XenAPI connection to one pool, safe to share between threads.
 
-    :param url: the URL of any member of the pool (``http(s)://host[:port]``).
+    :param url: the URL of any member of the pool (``http(s)://host[:port]``),
+        or several members' URLs separated by commas, tried in order: a
+        client that has never reached the pool knows only these.
     :param username: the XenAPI user.
     :param password: the XenAPI password; kept in memory only, never logged.
     :param name: the pool's name in messages (its aggregate, say); defaults
@@ -168,13 +170,23 @@ class PoolClient:
     def __init__(self, url, username, password, name=None, ca_file=None,
                  insecure=False, connect_timeout=10.0, read_timeout=60.0,
                  election_timeout=30.0, originator=ORIGINATOR):
-        parts = urllib.parse.urlsplit(url or '')
-        if parts.scheme not in ('http', 'https') or not parts.hostname:
+        urls = [u.strip() for u in (url or '').split(',') if u.strip()]
+        schemes = set()
+        for one in urls or ['']:
+            parts = urllib.parse.urlsplit(one)
+            schemes.add(parts.scheme)
+            if parts.scheme not in ('http', 'https') or not parts.hostname:
+                raise exceptions.InvalidConfiguration(
+                    name or one, _redact(one),
+                    "not a XenAPI URL; expected http(s)://host[:port]")
+        if len(schemes) > 1:
             raise exceptions.InvalidConfiguration(
-                name or url, _redact(url or ''),
-                "not a XenAPI URL; expected http(s)://host[:port]")
+                name or urls[0], _redact(url),
+                "mixes http and https URLs; use one scheme for the pool")
+        parts = urllib.parse.urlsplit(urls[0])
         self.name = name or parts.hostname
-        self.url = _redact(url)
+        self.url = _redact(urls[0])
+        self._seed_urls = tuple(_redact(u) for u in urls[1:])
         self._username = username
         self._password = password
         self._originator = originator
@@ -263,6 +275,9 @@ class PoolClient:
     def _candidate_urls(self):
         """The current master URL first, then every other known member."""
         urls = [self._session_url or self.url]
+        for url in self._seed_urls:
+            if url not in urls:
+                urls.append(url)
         for address in self._members:
             url = _member_url(self.url, address)
             if url not in urls:

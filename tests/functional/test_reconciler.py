@@ -19,6 +19,7 @@ XenServer host then fails in the simulator, XenServer HA restarts the
 protected VMs elsewhere, and the reconciler makes Nova follow.
 """
 
+import threading
 import time
 
 from nova import context as nova_context
@@ -278,3 +279,59 @@ class TestEventDrivenReconcile(ReconcilerTestCase):
                 return value
             time.sleep(0.02)
         self.fail('timed out')
+
+
+class TestPoolWithoutHA(ReconcilerTestCase):
+    """A pool without HA: a failed host's VMs still show Running on it."""
+
+    POOLS = {'pool-a': True, 'pool-b': False}
+
+    def test_vm_on_a_host_that_is_not_live_is_skipped(self):
+        server = self.boot_on('xs-b2', self.plain, 'plain')
+        self.fail('xs-b2', pool='pool-b')
+        vm = self.vm_of('pool-b', server)
+        self.assertEqual(('Running', 'xs-b2'), (vm['power_state'],
+                                                vm['host']))
+        result = self.by_instance(self.reconcile('pool-b'))[server['id']]
+        self.assertEqual(('skip', 'host-not-live'),
+                         (result.action.kind, result.action.rule))
+        self.assertIn('xs-b2', result.action.reason)
+        self.assertEqual('xs-b2', self.server_host(server))
+
+
+class TestMasterFailsMidPass(ReconcilerTestCase):
+
+    def test_pass_completes_or_is_retried_cleanly(self):
+        servers = [self.boot_on('xs-a2', self.ha, 'ha%d' % i)
+                   for i in range(3)]
+        self.fail('xs-a2')
+        # A call in flight to a dead master waits for the read timeout.
+        self.flags(read_timeout=1.0, group='xenapi')
+        # Slow the pool down so the master dies while the pass reads it.
+        self.sim.set_latency('pool-a', 0.15)
+        reports = []
+        worker = threading.Thread(target=lambda: reports.extend(
+            self.reconciler.reconcile(self.ctxt, ['pool-a'])))
+        worker.start()
+        time.sleep(0.2)
+        self.sim.fail_master('pool-a')
+        worker.join(60)
+        self.assertFalse(worker.is_alive())
+        self.sim.wait_until_quiet('pool-a')
+        self.sim.set_latency('pool-a', 0)
+        [first] = reports
+        # Either the first pass went through, or it said the pool was
+        # unreachable and changed nothing; the next pass finishes the job.
+        if first.error:
+            self.assertEqual(0, first.count(status=apply.APPLIED))
+        second = self.reconcile()
+        for server in servers:
+            vm = self.vm_of('pool-a', server)
+            self.assertEqual('Running', vm['power_state'])
+            self.assertEqual(vm['host'], self.server_host(server))
+            allocations = self._get_allocations_by_server_uuid(server['id'])
+            self.assertEqual({self._get_provider_uuid_by_host(vm['host'])},
+                             set(allocations))
+        self.assertEqual(0, second.failed)
+        self.assertEqual([], objects.MigrationList.get_by_filters(
+            self.ctxt, {}).objects)

@@ -81,7 +81,12 @@ class XenAPIPoolsTestCase(base.NovaHATestCase):
             if not self.CREATE_AGGREGATES:
                 continue
             self.aggregates[pool] = self._create_ha_aggregate(
-                pool, started, xenapi_pool_url=info.member_urls[members[0]])
+                pool, started, xenapi_pool_url=self.pool_url(pool))
+
+    def pool_url(self, pool):
+        """The aggregate's xenapi_pool_url: every member, comma-separated."""
+        info = self.sim_fixture.pool(pool)
+        return ','.join(info.member_urls[h] for h in sorted(info.member_urls))
 
     def start_xenapi_compute(self, pool, hostname):
         """Start nova-compute for one XenServer host of ``pool``."""

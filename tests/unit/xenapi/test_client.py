@@ -136,6 +136,22 @@ class TestPoolConnection(PoolClientTestCase):
         c.read_ha_state()
         self.assertEqual(info.url, c.master_url)
 
+    def test_listed_members_reach_the_pool_when_the_first_is_dead(self):
+        info = self.sim_fixture.pool('pool-a')
+        self.sim.fail_master('pool-a')
+        self.sim.wait_until_quiet('pool-a')
+        urls = ','.join(info.member_urls[h] for h in sorted(
+            info.member_urls))
+        c = self.client(url=urls, connect_timeout=1.0)
+        self.assertEqual(2, len(c.read_ha_state().live_hosts))
+        self.assertEqual(self.sim_fixture.pool('pool-a').url, c.master_url)
+
+    def test_mixed_schemes_are_a_configuration_error(self):
+        exc = self.assertRaises(
+            exceptions.InvalidConfiguration, xenapi_client.PoolClient,
+            'http://127.0.0.1:80,https://127.0.0.2:443', 'root', PASSWORD)
+        self.assertIn('mixes http and https', str(exc))
+
     def test_master_failover_next_call_succeeds_through_new_master(self):
         c = self.client(connect_timeout=1.0, read_timeout=5.0)
         c.read_ha_state()

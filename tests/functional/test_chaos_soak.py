@@ -1,0 +1,535 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""A seeded chaos soak: the reconciler under random pool faults.
+
+Servers are booted through Nova's API onto XenAPI-backed computes of one
+simulated HA pool. Then a seeded random sequence of faults hits the pool:
+hosts fail and come back, the master dies, a host is cut off the network,
+sessions expire, requests slow down or lose their connection, and an
+administrator migrates, stops and starts VMs behind Nova's back. Reconciler
+passes run at random moments, also while XenServer HA is still detecting a
+failure or restarting VMs.
+
+At quiet points (the pool has finished its detection and restart work, no
+latency) a settling pass runs, then a second pass, and the invariants are
+checked against the pool, Nova's database and placement:
+
+1. every instance is where the pool runs its VM, or the last pass reported
+   why not (skip, ha_restart_failed, missing), or its VM is halted while
+   its Nova host is live (decision-table row ``not-resident``: Nova's own
+   power-state sync owns that case);
+2. every relocation ever applied went to the host the VM was resident on
+   when the pass ran;
+3. each instance has allocations on exactly one compute node provider, its
+   current node's, and the pool's providers hold as many consumers as there
+   are instances;
+4. nothing is lost: the same instances, none deleted, each with its VM in
+   the pool, no Migration record, no vm_state or task_state changed.
+
+The seed is printed; ``NOVA_HA_SOAK_SEED`` replays another one and
+``NOVA_HA_SOAK_FAULTS`` changes the number of faults. Background restarts
+race with the faults, so a seed replays the same plan, not necessarily the
+very same interleaving.
+"""
+
+import collections
+import os
+import random
+import time
+
+from testtools import content
+from testtools import content_type
+
+from nova import context as nova_context
+from nova import objects
+
+from nova_ha_ext import conf
+from nova_ha_ext.reconcile import apply
+from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import engine
+from nova_ha_ext.simulator import control
+from tests.functional import xenapi_base
+
+POOL = 'pool-a'
+HOSTS = 4
+SEED_ENV = 'NOVA_HA_SOAK_SEED'
+FAULTS_ENV = 'NOVA_HA_SOAK_FAULTS'
+DEFAULT_SEED = 20260817
+DEFAULT_FAULTS = 220
+
+#: (flavor, host index) of each server booted: 8 HA and 4 plain, 3 a host.
+SERVERS = tuple(('ha' if i % 3 != 1 else 'plain', i % HOSTS)
+                for i in range(12))
+FLAVOR_MEMORY_MB = 512
+
+#: Latencies injected, in seconds; quiet points set it back to 0.
+LATENCIES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
+#: Chance of a reconciler pass right after a fault, and the pauses before
+#: it (0 hits the detection delay, the others the restarts).
+MID_FAULT_PASS_CHANCE = 0.4
+MID_FAULT_PAUSES = (0.0, 0.0, 0.02, 0.05, 0.08)
+#: Faults between two quiet points.
+QUIET_EVERY = (4, 10)
+#: Passes tried at a quiet point before the pool counts as unreachable.
+QUIET_ATTEMPTS = 6
+
+RESIDENT = ('Running', 'Paused')
+NOT_RESIDENT = ('Halted', 'Suspended')
+REPORTING_KINDS = (decide.SKIP, decide.HA_RESTART_FAILED, decide.MISSING)
+
+
+class _SoakRecord:
+    """What the soak injected and checked, for the report."""
+
+    def __init__(self, seed, target):
+        self.seed = seed
+        self.target = target
+        self.servers = 0
+        self.ha_servers = 0
+        self.injected = collections.Counter()
+        self.refused = collections.Counter()
+        self.passes = 0
+        self.mid_fault_passes = 0
+        self.unreachable = 0
+        self.quiet_points = 0
+        self.instances_checked = 0
+        self.states = collections.Counter()
+        self.relocations = 0
+        self.relocations_by_uuid = collections.Counter()
+        self.results = collections.Counter()
+        self.events = collections.deque(maxlen=40)
+        self.step = 0
+        self.started = time.monotonic()
+        self.seconds = None
+
+    @property
+    def total(self):
+        return sum(self.injected.values())
+
+    def log(self, message):
+        self.events.append('[%03d] %s' % (self.step, message))
+
+    def summary(self):
+        seconds = (self.seconds if self.seconds is not None
+                   else time.monotonic() - self.started)
+
+        def counts(counter):
+            return ', '.join('%s=%d' % item
+                             for item in sorted(counter.items())) or 'none'
+
+        return '\n'.join([
+            'chaos soak: seed %d (%s=<seed> replays one), pool %s of %d '
+            'hosts, %d servers (%d HA, %d plain)'
+            % (self.seed, SEED_ENV, POOL, HOSTS, self.servers,
+               self.ha_servers, self.servers - self.ha_servers),
+            'injected %d faults (target %d): %s'
+            % (self.total, self.target, counts(self.injected)),
+            'refused by the pool (not counted): %s' % counts(self.refused),
+            'reconciler passes: %d (%d right after a fault, %d unreachable)'
+            % (self.passes, self.mid_fault_passes, self.unreachable),
+            'quiet points: %d; instances checked: %d (%s)'
+            % (self.quiet_points, self.instances_checked,
+               counts(self.states)),
+            'relocations applied: %d, each to the host its VM was on'
+            % self.relocations,
+            'pass results (kind/rule/status): %s' % counts(self.results),
+            'soak duration: %.1f s' % seconds,
+        ])
+
+
+class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
+    """Random faults, random passes, invariants at every quiet point."""
+
+    POOLS = {POOL: True}
+
+    def scenario(self):
+        return {'pools': [xenapi_base.pool_scenario(POOL, True,
+                                                    hosts=HOSTS)]}
+
+    def setUp(self):
+        super().setUp()
+        # Nova's default quota is 10 instances a project.
+        self.flags(instances=len(SERVERS), group='quota')
+        seed = int(os.environ.get(SEED_ENV) or DEFAULT_SEED)
+        target = int(os.environ.get(FAULTS_ENV) or DEFAULT_FAULTS)
+        self._rng = random.Random(seed)
+        self._soak = _SoakRecord(seed, target)
+        soak = self._soak
+        # Rendered when the result is reported, so it shows the whole run
+        # (and the seed) whether the test passed or failed.
+        self.addDetail('chaos-soak', content.Content(
+            content_type.UTF8_TEXT,
+            lambda: [soak.summary().encode('utf-8')]))
+        self._reconciler = engine.Reconciler(conf.CONF)
+        self.addCleanup(self._reconciler.close)
+        self._deleted_ctxt = nova_context.get_admin_context(
+            read_deleted='yes')
+
+    # Setting up ---------------------------------------------------------
+
+    def _boot_servers(self):
+        flavors = {'ha': self.ha_flavor(memory_mb=FLAVOR_MEMORY_MB),
+                   'plain': self.plain_flavor(memory_mb=FLAVOR_MEMORY_MB)}
+        hostnames = sorted(self.sim_fixture.pool(POOL).member_urls)
+        self.admin_api.microversion = '2.74'
+        posted = []
+        for i, (kind, host_index) in enumerate(SERVERS):
+            host = hostnames[host_index]
+            body = self._build_server(
+                name='soak-%s-%02d' % (kind, i), flavor_id=flavors[kind],
+                networks='none', host=host)
+            posted.append((host, self.admin_api.post_server(
+                {'server': body})))
+        servers = {}
+        for host, server in posted:
+            server = self._wait_for_server_parameter(
+                server, {'status': 'ACTIVE'}, max_retries=60)
+            self.assertEqual(host, server['OS-EXT-SRV-ATTR:host'])
+            servers[server['id']] = server
+        self._soak.servers = len(servers)
+        self._soak.ha_servers = sum(1 for kind, _h in SERVERS
+                                    if kind == 'ha')
+        return servers
+
+    # Views --------------------------------------------------------------
+
+    def _pool_view(self):
+        """The simulator's truth: hosts by hostname, VMs by instance."""
+        hosts = {h['hostname']: h for h in self.sim.hosts(POOL)}
+        vms = {vm['nova_uuid']: vm for vm in self.sim.vms(POOL)
+               if vm['nova_uuid']}
+        return hosts, vms
+
+    def _instances(self):
+        """Every instance ever created, deleted ones included, by uuid."""
+        found = objects.InstanceList.get_by_filters(self._deleted_ctxt, {})
+        return {inst.uuid: inst for inst in found}
+
+    # Faults -------------------------------------------------------------
+
+    def _pick_fault(self, hosts, vms):
+        rng = self._rng
+        up = sorted(h for h, info in hosts.items() if info['state'] == 'up')
+        down = sorted(h for h, info in hosts.items()
+                      if info['state'] != 'up')
+        live_up = [h for h in up if hosts[h]['live']]
+        master_up = any(info['master'] and info['state'] == 'up'
+                        for info in hosts.values())
+        running = sorted(u for u, vm in vms.items()
+                         if vm['power_state'] == 'Running' and
+                         vm['host'] in live_up)
+        halted = sorted(u for u, vm in vms.items()
+                        if vm['power_state'] == 'Halted')
+
+        options = []
+        # Keep the pool viable: a fault takes one host down, and only
+        # while at least two are up.
+        if len(up) >= 2:
+            options += [('fail_host', 3), ('isolate_host', 1)]
+            if master_up:
+                options.append(('fail_master', 2))
+        if down:
+            options.append(('recover_host', 2 + 2 * len(down)))
+        options += [('expire_sessions', 2), ('set_latency', 2),
+                    ('drop_connections', 2)]
+        if running and len(live_up) >= 2:
+            options.append(('migrate_vm', 4))
+        if running:
+            options.append(('shutdown_vm', 1))
+        if halted and live_up:
+            # An administrator starts halted VMs again, the more of them
+            # the likelier: it keeps VMs running for the other faults.
+            options.append(('start_vm', 1 + len(halted)))
+        kind = rng.choices([k for k, _w in options],
+                           weights=[w for _k, w in options])[0]
+
+        if kind in ('fail_host', 'isolate_host'):
+            return kind, (rng.choice(up),)
+        if kind == 'recover_host':
+            return kind, (rng.choice(down),)
+        if kind == 'set_latency':
+            return kind, (rng.choice(LATENCIES),)
+        if kind == 'drop_connections':
+            return kind, (rng.randint(1, 3),)
+        if kind == 'migrate_vm':
+            uuid = rng.choice(running)
+            targets = [h for h in live_up if h != vms[uuid]['host']]
+            return kind, (uuid, rng.choice(targets))
+        if kind == 'shutdown_vm':
+            return kind, (rng.choice(running),)
+        if kind == 'start_vm':
+            return kind, (rng.choice(halted), rng.choice(live_up + [None]))
+        return kind, ()
+
+    def _inject(self, kind, args):
+        try:
+            getattr(self.sim, kind)(POOL, *args)
+        except (control.Failure, control.SimulatorError) as exc:
+            # The pool refused (no room, the failover plan, a VM or host
+            # that changed under a background restart): not a fault.
+            self._soak.refused[kind] += 1
+            self._soak.log('%s%r refused: %s' % (kind, args, exc))
+            return False
+        self._soak.injected[kind] += 1
+        self._soak.log('%s%r' % (kind, args))
+        return True
+
+    # Passes -------------------------------------------------------------
+
+    def _pass(self, label):
+        """One reconciler pass; checks where each relocation went."""
+        _hosts, before = self._pool_view()
+        [report] = self._reconciler.reconcile(self.ctxt, [POOL])
+        _hosts, after = self._pool_view()
+        soak = self._soak
+        soak.passes += 1
+        if not report.reachable:
+            soak.unreachable += 1
+            soak.log('%s pass: unreachable: %s' % (label, report.error))
+            return report
+        for result in report.results:
+            action = result.action
+            soak.results['%s/%s/%s' % (action.kind, action.rule,
+                                       result.status)] += 1
+            if action.kind == decide.RELOCATE and \
+                    result.status == apply.APPLIED:
+                self._check_relocation(label, action, before, after)
+        soak.log('%s pass: %s' % (label, ', '.join(
+            '%s %s %s' % (r.action.kind, r.status,
+                          r.action.instance_uuid[:8])
+            for r in report.results
+            if r.action.kind != decide.SKIP) or 'no writes'))
+        return report
+
+    def _check_relocation(self, label, action, before, after):
+        """Invariant 2: a relocation goes where the VM was resident.
+
+        The pool may restart the VM while the pass runs, so its host before
+        or after the pass will do; at quiet points both are the same.
+        """
+        soak = self._soak
+        soak.relocations += 1
+        soak.relocations_by_uuid[action.instance_uuid] += 1
+        uuid = action.instance_uuid
+        seen = {vms[uuid]['host'] for vms in (before, after)
+                if uuid in vms} - {None}
+        target = action.target
+        if target.host not in seen or target.nodename not in seen:
+            self._violation(
+                'invariant 2 (relocation to the wrong host)',
+                ['%s pass relocated instance %s to %s (node %s), but the '
+                 'pool had its VM on %s before the pass and on %s after it'
+                 % (label, uuid, target.host, target.nodename,
+                    before.get(uuid, {}).get('host'),
+                    after.get(uuid, {}).get('host'))])
+
+    def _reachable_pass(self, label):
+        for _attempt in range(QUIET_ATTEMPTS):
+            report = self._pass(label)
+            if report.reachable:
+                return report
+            # A master election or dropped connections: settle and retry.
+            self.sim.wait_until_quiet(POOL, timeout=30)
+        self._violation('pool unreachable at a quiet point',
+                        ['%d passes in a row: %s'
+                         % (QUIET_ATTEMPTS, report.error)])
+
+    # Quiet points -------------------------------------------------------
+
+    def _quiet_point(self, label, baseline):
+        soak = self._soak
+        self.sim.wait_until_quiet(POOL, timeout=30)
+        self.sim.set_latency(POOL, 0)
+        soak.log('quiet point %d (%s)' % (soak.quiet_points + 1, label))
+        self._reachable_pass('settling')
+        report = self._reachable_pass('checking')
+        # The pool did not change since the settling pass: nothing left to
+        # write, and nothing failing.
+        writes = [r for r in report.results
+                  if r.action.writes or r.status == apply.FAILED]
+        if writes:
+            self._violation(
+                'a second pass at a quiet point still writes or fails',
+                ['%s %s %s: %s' % (r.action.instance_uuid, r.action.kind,
+                                   r.status, r.detail) for r in writes])
+        self._check_invariants(report, baseline)
+        soak.quiet_points += 1
+
+    def _check_invariants(self, report, baseline):
+        soak = self._soak
+        hosts, vms = self._pool_view()
+        results = collections.defaultdict(list)
+        for result in report.results:
+            results[result.action.instance_uuid].append(result)
+        instances = self._instances()
+        problems = []
+
+        # 4. Nothing deleted, nothing else changed by the reconciler.
+        if set(instances) != set(baseline):
+            problems.append('invariant 4: instances %s, booted %s'
+                            % (sorted(instances), sorted(baseline)))
+        migrations = objects.MigrationList.get_by_filters(self.ctxt, {})
+        if migrations.objects:
+            problems.append('invariant 4: Migration records exist: %s'
+                            % ['%s %s %s' % (m.migration_type,
+                                             m.instance_uuid, m.status)
+                               for m in migrations])
+
+        consumers = collections.Counter()
+        for rp in self._providers.values():
+            consumers.update(list(self.placement.get(
+                '/resource_providers/%s/allocations' % rp).body[
+                    'allocations']))
+
+        for uuid in sorted(baseline):
+            inst = instances.get(uuid)
+            if inst is None:
+                continue
+            soak.instances_checked += 1
+            if inst.deleted or inst.vm_state in ('deleted', 'soft-delete'):
+                problems.append('invariant 4: instance %s is deleted '
+                                '(vm_state %s)' % (uuid, inst.vm_state))
+            if (inst.vm_state, inst.task_state) != baseline[uuid]:
+                problems.append(
+                    'invariant 4: instance %s has vm_state %s, task_state '
+                    '%s; it had %s, %s' % ((uuid, inst.vm_state,
+                                            inst.task_state) +
+                                           baseline[uuid]))
+            try:
+                self.sim.vm(POOL, uuid)
+            except control.SimulatorError as exc:
+                problems.append('invariant 4: instance %s: %s'
+                                % (uuid, exc))
+                continue
+            vm = vms[uuid]
+
+            # 1. Where the pool says, or reported.
+            reported = [r for r in results[uuid]
+                        if r.action.kind in REPORTING_KINDS and
+                        r.status == apply.REPORTED]
+            vm_host = hosts.get(vm['host'])
+            nova_host = hosts.get(inst.host)
+            if (vm['power_state'] in RESIDENT and vm_host is not None and
+                    vm_host['live'] and
+                    inst.host == vm['host'] and inst.node == vm['host']):
+                soak.states['in-sync'] += 1
+            elif reported:
+                soak.states['reported:%s' % reported[0].action.rule] += 1
+            elif (vm['power_state'] in NOT_RESIDENT and vm['host'] is None
+                  and nova_host is not None and nova_host['live']):
+                soak.states['halted-on-live-nova-host'] += 1
+            else:
+                problems.append(
+                    'invariant 1: instance %s is on %s (node %s) in Nova, '
+                    'its VM is %s on %s (%s), and the last pass reported '
+                    'nothing about it (results: %s)'
+                    % (uuid, inst.host, inst.node, vm['power_state'],
+                       vm['host'],
+                       'live' if vm_host and vm_host['live']
+                       else 'not live',
+                       ['%s %s %s: %s' % (r.action.kind, r.action.rule,
+                                          r.status, r.detail)
+                        for r in results[uuid]] or 'none'))
+
+            # 3. Allocations on exactly the current node's provider.
+            allocations = self._get_allocations_by_server_uuid(uuid)
+            expected = self._providers.get(inst.node)
+            if set(allocations) != {expected}:
+                problems.append(
+                    'invariant 3: instance %s on node %s (provider %s) has '
+                    'allocations on %s' % (uuid, inst.node, expected,
+                                           sorted(allocations)))
+            if consumers[uuid] != 1:
+                problems.append(
+                    'invariant 3: instance %s is a consumer of %d of the '
+                    "pool's providers" % (uuid, consumers[uuid]))
+
+        if sum(consumers.values()) != len(baseline):
+            problems.append(
+                "invariant 3: the pool's providers hold %d allocations, "
+                'for %d instances' % (sum(consumers.values()),
+                                      len(baseline)))
+        if problems:
+            self._violation('invariants at quiet point %d'
+                            % (soak.quiet_points + 1), problems)
+
+    def _violation(self, what, problems):
+        soak = self._soak
+        self.fail('%s (seed %d, after %d faults):\n  %s\n'
+                  'recent events:\n  %s\n%s'
+                  % (what, soak.seed, soak.total, '\n  '.join(problems),
+                     '\n  '.join(soak.events), soak.summary()))
+
+    # The soak -----------------------------------------------------------
+
+    def test_reconciler_keeps_nova_right_under_seeded_chaos(self):
+        soak = self._soak
+        rng = self._rng
+        print('\nchaos soak: seed %d (%s=<seed> replays one), %d faults'
+              % (soak.seed, SEED_ENV, soak.target))
+        servers = self._boot_servers()
+        self._providers = {
+            cn.hypervisor_hostname: cn.uuid
+            for cn in objects.ComputeNodeList.get_all(self.ctxt)}
+        instances = self._instances()
+        baseline = {uuid: (instances[uuid].vm_state,
+                           instances[uuid].task_state) for uuid in servers}
+        self.assertEqual(set(servers), set(instances))
+
+        soak.started = time.monotonic()
+        self._quiet_point('after boot', baseline)
+        next_quiet = rng.randint(*QUIET_EVERY)
+        since_quiet = 0
+        while soak.total < soak.target:
+            soak.step += 1
+            hosts, vms = self._pool_view()
+            kind, args = self._pick_fault(hosts, vms)
+            injected = self._inject(kind, args)
+            since_quiet += injected
+            if rng.random() < MID_FAULT_PASS_CHANCE:
+                pause = rng.choice(MID_FAULT_PAUSES)
+                if pause:
+                    time.sleep(pause)
+                soak.mid_fault_passes += 1
+                self._pass('mid-fault')
+            if since_quiet >= next_quiet:
+                self._quiet_point('after %s' % kind, baseline)
+                next_quiet = rng.randint(*QUIET_EVERY)
+                since_quiet = 0
+
+        # The end: every host back, one last check.
+        soak.step += 1
+        hosts, _vms = self._pool_view()
+        for host in sorted(h for h, info in hosts.items()
+                           if info['state'] != 'up'):
+            if self._pool_view()[0][host]['state'] != 'up':
+                self.sim.recover_host(POOL, host)
+                soak.log('recover_host(%r,) at the end' % host)
+        self._quiet_point('all hosts back', baseline)
+
+        # Each applied relocation recorded exactly one ha-relocate action.
+        for uuid in sorted(servers):
+            actions = [a for a in self.api.get_instance_actions(uuid)
+                       if a['action'] == apply.ACTION_NAME]
+            self.assertEqual(
+                soak.relocations_by_uuid[uuid], len(actions),
+                'instance %s: %d relocations applied, %d %s actions '
+                '(seed %d)' % (uuid, soak.relocations_by_uuid[uuid],
+                               len(actions), apply.ACTION_NAME, soak.seed))
+
+        soak.seconds = time.monotonic() - soak.started
+        self.assertGreaterEqual(soak.total, soak.target)
+        self.assertGreater(soak.relocations, 0)
+        print(soak.summary())

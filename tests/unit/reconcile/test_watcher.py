@@ -1,0 +1,99 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""PoolWatcher against the simulator's event.from, over real XML-RPC."""
+
+import threading
+import time
+
+import testtools
+
+from nova_ha_ext.reconcile import watcher
+from nova_ha_ext.simulator import fixture
+from nova_ha_ext.xenapi import client as xenapi_client
+from tests.unit.simulator import base
+
+VMS = [{'name_label': 'vm-1', 'memory_mb': 64, 'host': 'xs-a1',
+        'power_state': 'Running', 'ha_restart_priority': 'restart',
+        'other_config': {'nova_uuid': 'uuid-1'}}]
+
+
+class TestPoolWatcher(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.sim_fixture = self.useFixture(fixture.SimulatorFixture(
+            base.scenario(base.pool(vms=VMS))))
+        self.sim = self.sim_fixture.simulator
+        self.changes = []
+        self.errors = []
+        self.changed = threading.Event()
+
+    def start(self, url=None, **kw):
+        info = self.sim_fixture.pool('pool-a')
+
+        def factory():
+            return xenapi_client.PoolClient(
+                url or info.url, info.username, info.password,
+                name='pool-a', connect_timeout=1.0, read_timeout=5.0)
+
+        def on_change(name):
+            self.changes.append((name, time.monotonic()))
+            self.changed.set()
+
+        w = watcher.PoolWatcher(
+            'pool-a', factory, on_change,
+            on_error=lambda name, exc: self.errors.append(exc),
+            event_timeout=1.0, settle_seconds=0.05, max_backoff=0.2, **kw)
+        w.start()
+        self.addCleanup(w.stop, 5)
+        return w
+
+    def wait_for_baseline(self):
+        deadline = time.monotonic() + 5
+        while not self.sim.calls('pool-a').get('event.from'):
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        time.sleep(0.1)
+
+    def test_a_vm_changing_host_asks_for_a_pass(self):
+        self.start()
+        self.wait_for_baseline()
+        self.assertEqual([], self.changes)
+        start = time.monotonic()
+        self.sim.migrate_vm('pool-a', 'vm-1', 'xs-a3')
+        self.assertTrue(self.changed.wait(5))
+        self.assertEqual('pool-a', self.changes[0][0])
+        self.assertLess(self.changes[0][1] - start, 2.0)
+
+    def test_a_host_failure_asks_for_a_pass(self):
+        self.start()
+        self.wait_for_baseline()
+        self.sim.fail_host('pool-a', 'xs-a2')
+        self.assertTrue(self.changed.wait(5))
+
+    def test_an_unreachable_pool_is_retried_with_backoff(self):
+        self.start(url='http://127.0.0.1:9')
+        deadline = time.monotonic() + 5
+        while len(self.errors) < 3:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        self.assertIn('127.0.0.1:9', str(self.errors[0]))
+        self.assertEqual([], self.changes)
+
+    def test_stop_ends_the_thread(self):
+        w = self.start()
+        self.wait_for_baseline()
+        w.stop(5)
+        self.assertFalse(w.running)
