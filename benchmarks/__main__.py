@@ -21,24 +21,10 @@ Each benchmark prints measured figures; none asserts a wall-clock time.
 """
 
 import importlib
-import os
 import pathlib
-import platform
 import sys
 
-
-def _machine():
-    cpu = 'unknown cpu'
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return "%s, %d cores, Python %s" % (
-        cpu, os.cpu_count() or 0, platform.python_version())
+import benchmarks
 
 
 def main(argv):
@@ -46,7 +32,7 @@ def main(argv):
     names = sorted(p.stem for p in here.glob('bench_*.py'))
     if argv:
         names = [n for n in names if any(word in n for word in argv)]
-    print('machine: %s' % _machine())
+    print('machine: %s, %d cores, Python %s' % benchmarks.machine())
     for name in names:
         print('\n## %s' % name, flush=True)
         importlib.import_module('benchmarks.%s' % name).main()

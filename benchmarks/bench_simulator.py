@@ -33,7 +33,6 @@ Prints the figures and writes them to ``doc/benchmarks.md`` under
 import http.client
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,8 @@ import urllib.request
 import xmlrpc.client
 
 import XenAPI
+
+import benchmarks
 
 from nova_ha_ext.simulator import scenario
 
@@ -129,19 +130,6 @@ class _Watcher(threading.Thread):
             if not self.cond.wait_for(lambda: predicate(self.seen), timeout):
                 raise TimeoutError('event never seen')
             return [t for t, *_rest in self.seen]
-
-
-def _machine():
-    cpu = 'unknown CPU'
-    try:
-        with open('/proc/cpuinfo') as f:
-            for line in f:
-                if line.startswith('model name'):
-                    cpu = line.split(':', 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return cpu, os.cpu_count(), platform.python_version()
 
 
 def _write_doc(lines):
@@ -259,7 +247,7 @@ def _run(proc, info, password, startup):
 
 
 def _report(f):
-    cpu, cores, python = _machine()
+    cpu, cores, python = benchmarks.machine()
     ms = 1000.0
     lines = [
         'Command: `python -m benchmarks sim` (`benchmarks/bench_simulator.py`'

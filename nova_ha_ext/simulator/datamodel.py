@@ -208,24 +208,15 @@ class DateTimeType(Type):
                 % escape(value))
 
 
-class RefType(Type):
+class RefType(StringType):
+    """A reference: an opaque string, ``OpaqueRef:NULL`` when unset."""
+
     def __init__(self, cls):
         self.cls = cls
         self.name = '%s ref' % cls
 
     def default(self):
         return NULL_REF
-
-    def decode(self, value):
-        if not isinstance(value, str):
-            raise DecodeError()
-        return value
-
-    def encode(self, value):
-        return string_xml(value)
-
-    def query(self, value):
-        return value
 
     def parse_default(self, text):
         return NULL_REF
