@@ -107,12 +107,14 @@ class _SoakRecord:
         self.instances_checked = 0
         self.states = collections.Counter()
         self.relocations = 0
+        self.misplaced = 0
         self.relocations_by_uuid = collections.Counter()
         self.results = collections.Counter()
         self.events = collections.deque(maxlen=40)
         self.step = 0
         self.started = time.monotonic()
         self.seconds = None
+        self.boot_seconds = None
 
     @property
     def total(self):
@@ -142,10 +144,12 @@ class _SoakRecord:
             'quiet points: %d; instances checked: %d (%s)'
             % (self.quiet_points, self.instances_checked,
                counts(self.states)),
-            'relocations applied: %d, each to the host its VM was on'
-            % self.relocations,
+            'relocations applied: %d, %d of them to a host the VM was not on'
+            % (self.relocations, self.misplaced),
             'pass results (kind/rule/status): %s' % counts(self.results),
-            'soak duration: %.1f s' % seconds,
+            'booting the servers: %s; the soak: %.1f s'
+            % ('%.1f s' % self.boot_seconds if self.boot_seconds is not None
+               else '-', seconds),
         ])
 
 
@@ -327,6 +331,7 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
                 if uuid in vms} - {None}
         target = action.target
         if target.host not in seen or target.nodename not in seen:
+            soak.misplaced += 1
             self._violation(
                 'invariant 2 (relocation to the wrong host)',
                 ['%s pass relocated instance %s to %s (node %s), but the '
@@ -479,7 +484,9 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
         rng = self._rng
         print('\nchaos soak: seed %d (%s=<seed> replays one), %d faults'
               % (soak.seed, SEED_ENV, soak.target))
+        booting = time.monotonic()
         servers = self._boot_servers()
+        soak.boot_seconds = time.monotonic() - booting
         self._providers = {
             cn.hypervisor_hostname: cn.uuid
             for cn in objects.ComputeNodeList.get_all(self.ctxt)}
