@@ -271,9 +271,11 @@ def _locate_not_resident(instance, vm, pool, host_map):
         return None
     if vm.protected:
         return Action(HA_RESTART_FAILED, instance.uuid, 'ha-restart-failed',
-                      "protected VM is %s after host %s died: XenServer HA "
-                      "has not restarted it" % (vm.power_state,
-                                                _host_label(nova_host)),
+                      "protected VM is %s and host %s is not live: XenServer "
+                      "HA has not restarted it (no capacity, or the VM was "
+                      "already stopped before the host died); start it and "
+                      "the next pass follows it"
+                      % (vm.power_state, _host_label(nova_host)),
                       vm_ref=vm.ref)
     return Action(SKIP, instance.uuid, 'unprotected-halted',
                   "VM is not protected and is %s after host %s died; "
