@@ -40,7 +40,6 @@ Nothing here asserts a time.
 
 import cProfile
 import gc
-import http.client
 import json
 import os
 import pstats
@@ -49,8 +48,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ElementTree
 import xmlrpc.client
 
@@ -62,6 +59,9 @@ from nova_ha_ext.simulator import scenario
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import pool_state
 
+_control = benchmarks.simulator_control
+_raw_call = benchmarks.raw_xmlrpc_call
+
 HOSTS = 64
 SIZES = (1000, 10000)
 POOL = 'pool-big'
@@ -71,33 +71,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 READS = {1000: 5, 10000: 3}
 
 
-def _control(url, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url + path, data=data, method=(
-        'POST' if data is not None else 'GET'))
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return json.loads(response.read())['result']
-
-
 def _calls(control):
     return _control(control, '/pools/%s/calls' % POOL)
 
 
 def _reset_calls(control):
     _control(control, '/pools/%s/reset_calls' % POOL, {})
-
-
-def _raw_call(url, method, params):
-    """One XML-RPC call over plain http.client: the reply's bytes."""
-    parsed = urllib.parse.urlparse(url)
-    body = xmlrpc.client.dumps(params, method).encode()
-    conn = http.client.HTTPConnection(parsed.hostname, parsed.port,
-                                      timeout=300)
-    try:
-        conn.request('POST', '/', body, {'Content-Type': 'text/xml'})
-        return conn.getresponse().read()
-    finally:
-        conn.close()
 
 
 def _read_calls(handle):

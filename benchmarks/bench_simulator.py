@@ -30,7 +30,6 @@ Prints the figures and writes them to ``doc/benchmarks.md`` under
 ``## XenAPI pool simulator``.  Nothing here asserts a time.
 """
 
-import http.client
 import json
 import os
 import statistics
@@ -39,15 +38,15 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
-import urllib.request
-import xmlrpc.client
 
 import XenAPI
 
 import benchmarks
 
 from nova_ha_ext.simulator import scenario
+
+_control = benchmarks.simulator_control
+_raw_call = benchmarks.raw_xmlrpc_call
 
 HOSTS = 64
 VMS = 10000
@@ -73,27 +72,6 @@ def _median(func, runs):
         result = func()
         times.append(time.perf_counter() - start)
     return statistics.median(times), result
-
-
-def _control(url, path, body=None):
-    data = json.dumps(body or {}).encode() if body is not None else None
-    request = urllib.request.Request(url + path, data=data, method=(
-        'POST' if data is not None else 'GET'))
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())['result']
-
-
-def _raw_call(url, method, params):
-    """One XML-RPC call over plain http.client: bytes in, no parsing."""
-    parsed = urllib.parse.urlparse(url)
-    body = xmlrpc.client.dumps(params, method).encode()
-    conn = http.client.HTTPConnection(parsed.hostname, parsed.port,
-                                      timeout=120)
-    try:
-        conn.request('POST', '/', body, {'Content-Type': 'text/xml'})
-        return len(conn.getresponse().read())
-    finally:
-        conn.close()
 
 
 class _Watcher(threading.Thread):
@@ -189,7 +167,7 @@ def _run(proc, info, password, startup):
     figures['records'] = len(records)
     del records
     figures['all_records_raw'], size = _median(
-        lambda: _raw_call(url, 'VM.get_all_records', (handle,)), 5)
+        lambda: len(_raw_call(url, 'VM.get_all_records', (handle,))), 5)
     figures['all_records_bytes'] = size
     where = ('field "power_state"="Running" and '
              'field "is_control_domain"="false"')
@@ -198,7 +176,8 @@ def _run(proc, info, password, startup):
     figures['where_matched'] = len(matched)
     del matched
     figures['where_raw'], _ = _median(
-        lambda: _raw_call(url, 'VM.get_all_records_where', (handle, where)),
+        lambda: len(_raw_call(url, 'VM.get_all_records_where',
+                              (handle, where))),
         5)
     one = 'field "name__label"="vm-05000"'
     figures['where_one'], _ = _median(
