@@ -29,7 +29,12 @@ read in one query and the pool's are kept.
 import dataclasses
 import typing as ty
 
+from oslo_serialization import jsonutils
+import sqlalchemy as sa
+
 from nova import context as nova_context
+from nova.db.main import api as main_db
+from nova.db.main import models
 from nova import objects
 
 from nova_ha_ext import ha_spec
@@ -88,34 +93,59 @@ def read_nova_view(context, nodenames, cells=None):
 
 
 def _instances_on(cctxt, nodes):
-    """The :class:`~.decide.NovaInstance` values of instances on nodes."""
-    # Nova's DB API matches ``host`` exactly (a list becomes IN) but ``node``
-    # as a regular expression, so the node is checked here.
-    wanted = {(node.host, node.nodename) for node in nodes}
-    found = objects.InstanceList.get_by_filters(
-        cctxt, {'host': sorted({node.host for node in nodes}),
-                'deleted': False},
-        expected_attrs=['flavor'], sort_keys=['uuid'], sort_dirs=['asc'])
-    return [_nova_instance(instance) for instance in found
-            if (instance.host, instance.node) in wanted]
+    """The :class:`~.decide.NovaInstance` values of instances on nodes.
 
-
-def _nova_instance(instance):
-    """The :class:`~.decide.NovaInstance` of an ``objects.Instance``.
-
-    Whether it wants HA comes from the instance's own copy of its flavor,
-    the one it was scheduled with.
+    One column-limited query of ``instances`` joined to its
+    ``instance_extra`` row: the six columns the decision needs and the
+    instance's own copy of its flavor, the one it was scheduled with.
+    Building an ``Instance`` and a ``Flavor`` object per instance to read
+    as much costs about twenty times as long (2,000 instances: 0.05 s
+    against 0.84 s, see doc/benchmarks.md).
     """
+    wanted = {(node.host, node.nodename) for node in nodes}
+    inst = models.Instance.__table__
+    extra = models.InstanceExtra.__table__
+    # ``node`` is checked here: the pool's (host, node) pairs are few and
+    # a host's instances are what the index on ``host`` finds.
+    query = sa.select(
+        inst.c.uuid, inst.c.host, inst.c.node, inst.c.vm_state,
+        inst.c.task_state, inst.c.power_state, extra.c.flavor,
+    ).select_from(inst.outerjoin(
+        extra, extra.c.instance_uuid == inst.c.uuid)).where(
+        inst.c.host.in_(sorted({node.host for node in nodes})),
+        inst.c.deleted == 0).order_by(inst.c.uuid)
+    with main_db.get_context_manager(cctxt).reader.using(cctxt) as session:
+        rows = session.execute(query).all()
+    return [_nova_instance(row) for row in rows
+            if (row.host, row.node) in wanted]
+
+
+def _stored_flavor(flavor_json):
+    """Name and extra specs of the current flavor in ``instance_extra``.
+
+    :raises ValueError: the instance has no readable stored flavor.
+    """
+    if not flavor_json:
+        raise ValueError('the instance has no stored flavor')
     try:
-        wants_ha = ha_spec.flavor_requests_ha(instance.flavor.extra_specs,
-                                              instance.flavor.name)
+        data = jsonutils.loads(flavor_json)['cur']['nova_object.data']
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError('its stored flavor cannot be read (%s)' % exc)
+    return data.get('name'), data.get('extra_specs') or {}
+
+
+def _nova_instance(row):
+    """The :class:`~.decide.NovaInstance` of one row of the query above."""
+    try:
+        name, extra_specs = _stored_flavor(row.flavor)
+        wants_ha = ha_spec.flavor_requests_ha(extra_specs, name)
         error = ''
-    except ha_spec.InvalidHAValue as exc:
+    except ValueError as exc:  # ha_spec.InvalidHAValue is one too
         # decide() reports it; guessing the owner's intent would be wrong.
         wants_ha = None
         error = str(exc)
     return decide.NovaInstance(
-        uuid=instance.uuid, host=instance.host, node=instance.node,
-        vm_state=instance.vm_state, task_state=instance.task_state,
-        power_state=instance.power_state, wants_ha=wants_ha,
+        uuid=row.uuid, host=row.host, node=row.node,
+        vm_state=row.vm_state, task_state=row.task_state,
+        power_state=row.power_state, wants_ha=wants_ha,
         ha_spec_error=error)
