@@ -32,6 +32,10 @@ LOG = logging.getLogger(__name__)
 
 EVENT_CLASSES = ('vm', 'host_metrics')
 
+# Non-blocking event.from calls that drain the backlog before a pass: a
+# bound, so that a pool whose VMs never stop changing still gets passes.
+_MAX_DRAINS = 5
+
 # What makes a change worth a pass, per event class.
 _WATCHED_FIELDS = {
     'vm': ('resident_on', 'power_state', 'ha_restart_priority'),
@@ -96,6 +100,22 @@ class PoolWatcher:
                 self._seen[key] = values
         return changed
 
+    def _drain(self, client, token):
+        """Take in what arrived during the settle wait, without waiting.
+
+        Those events are part of the change the pass about to run will
+        read; left for the next long-poll, they would ask for a second,
+        redundant pass. Returns the new token.
+        """
+        for _attempt in range(_MAX_DRAINS):
+            result = client.event_from(EVENT_CLASSES, token, 0.0)
+            token = result['token']
+            events = result.get('events', ())
+            self._changed(events)
+            if not events:
+                break
+        return token
+
     def _run(self):
         backoff = 1.0
         client = None
@@ -118,6 +138,7 @@ class PoolWatcher:
                 if changed and not self._stop.is_set():
                     if self._settle:
                         self._stop.wait(self._settle)
+                    token = self._drain(client, token)
                     self._on_change(self.name)
             except xenapi_exc.PoolError as exc:
                 if backoff == 1.0:
@@ -137,6 +158,8 @@ class PoolWatcher:
             except Exception:
                 LOG.exception("Pool %s: unexpected error in the event "
                               "watcher; restarting it.", self.name)
+                if client is not None:
+                    client.close()
                 client = None
                 token = ''
                 seeded = False

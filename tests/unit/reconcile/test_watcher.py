@@ -40,7 +40,7 @@ class TestPoolWatcher(testtools.TestCase):
         self.errors = []
         self.changed = threading.Event()
 
-    def start(self, url=None, **kw):
+    def start(self, url=None, settle_seconds=0.05, **kw):
         info = self.sim_fixture.pool('pool-a')
 
         def factory():
@@ -55,7 +55,8 @@ class TestPoolWatcher(testtools.TestCase):
         w = watcher.PoolWatcher(
             'pool-a', factory, on_change,
             on_error=lambda name, exc: self.errors.append(exc),
-            event_timeout=1.0, settle_seconds=0.05, max_backoff=0.2, **kw)
+            event_timeout=1.0, settle_seconds=settle_seconds,
+            max_backoff=0.2, **kw)
         w.start()
         self.addCleanup(w.stop, 5)
         return w
@@ -76,6 +77,21 @@ class TestPoolWatcher(testtools.TestCase):
         self.assertTrue(self.changed.wait(5))
         self.assertEqual('pool-a', self.changes[0][0])
         self.assertLess(self.changes[0][1] - start, 2.0)
+
+    def test_changes_during_the_settle_wait_ask_for_one_pass(self):
+        # The second move arrives while the watcher waits for related
+        # events: the pass it asks for reads both, so it asks only once.
+        self.start(settle_seconds=0.5)
+        self.wait_for_baseline()
+        self.sim.migrate_vm('pool-a', 'vm-1', 'xs-a3')
+        time.sleep(0.1)
+        self.sim.migrate_vm('pool-a', 'vm-1', 'xs-a2')
+        self.assertTrue(self.changed.wait(5))
+        # Longer than a long-poll: a second call-back would have come.
+        time.sleep(1.5)
+        self.assertEqual(1, len(self.changes))
+        self.assertGreaterEqual(
+            self.sim.calls('pool-a').get('event.from'), 3)
 
     def test_a_host_failure_asks_for_a_pass(self):
         self.start()
