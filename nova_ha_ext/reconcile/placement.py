@@ -17,10 +17,18 @@
 An instance XenServer restarted on another host keeps its resources; only
 the provider changes. :class:`AllocationMover` moves an instance's
 allocations from the source compute node's resource provider to the
-target's in one ``PUT /allocations/{consumer}``: the same resources, the
-same consumer, project and user, guarded by the consumer generation. If
-placement refuses (not enough capacity, a concurrent change), nothing has
-changed and the old allocations stay. Allocations are never deleted.
+target's: the same resources, the same consumer, project and user, guarded
+by the consumer generation. If placement refuses (not enough capacity, a
+concurrent change), nothing has changed and the old allocations stay.
+Allocations are never deleted.
+
+One instance moves with one ``PUT /allocations/{consumer}``. The instances
+of a host failure move together (:meth:`AllocationMover.move_many`): one
+``GET /allocations/{consumer}`` each, for its generation, then one
+``POST /allocations`` for all of them, which placement applies atomically,
+as Nova's own ``move_allocations`` does. If placement refuses the batch,
+nothing has moved and each instance is tried alone, so that one instance
+placement refuses does not hold the others back.
 """
 
 import dataclasses
@@ -83,13 +91,61 @@ class AllocationMover:
             move. Placement is then unchanged.
         :returns: an :class:`AllocationMove`.
         """
+        move, allocations = self._plan(context, consumer_uuid, source_rp,
+                                       target_rp)
+        if move.moved:
+            self._write(context, move, allocations)
+        return move
+
+    def move_many(self, context, moves):
+        """Move several consumers' allocations, in one write where possible.
+
+        :param moves: ``(consumer_uuid, source_rp, target_rp)`` tuples, one
+            per consumer.
+        :returns: consumer uuid -> an :class:`AllocationMove`, or the
+            :class:`AllocationMoveFailed` that says why that consumer's
+            allocations did not move (they are then unchanged).
+        """
+        outcomes, planned = {}, []
+        for consumer_uuid, source_rp, target_rp in moves:
+            try:
+                move, allocations = self._plan(context, consumer_uuid,
+                                               source_rp, target_rp)
+            except AllocationMoveFailed as exc:
+                outcomes[consumer_uuid] = exc
+                continue
+            outcomes[consumer_uuid] = move
+            if move.moved:
+                planned.append((move, allocations))
+        if len(planned) > 1:
+            try:
+                self._post(context, planned)
+                return outcomes
+            except AllocationMoveFailed as exc:
+                LOG.info("Placement refused to move %(count)d instances' "
+                         "allocations together (%(error)s); moving them one "
+                         "by one.", {'count': len(planned), 'error': exc})
+        for move, allocations in planned:
+            try:
+                self._write(context, move, allocations)
+            except AllocationMoveFailed as exc:
+                outcomes[move.consumer_uuid] = exc
+        return outcomes
+
+    def _plan(self, context, consumer_uuid, source_rp, target_rp):
+        """Read a consumer's allocations and work out its move.
+
+        :returns: the :class:`AllocationMove` it will be once written, and
+            the allocations to write (None when there is nothing to move).
+        :raises AllocationMoveFailed: see :meth:`move`.
+        """
         current = self._read(context, consumer_uuid)
         allocations = {rp: dict(alloc['resources'])
                        for rp, alloc in current.get('allocations', {}).items()}
 
         def unchanged(detail):
             return AllocationMove(consumer_uuid, source_rp, target_rp,
-                                  moved=False, detail=detail)
+                                  moved=False, detail=detail), None
 
         if not allocations:
             LOG.warning("Instance has no allocations in placement; "
@@ -116,21 +172,13 @@ class AllocationMover:
                  if rp != source_rp}
         moved[target_rp] = allocations[source_rp]
         generation = current['consumer_generation']
-        self._write(context, consumer_uuid, moved, generation,
-                    current['project_id'], current['user_id'],
-                    what="move the allocations of instance %s from provider "
-                         "%s to provider %s"
-                         % (consumer_uuid, source_rp, target_rp))
-        LOG.info("Moved allocations %(resources)s from provider %(source)s "
-                 "to provider %(target)s.",
-                 {'resources': allocations[source_rp], 'source': source_rp,
-                  'target': target_rp}, instance_uuid=consumer_uuid)
-        return AllocationMove(
+        move = AllocationMove(
             consumer_uuid, source_rp, target_rp, moved=True,
             detail='allocations moved from provider %s to provider %s'
                    % (source_rp, target_rp),
             previous=allocations, project_id=current['project_id'],
             user_id=current['user_id'], generation=generation + 1)
+        return move, moved
 
     def undo(self, context, move):
         """Put back the allocations a :meth:`move` replaced.
@@ -143,16 +191,15 @@ class AllocationMover:
         """
         if not move.moved:
             return
-        self._write(context, move.consumer_uuid, move.previous,
-                    move.generation, move.project_id, move.user_id,
-                    what="move the allocations of instance %s back from "
-                         "provider %s to provider %s"
-                         % (move.consumer_uuid, move.target_rp,
-                            move.source_rp))
-        LOG.info("Moved allocations back from provider %(target)s to "
-                 "provider %(source)s.",
-                 {'target': move.target_rp, 'source': move.source_rp},
-                 instance_uuid=move.consumer_uuid)
+        self._send(context, 'put', '/allocations/%s' % move.consumer_uuid,
+                   _consumer_payload(move.previous, move.generation,
+                                     move.project_id, move.user_id),
+                   what="move the allocations of instance %s back from "
+                        "provider %s to provider %s"
+                        % (move.consumer_uuid, move.target_rp,
+                           move.source_rp))
+        _log_moved(move.consumer_uuid, move.previous[move.source_rp],
+                   move.target_rp, move.source_rp, how='back ')
 
     def _read(self, context, consumer_uuid):
         try:
@@ -164,19 +211,32 @@ class AllocationMover:
                 "could not read the allocations of instance %s from "
                 "placement: %s" % (consumer_uuid, exc))
 
-    def _write(self, context, consumer_uuid, allocations, generation,
-               project_id, user_id, what):
-        payload = {
-            'allocations': {rp: {'resources': resources}
-                            for rp, resources in allocations.items()},
-            'consumer_generation': generation,
-            'project_id': project_id,
-            'user_id': user_id,
-        }
+    def _write(self, context, move, allocations):
+        """One ``PUT /allocations/{consumer}``: one planned move."""
+        self._send(context, 'put', '/allocations/%s' % move.consumer_uuid,
+                   _consumer_payload(allocations, move.generation - 1,
+                                     move.project_id, move.user_id),
+                   what=_describe(move))
+        _log_moved(move.consumer_uuid, move.previous[move.source_rp],
+                   move.source_rp, move.target_rp)
+
+    def _post(self, context, planned):
+        """One ``POST /allocations``: all planned moves, or none of them."""
+        self._send(context, 'post', '/allocations',
+                   {move.consumer_uuid: _consumer_payload(
+                       allocations, move.generation - 1, move.project_id,
+                       move.user_id)
+                    for move, allocations in planned},
+                   what="move the allocations of %d instances together"
+                        % len(planned))
+        for move, _allocations in planned:
+            _log_moved(move.consumer_uuid, move.previous[move.source_rp],
+                       move.source_rp, move.target_rp)
+
+    def _send(self, context, method, url, payload, what):
         try:
-            resp = self._client.put(
-                '/allocations/%s' % consumer_uuid, payload,
-                version=CONSUMER_GENERATION_VERSION,
+            resp = getattr(self._client, method)(
+                url, payload, version=CONSUMER_GENERATION_VERSION,
                 global_request_id=context.global_id)
         except ks_exc.ClientException as exc:
             raise AllocationMoveFailed(
@@ -185,6 +245,29 @@ class AllocationMover:
             raise AllocationMoveFailed(
                 "placement refused to %s: HTTP %s: %s"
                 % (what, resp.status_code, _error_detail(resp)))
+
+
+def _consumer_payload(allocations, generation, project_id, user_id):
+    return {
+        'allocations': {rp: {'resources': resources}
+                        for rp, resources in allocations.items()},
+        'consumer_generation': generation,
+        'project_id': project_id,
+        'user_id': user_id,
+    }
+
+
+def _describe(move):
+    return ("move the allocations of instance %s from provider %s to "
+            "provider %s" % (move.consumer_uuid, move.source_rp,
+                             move.target_rp))
+
+
+def _log_moved(consumer_uuid, resources, source_rp, target_rp, how=''):
+    LOG.info("Moved allocations %(resources)s %(how)sfrom provider "
+             "%(source)s to provider %(target)s.",
+             {'resources': resources, 'how': how, 'source': source_rp,
+              'target': target_rp}, instance_uuid=consumer_uuid)
 
 
 def _error_detail(resp):

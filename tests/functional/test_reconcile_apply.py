@@ -34,6 +34,7 @@ from nova import context as nova_context
 from nova.db.api import api as api_db_api
 from nova.db.main import api as main_db_api
 from nova import objects
+from nova.scheduler.client import report
 from nova.virt import fake
 
 from nova_ha_ext.reconcile import apply
@@ -268,6 +269,55 @@ class ReconcileApplyTest(base.NovaHATestCase):
         self.assertEqual({self.providers['h2']: self.resources},
                          self._allocations(server_id))
 
+    def test_one_full_target_does_not_hold_back_the_other_moves(self):
+        # A host failure relocates several instances at once: their moves
+        # go to placement in one POST, which placement refuses as a whole
+        # when one target is full. The others still move; that one stays.
+        to_h2, to_h3 = self._boot('h1'), self._boot('h1')
+        self._reserve_placement_resource('h3', 'MEMORY_MB', 8192)
+        pool = self._pool({to_h2: 'h2', to_h3: 'h3'}, dead=('h1',))
+
+        results = {r.action.instance_uuid: r for r in self._reconcile(pool)}
+
+        self.assertEqual(apply.APPLIED, results[to_h2].status)
+        self.assertEqual('h2', self._instance(to_h2).host)
+        self.assertEqual({self.providers['h2']: self.resources},
+                         self._allocations(to_h2))
+        self.assertEqual(apply.FAILED, results[to_h3].status)
+        self.assertIn('would exceed the capacity', results[to_h3].detail)
+        self.assertEqual('h1', self._instance(to_h3).host)
+        self.assertEqual({self.providers['h1']: self.resources},
+                         self._allocations(to_h3))
+
+    def test_moves_of_one_pass_are_one_placement_write(self):
+        servers = [self._boot('h1') for _ in range(3)]
+        pool = self._pool(dict.fromkeys(servers, 'h2'), dead=('h1',))
+        requests = []
+
+        def recording(method):
+            real = getattr(report.SchedulerReportClient, method)
+
+            def record(client, url, *args, **kwargs):
+                requests.append((method.upper(), url))
+                return real(client, url, *args, **kwargs)
+            return record
+
+        for method in ('post', 'put'):
+            self.useFixture(fixtures.MonkeyPatch(
+                'nova.scheduler.client.report.SchedulerReportClient.' +
+                method, recording(method)))
+
+        results = self._reconcile(pool)
+
+        self.assertEqual([apply.APPLIED] * 3, [r.status for r in results])
+        self.assertEqual([('POST', '/allocations')], requests)
+        for server_id in servers:
+            self.assertEqual({self.providers['h2']: self.resources},
+                             self._allocations(server_id))
+            # Newest first, as the API lists them.
+            self.assertEqual([apply.ACTION_NAME, 'create'],
+                             self._action_names(server_id))
+
     def test_task_started_after_the_read_wins(self):
         server_id = self._boot('h1')
         view, actions = self._read_and_decide(
@@ -312,7 +362,7 @@ class ReconcileApplyTest(base.NovaHATestCase):
     def test_failure_to_record_the_action_undoes_the_move(self):
         server_id = self._boot('h1')
         self.useFixture(fixtures.MockPatch(
-            'nova.objects.InstanceActionEvent.event_finish',
+            'nova.objects.InstanceActionEvent.create',
             side_effect=db_exc.DBError('disk full')))
 
         result, = self._reconcile(self._pool({server_id: 'h2'},

@@ -48,9 +48,10 @@ class RefusingMover:
     def __init__(self):
         self.moves = []
 
-    def move(self, context, consumer_uuid, source_rp, target_rp):
-        self.moves.append((consumer_uuid, source_rp, target_rp))
-        raise placement.AllocationMoveFailed('placement refused: capacity')
+    def move_many(self, context, moves):
+        self.moves.extend(moves)
+        refused = placement.AllocationMoveFailed('placement refused: capacity')
+        return {consumer: refused for consumer, _source, _target in moves}
 
 
 def test_reports_are_passed_through():

@@ -34,18 +34,24 @@ class FakeReportClient:
     """Placement's answers to GET and PUT /allocations/{consumer}."""
 
     def __init__(self, allocations, generation=4, put_status=204,
-                 put_errors=()):
+                 put_errors=(), post_status=204, refused=()):
+        # One consumer's allocations, or consumer -> its allocations.
         self.allocations = allocations
         self.generation = generation
         self.put_status = put_status
         self.put_errors = list(put_errors)
+        self.post_status = post_status
+        #: Consumers whose PUT placement refuses with put_status 409.
+        self.refused = set(refused)
         self.puts = []
+        self.posts = []
 
     def get_allocs_for_consumer(self, context, consumer):
-        if not self.allocations:
+        allocations = self.allocations.get(consumer, self.allocations)
+        if not allocations:
             return {'allocations': {}}
         return {'allocations': {rp: {'resources': dict(res), 'generation': 9}
-                                for rp, res in self.allocations.items()},
+                                for rp, res in allocations.items()},
                 'consumer_generation': self.generation,
                 'project_id': 'project', 'user_id': 'user'}
 
@@ -53,12 +59,23 @@ class FakeReportClient:
         self.puts.append((url, data, version))
         if self.put_errors:
             raise self.put_errors.pop(0)
-        body = {'errors': [{'status': self.put_status,
-                            'title': 'Conflict',
-                            'detail': 'There was a conflict.\n\n Unable to '
-                                      'allocate inventory: capacity'}]}
-        return types.SimpleNamespace(status_code=self.put_status,
-                                     json=lambda: body, text=str(body))
+        status = self.put_status
+        if url.rsplit('/', 1)[1] in self.refused:
+            status = 409
+        return _response(status)
+
+    def post(self, url, data, version=None, global_request_id=None):
+        self.posts.append((url, data, version))
+        return _response(self.post_status)
+
+
+def _response(status):
+    body = {'errors': [{'status': status,
+                        'title': 'Conflict',
+                        'detail': 'There was a conflict.\n\n Unable to '
+                                  'allocate inventory: capacity'}]}
+    return types.SimpleNamespace(status_code=status, json=lambda: body,
+                                 text=str(body))
 
 
 CONTEXT = types.SimpleNamespace(global_id='req-1')
@@ -178,3 +195,69 @@ def test_failed_undo_is_reported():
                        match='back from provider rp-target to provider '
                              'rp-source'):
         mover.undo(CONTEXT, move)
+
+
+# Several instances at once (a host failure).
+
+OTHER = '0b8e5f3c-2b7e-4d52-9d0e-6c1b2f5a9e44'
+ODD = '5e2f0d8a-3c1b-4f7e-8a9d-2b6c4e1f0a77'
+
+
+def test_move_many_writes_all_moves_in_one_post():
+    client = FakeReportClient({CONSUMER: {SOURCE: RESOURCES},
+                               OTHER: {SOURCE: {'VCPU': 1}}})
+
+    outcomes = _mover(client).move_many(
+        CONTEXT, [(CONSUMER, SOURCE, TARGET), (OTHER, SOURCE, 'rp-third')])
+
+    assert client.puts == []
+    (url, payload, version), = client.posts
+    assert (url, version) == ('/allocations',
+                              placement.CONSUMER_GENERATION_VERSION)
+    assert payload == {
+        CONSUMER: {'allocations': {TARGET: {'resources': RESOURCES}},
+                   'consumer_generation': 4, 'project_id': 'project',
+                   'user_id': 'user'},
+        OTHER: {'allocations': {'rp-third': {'resources': {'VCPU': 1}}},
+                'consumer_generation': 4, 'project_id': 'project',
+                'user_id': 'user'}}
+    assert {c: (m.moved, m.generation) for c, m in outcomes.items()} == {
+        CONSUMER: (True, 5), OTHER: (True, 5)}
+
+
+def test_move_many_reports_each_consumer_it_cannot_move():
+    client = FakeReportClient({CONSUMER: {SOURCE: RESOURCES},
+                               OTHER: {'rp-elsewhere': RESOURCES},
+                               ODD: {TARGET: RESOURCES}})
+
+    outcomes = _mover(client).move_many(
+        CONTEXT, [(CONSUMER, SOURCE, TARGET), (OTHER, SOURCE, TARGET),
+                  (ODD, SOURCE, TARGET)])
+
+    assert isinstance(outcomes[OTHER], placement.AllocationMoveFailed)
+    assert 'no allocation on provider rp-source' in str(outcomes[OTHER])
+    assert not outcomes[ODD].moved
+    assert outcomes[CONSUMER].moved
+    # One move left to write: a PUT, as for one instance.
+    assert [url for url, _d, _v in client.puts] == [
+        '/allocations/%s' % CONSUMER]
+    assert client.posts == []
+
+
+def test_a_refused_batch_is_retried_one_instance_at_a_time():
+    # Placement refuses the whole batch for one consumer's sake: the others
+    # still move, and that one keeps its allocations.
+    client = FakeReportClient({CONSUMER: {SOURCE: RESOURCES},
+                               OTHER: {SOURCE: RESOURCES}},
+                              post_status=409, refused=[OTHER])
+
+    outcomes = _mover(client).move_many(
+        CONTEXT, [(CONSUMER, SOURCE, TARGET), (OTHER, SOURCE, TARGET)])
+
+    assert len(client.posts) == 1
+    assert [url for url, _d, _v in client.puts] == [
+        '/allocations/%s' % CONSUMER, '/allocations/%s' % OTHER]
+    assert outcomes[CONSUMER].moved
+    assert isinstance(outcomes[OTHER], placement.AllocationMoveFailed)
+    assert str(outcomes[OTHER]).startswith(
+        'placement refused to move the allocations of instance %s' % OTHER)
