@@ -25,21 +25,20 @@ its own). For each size it prints:
   for a read on an established session;
 * the wall time of ``read_pool`` (median of a few reads), split into the
   server and transfer time (the same four calls sent as raw HTTP, nothing
-  parsed), the client's XML-RPC unmarshalling of the same bytes (Python's
-  ``xmlrpc.client``, as the ``XenAPI`` package uses it), and the building of
-  the snapshot values from the parsed records;
+  parsed), the client's XML-RPC unmarshalling of the same bytes (the
+  client's ``unmarshal.loads_stream``, and Python's ``xmlrpc.client``, which
+  the ``XenAPI`` package uses by itself), and the building of the snapshot
+  values from the parsed records;
 * where a read's time goes by ``cProfile``;
-* the same reply bytes parsed with the C ``ElementTree`` builder instead,
-  as a whole tree (``_tree_loads``) or record by record as the bytes arrive
-  (``_tree_stream_loads``): the results are compared with
-  ``xmlrpc.client``'s, and the time and peak memory of each parser are
-  measured in fresh processes.
+* the VM records' reply parsed by ``xmlrpc.client`` and by
+  ``unmarshal.loads_stream`` (C ``ElementTree``, record by record as the
+  bytes arrive): the results are compared, and the time and peak memory of
+  each parser are measured in fresh processes.
 
 Nothing here asserts a time.
 """
 
 import cProfile
-import gc
 import json
 import os
 import pstats
@@ -48,7 +47,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ElementTree
 import xmlrpc.client
 
 import XenAPI
@@ -58,6 +56,8 @@ import benchmarks
 from nova_ha_ext.simulator import scenario
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import pool_state
+from nova_ha_ext.xenapi import records
+from nova_ha_ext.xenapi import unmarshal
 
 _control = benchmarks.simulator_control
 _raw_call = benchmarks.raw_xmlrpc_call
@@ -97,129 +97,16 @@ def _stock_loads(data):
     return unmarshaller.close()
 
 
-def _tree_value(elem):
-    """The Python value of an XML-RPC ``<value>`` element."""
-    if not len(elem):
-        return elem.text or ''
-    typed = elem[0]
-    tag = typed.tag
-    if tag == 'string':
-        return typed.text or ''
-    if tag == 'struct':
-        return {member[0].text or '': _tree_value(member[1])
-                for member in typed}
-    if tag == 'array':
-        return [_tree_value(item) for item in typed[0]]
-    if tag in ('int', 'i4', 'i8'):
-        return int(typed.text)
-    if tag == 'boolean':
-        if typed.text not in ('0', '1'):
-            raise TypeError('bad boolean value')
-        return typed.text == '1'
-    if tag == 'double':
-        return float(typed.text)
-    if tag == 'nil':
-        return None
-    if tag == 'dateTime.iso8601':
-        value = xmlrpc.client.DateTime()
-        value.decode(typed.text or '')
-        return value
-    if tag == 'base64':
-        value = xmlrpc.client.Binary()
-        value.decode((typed.text or '').encode('ascii'))
-        return value
-    raise xmlrpc.client.ResponseError('unknown tag %r' % tag)
-
-
-def _tree_loads(data):
-    """Unmarshal with the C ElementTree builder, the collector paused.
-
-    The proposed replacement for ``_stock_loads`` in the client's transport:
-    the C parser builds the whole tree without calling back into Python for
-    each element; a plain recursive walk then builds the same values. The
-    tree is transient and holds no reference cycles, so the cyclic garbage
-    collector, which would otherwise scan its millions of elements again
-    and again, is paused while it exists.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        root = ElementTree.fromstring(data)
-        if root[0].tag == 'fault':
-            fault = _tree_value(root[0][0])
-            raise xmlrpc.client.Fault(**fault)
-        return tuple(_tree_value(param[0]) for param in root[0])
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _tree_stream_loads(data, chunk=65536):
-    """Like ``_tree_loads``, but converts as the reply arrives.
-
-    The reply's ``Value`` struct (the records of a ``get_all_records``)
-    has its members converted as soon as the parser is past them, and their
-    elements dropped, so the tree never holds more than a chunk's worth of
-    records; the rest of the reply is converted at the end. Fed in chunks,
-    as a transport reads a response.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        parser = ElementTree.XMLPullParser(events=('start',))
-        root = records = None
-        converted = {}
-        for piece in _chunks(data, chunk):
-            if piece:
-                parser.feed(piece)
-            else:
-                parser.close()
-            for _event, elem in parser.read_events():
-                if root is None:
-                    root = elem
-            if records is None and root is not None:
-                records = _value_struct(root)
-            if records is not None:
-                done = len(records) - (1 if piece else 0)
-                for member in records[:done]:
-                    converted[member[0].text or ''] = _tree_value(member[1])
-                del records[:done]
-        if root[0].tag == 'fault':
-            raise xmlrpc.client.Fault(**_tree_value(root[0][0]))
-        result = tuple(_tree_value(param[0]) for param in root[0])
-        if records is not None:
-            result[0]['Value'] = converted
-        return result
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _chunks(data, size):
-    """``data`` in pieces of ``size`` bytes, then ``b''`` for the end."""
-    for start in range(0, len(data), size):
-        yield data[start:start + size]
-    yield b''
-
-
-def _value_struct(root):
-    """The ``<struct>`` of the reply's ``Value`` member, once started."""
-    try:
-        status = root[0][0][0][0]
-        if root[0].tag != 'params' or status.tag != 'struct':
-            return None
-        for member in status:
-            if (member[0].text == 'Value' and len(member) > 1 and
-                    len(member[1]) and member[1][0].tag == 'struct'):
-                return member[1][0]
-    except IndexError:
-        pass
-    return None
+def _stream_loads(data):
+    """Unmarshal as ``PoolClient``'s transport does: ``loads_stream``."""
+    size = xenapi_client.READ_CHUNK
+    return unmarshal.loads_stream(
+        data[start:start + size] for start in range(0, len(data), size))
 
 
 def _build(vm_records):
     """What ``read_pool`` does with the parsed VM records."""
-    return tuple(sorted((xenapi_client.PoolClient._vm(ref, rec)
+    return tuple(sorted((records.pool_vm(ref, rec)
                          for ref, rec in vm_records.items()),
                         key=lambda vm: vm.uuid))
 
@@ -275,7 +162,7 @@ def _profile(client):
     client.read_pool()
     profile.disable()
     stats = pstats.Stats(profile).stats
-    parts = {'xmlrpc unmarshalling (xmlrpc.client + expat)': 0.0,
+    parts = {'XML-RPC unmarshalling (unmarshal, ElementTree, expat)': 0.0,
              'snapshot values (nova_ha_ext.xenapi, dataclasses)': 0.0,
              'socket and HTTP': 0.0, 'other': 0.0}
     total = 0.0
@@ -283,8 +170,11 @@ def _profile(client):
         tottime = entry[2]
         total += tottime
         if ('xmlrpc' in filename or 'pyexpat' in name or
-                name == "<method 'Parse' of 'pyexpat.xmlparser' objects>"):
-            key = 'xmlrpc unmarshalling (xmlrpc.client + expat)'
+                'unmarshal' in filename or 'ElementTree' in filename or
+                'ElementTree' in name or (
+                    filename.endswith('xenapi/client.py') and
+                    name in ('parse_response', '_chunks'))):
+            key = 'XML-RPC unmarshalling (unmarshal, ElementTree, expat)'
         elif ('nova_ha_ext' in filename or filename == '<string>' or
                 'MappingProxy' in name or 'dataclasses' in filename):
             key = 'snapshot values (nova_ha_ext.xenapi, dataclasses)'
@@ -350,27 +240,21 @@ def _run(info, vms, tmp):
     with open(body_path, 'wb') as out:
         out.write(bodies[3])
     f.update(_split(bodies, vms))
-    reference = _stock_loads(bodies[3])
-    f['same_result'] = _tree_loads(bodies[3]) == reference
-    f['same_stream'] = all(_tree_stream_loads(b) == _stock_loads(b)
+    f['same_result'] = all(_stream_loads(b) == _stock_loads(b)
                            for b in bodies)
-    reference = None
     bodies = None
 
     f['profile_total'], f['profile'] = _profile(client)
     client.close()
 
-    # The proposed parser against xmlrpc.client on the VM records' reply,
+    # The client's parser against xmlrpc.client on the VM records' reply,
     # each parse in a process of its own for a clean peak RSS.
     runs = 3 if vms <= 1000 else 2
     stock = [_parse_in_child(body_path, '_stock_loads') for _i in range(runs)]
-    tree = [_parse_in_child(body_path, '_tree_loads') for _i in range(runs)]
-    stream = [_parse_in_child(body_path, '_tree_stream_loads')
+    stream = [_parse_in_child(body_path, '_stream_loads')
               for _i in range(runs)]
     f['stock_child'] = statistics.median(t for t, _m in stock)
     f['stock_mem'] = max(m for _t, m in stock)
-    f['tree_child'] = statistics.median(t for t, _m in tree)
-    f['tree_mem'] = max(m for _t, m in tree)
     f['stream_child'] = statistics.median(t for t, _m in stream)
     f['stream_mem'] = max(m for _t, m in stream)
     os.unlink(body_path)
@@ -381,6 +265,8 @@ def _split(bodies, vms):
     """Client-side parts of a read, timed on the raw replies."""
     f = {}
     f['parse'], parsed = _median(
+        lambda: [_stream_loads(b) for b in bodies], READS[vms])
+    f['parse_stock'], _ = _median(
         lambda: [_stock_loads(b) for b in bodies], READS[vms])
     vm_records = parsed[3][0]['Value']
     f['build'], built = _median(lambda: _build(vm_records), READS[vms])
@@ -412,8 +298,10 @@ def _report(results):
         lambda r: '%.2f s' % r['read'])
     row('- server + transfer (raw HTTP, same 4 calls)',
         lambda r: '%.2f s' % r['raw'])
-    row('- client: XML-RPC unmarshalling (`xmlrpc.client`)',
+    row('- client: XML-RPC unmarshalling (`unmarshal.loads_stream`)',
         lambda r: '%.2f s' % r['parse'])
+    row('  (the same bytes by `xmlrpc.client`, as `XenAPI` alone does)',
+        lambda r: '%.2f s' % r['parse_stock'])
     row('- client: building the snapshot (PoolVM values, sort)',
         lambda r: '%.3f s' % r['build'])
     row('fields per VM record received / kept in PoolVM',
@@ -425,16 +313,11 @@ def _report(results):
     row('VM reply parsed by `xmlrpc.client` (fresh process)',
         lambda r: '%.2f s, +%.0f MiB peak RSS'
         % (r['stock_child'], r['stock_mem']))
-    row('same bytes, C ElementTree, whole tree then walk (`_tree_loads`)',
-        lambda r: '%.2f s, +%.0f MiB peak RSS'
-        % (r['tree_child'], r['tree_mem']))
-    row('same bytes, C ElementTree, record by record '
-        '(`_tree_stream_loads`)',
+    row('same bytes by `unmarshal.loads_stream` (fresh process)',
         lambda r: '%.2f s, +%.0f MiB peak RSS'
         % (r['stream_child'], r['stream_mem']))
-    row('same result as `xmlrpc.client` (whole tree / record by record)',
-        lambda r: '%s / %s' % ('yes' if r['same_result'] else 'NO',
-                               'yes' if r['same_stream'] else 'NO'))
+    row('same result as `xmlrpc.client` (the 4 replies)',
+        lambda r: 'yes' if r['same_result'] else 'NO')
     print()
     for r in results:
         print('%d VMs, calls of the first read: %s' % (r['vms'], ', '.join(

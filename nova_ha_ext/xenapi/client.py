@@ -48,6 +48,8 @@ import XenAPI
 
 from nova_ha_ext.xenapi import exceptions
 from nova_ha_ext.xenapi import pool_state
+from nova_ha_ext.xenapi import records
+from nova_ha_ext.xenapi import unmarshal
 
 LOG = logging.getLogger(__name__)
 
@@ -69,6 +71,9 @@ _MAX_REDIRECTS = 3
 
 # _call_at's "the master could not be reached from this URL".
 _NO_ANSWER = object()
+
+#: How much of a reply the transport reads and parses at a time.
+READ_CHUNK = 64 * 1024
 
 
 class _Connection(http.client.HTTPConnection):
@@ -96,7 +101,13 @@ class _TLSConnection(http.client.HTTPSConnection):
 
 
 class _Transport(xmlrpc.client.Transport):
-    """XML-RPC transport with timeouts and, for https, verified TLS."""
+    """XML-RPC transport with timeouts and, for https, verified TLS.
+
+    Replies are unmarshalled by :func:`unmarshal.loads_stream`, more than
+    twice as fast as ``xmlrpc.client``'s parser, into the same values: it
+    gives ``DateTime`` and ``Binary`` values, as ``xmlrpc.client`` does with
+    ``use_datetime`` and ``use_builtin_types`` off, as they are here.
+    """
 
     user_agent = ORIGINATOR
 
@@ -118,6 +129,27 @@ class _Transport(xmlrpc.client.Transport):
                                self._read_timeout)
         self._connection = host, conn
         return conn
+
+    def parse_response(self, response):
+        """The params of a reply, read from ``response`` in chunks.
+
+        As ``xmlrpc.client.Transport.parse_response``: a tuple, or raise
+        ``xmlrpc.client.Fault``. A gzip-encoded reply is left to it.
+        """
+        if (hasattr(response, 'getheader') and
+                response.getheader('Content-Encoding', '') == 'gzip'):
+            return super().parse_response(response)
+        return unmarshal.loads_stream(self._chunks(response))
+
+    def _chunks(self, response):
+        verbose = getattr(self, 'verbose', False)
+        while True:
+            chunk = response.read(READ_CHUNK)
+            if not chunk:
+                return
+            if verbose:
+                print('body:', repr(chunk))
+            yield chunk
 
 
 def _redact(url):
@@ -145,10 +177,6 @@ def _member_url(url, address):
     if parts.port:
         host += ':%d' % parts.port
     return urllib.parse.urlunsplit(parts._replace(netloc=host))
-
-
-def _int(value):
-    return int(value) if value not in (None, '') else 0
 
 
 class PoolClient:
@@ -390,33 +418,14 @@ class PoolClient:
     # Pool reads
 
     def _read_ha(self, pool_records, host_records, metrics_records):
-        if not pool_records:
+        try:
+            ha = records.ha_state(pool_records, host_records,
+                                  metrics_records)
+        except records.NoPoolRecord:
             raise exceptions.CallFailed(self.name, self.url,
                                         'pool.get_all_records', ['NO_POOL'])
-        pool = next(iter(pool_records.values()))
-        hosts = []
-        for ref, rec in host_records.items():
-            metrics = metrics_records.get(rec.get('metrics'), {})
-            hosts.append(pool_state.PoolHost(
-                ref=ref, uuid=rec['uuid'], hostname=rec['hostname'],
-                name_label=rec['name_label'], address=rec['address'],
-                live=bool(metrics.get('live', False)),
-                enabled=bool(rec.get('enabled', True)),
-                memory_total=_int(metrics.get('memory_total')),
-                memory_free=_int(metrics.get('memory_free')),
-                other_config=pool_state.frozen_map(rec.get('other_config'))))
-        hosts.sort(key=lambda h: h.hostname)
-        self._members = tuple(h.address for h in hosts if h.address)
-        return pool_state.PoolHAState(
-            uuid=pool['uuid'], name_label=pool['name_label'],
-            ha_enabled=bool(pool['ha_enabled']),
-            ha_host_failures_to_tolerate=_int(
-                pool['ha_host_failures_to_tolerate']),
-            ha_plan_exists_for=_int(pool['ha_plan_exists_for']),
-            ha_overcommitted=bool(pool['ha_overcommitted']),
-            ha_allow_overcommit=bool(pool['ha_allow_overcommit']),
-            master=pool['master'], hosts=tuple(hosts),
-            statefiles=tuple(pool.get('ha_statefiles') or ()))
+        self._members = tuple(h.address for h in ha.hosts if h.address)
+        return ha
 
     def read_ha_state(self):
         """Read the pool's HA state and hosts: three calls."""
@@ -435,22 +444,7 @@ class PoolClient:
             ha = self.read_ha_state()
             vm_records = self._call('VM.get_all_records_where',
                                     (GUEST_VMS_QUERY,))
-        vms = tuple(sorted(
-            (self._vm(ref, rec) for ref, rec in vm_records.items()),
-            key=lambda vm: vm.uuid))
-        return pool_state.PoolSnapshot(ha=ha, vms=vms,
-                                       read_at=time.monotonic())
-
-    @staticmethod
-    def _vm(ref, rec):
-        return pool_state.PoolVM(
-            ref=ref, uuid=rec['uuid'], name_label=rec['name_label'],
-            power_state=rec['power_state'], resident_on=rec['resident_on'],
-            ha_restart_priority=rec.get('ha_restart_priority', ''),
-            order=_int(rec.get('order')),
-            start_delay=_int(rec.get('start_delay')),
-            memory_static_max=_int(rec.get('memory_static_max')),
-            other_config=pool_state.frozen_map(rec.get('other_config')))
+        return records.snapshot(ha, vm_records)
 
     def find_vm(self, nova_uuid, name_label=None):
         """The ref of the VM whose ``other_config`` names this instance.
