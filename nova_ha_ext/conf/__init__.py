@@ -21,14 +21,17 @@ on a ``ConfigOpts`` (Nova's global ``CONF`` by default) and lists them for
 
 from oslo_config import cfg
 
+from nova_ha_ext.conf import coordination
 from nova_ha_ext.conf import ha_filter
 from nova_ha_ext.conf import reconciler
 from nova_ha_ext.conf import xenapi
 
 CONF = cfg.CONF
 
-# Every module here exposes register_opts(conf) and list_opts().
+# Every module here exposes register_opts(conf) and list_opts(); a module may
+# also offer validate(conf) for checks that span options.
 ALL_MODULES = (
+    coordination,
     ha_filter,
     reconciler,
     xenapi,
@@ -60,3 +63,7 @@ def check(conf=CONF):
                     problem = str(exc).split('is not valid: ')[-1]
                     raise cfg.Error("invalid value for [%s] %s: %s"
                                     % (group.name, opt.name, problem))
+    for module in ALL_MODULES:
+        validate = getattr(module, 'validate', None)
+        if validate is not None:
+            validate(conf)

@@ -49,7 +49,7 @@ CONSOLE_SCRIPTS = {
     'nova-ha-reconciler': 'nova_ha_ext.cmd.reconciler:main',
     'nova-ha-manage': 'nova_ha_ext.cmd.manage:main',
 }
-OPT_GROUPS = ['ha_filter', 'ha_reconciler', 'xenapi']
+OPT_GROUPS = ['coordination', 'ha_filter', 'ha_reconciler', 'xenapi']
 DATA_FILE = 'nova_ha_ext/simulator/data/xenapi.json'
 
 # Work tree entries that are not part of the source.

@@ -1,0 +1,1043 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Share the pools between several reconciler workers through tooz.
+
+:class:`PoolCoordinator` tells a worker which pools are its own and locks a
+pool while the worker acts on it::
+
+    coord = PoolCoordinator(conf)
+    coord.start()
+    ...
+    for name in pools:
+        if not coord.owns(name):
+            continue
+        try:
+            with coord.lock(name) as held:
+                ...                 # a pass; held.ensure() between steps
+        except PoolUnavailable:
+            continue                # another worker has it, or it moved
+    ...
+    coord.stop()
+
+With ``[coordination] backend_url`` the workers join a tooz group. A
+background thread heartbeats every ``heartbeat_interval`` and reads the
+group's live members each time; pools are spread over them with the consistent
+hash ring of :class:`tooz.partitioner.Partitioner` (the same
+:class:`tooz.hashring.HashRing`, partition count, weights and object hashing),
+rebuilt from each full read of the membership. That is why
+:func:`pool_owners`, which reads the membership without joining, gives the
+same answer as the workers, and why a worker never acts on a ring that a
+partial update left half-changed: tooz's own ``Partitioner`` updates its
+ring incrementally from ``run_watchers()`` events, from the heartbeat thread,
+while the service reads it from others.
+
+How a dead worker is noticed depends on the driver, and ``member_timeout``
+is handed to each as the option it understands (:func:`backend_options`):
+
+* ``file``: a member is a file whose mtime each heartbeat touches;
+  ``get_members`` skips a file older than the ``timeout`` option. A killed
+  worker's file stays but counts as gone ``member_timeout`` seconds after
+  its last heartbeat. Its locks (``fcntl`` locks) are freed by the kernel
+  when the process dies.
+* ``redis``: a heartbeat sets a key that expires after
+  ``membership_timeout``; ``get_members`` drops members whose key has
+  expired. Locks expire after ``lock_timeout`` unless a heartbeat renews them.
+* ``etcd3``: membership and locks are leases of ``membership_timeout`` and
+  ``lock_timeout`` seconds that the heartbeat refreshes.
+* ``zookeeper``: members are ephemeral nodes of a session whose timeout is
+  ``timeout``.
+
+The others see a worker gone at their first heartbeat after that, so its
+pools move within ``member_timeout + heartbeat_interval`` seconds. A worker
+that cannot heartbeat for ``member_timeout - 2 * heartbeat_interval`` seconds
+(:attr:`PoolCoordinator.stale_after`) owns nothing from then on, before the
+others can take its pools. While the backend is unreachable, :meth:`owns`
+is False for every pool: no pool is reconciled twice, at the price of none
+being reconciled by this worker until the backend answers again.
+
+Without a backend there is a single worker, which owns every pool; its pool
+locks are local to the process. Nothing can tell whether another worker runs
+on another host, so :meth:`PoolCoordinator.start` warns that more workers
+need a backend, and refuses to run if another worker holds the
+:func:`single_worker_guard` lock file of this host.
+"""
+
+import contextlib
+import errno
+import fcntl
+import importlib.metadata
+import os
+import socket
+import threading
+import time
+import urllib.parse
+import uuid
+
+from oslo_concurrency import lockutils
+from oslo_log import log as logging
+from oslo_utils import netutils
+import tooz
+from tooz import coordination as tooz_coordination
+from tooz import hashring
+from tooz import partitioner as tooz_partitioner
+
+LOG = logging.getLogger(__name__)
+
+#: Prefix of the name of a pool's lock in the backend.
+LOCK_PREFIX = 'nova-ha-ext-pool-'
+
+#: What :func:`pool_owners` reports as owner without a backend.
+SINGLE_WORKER = '(single worker)'
+
+#: Name of the lock file of :func:`single_worker_guard`.
+GUARD_NAME = 'nova-ha-reconciler.lock'
+
+_TOOZ_BACKENDS = 'tooz.backends'
+
+#: Drivers of tooz with group membership, and the options that carry the
+#: member timeout to each (an option per key).
+_TIMEOUT_OPTIONS = {
+    'file': ('timeout',),
+    'zookeeper': ('timeout',),
+    'kazoo': ('timeout',),
+    'redis': ('membership_timeout', 'lock_timeout'),
+    'etcd3+http': ('membership_timeout', 'lock_timeout'),
+    'etcd3+https': ('membership_timeout', 'lock_timeout'),
+    'memcached': ('membership_timeout', 'lock_timeout', 'leader_timeout'),
+}
+
+#: Drivers of tooz that offer locks but no group membership.
+_LOCK_ONLY = frozenset(['ipc', 'mysql', 'postgresql', 'kubernetes'])
+
+#: The Python package each driver needs, for the message when it is missing.
+_DRIVER_PACKAGES = {
+    'redis': 'redis',
+    'etcd3+http': 'etcd3gw',
+    'etcd3+https': 'etcd3gw',
+    'zookeeper': 'kazoo',
+    'kazoo': 'kazoo',
+    'memcached': 'pymemcache',
+}
+
+_SECRET_WORDS = ('password', 'passwd', 'secret', 'token')
+
+
+class CoordinationError(Exception):
+    """Coordination cannot work as configured, or the backend failed."""
+
+
+class WorkerAlreadyRunning(CoordinationError):
+    """Another single worker holds this host's worker lock file."""
+
+
+class PoolUnavailable(CoordinationError):
+    """This worker must not act on the pool now; try again later.
+
+    :ivar pool: the pool's name.
+    """
+
+    def __init__(self, pool, reason):
+        super().__init__("pool %s: %s" % (pool, reason))
+        self.pool = pool
+
+
+class PoolLocked(PoolUnavailable):
+    """Another worker (or another thread of this one) holds the pool."""
+
+
+class PoolNotOwned(PoolUnavailable):
+    """The pool belongs to another worker, or to none while out of touch."""
+
+
+# -- URLs ------------------------------------------------------------------
+
+def redact_url(url):
+    """``url`` with its password and secret query values masked.
+
+    ``redis://user:pw@host:6379?sentinel_password=x`` becomes
+    ``redis://user:***@host:6379?sentinel_password=***``.
+    """
+    if not url:
+        return url
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return '<unparsable URL>'
+    netloc = parts.netloc
+    if '@' in netloc:
+        userinfo, _, hostport = netloc.rpartition('@')
+        user, sep, _password = userinfo.partition(':')
+        netloc = '%s%s@%s' % (user, ':***' if sep else '', hostport)
+    query = parts.query
+    if query:
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        query = '&'.join(
+            '%s=%s' % (k, '***' if _is_secret(k) else v) for k, v in pairs)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def _is_secret(key):
+    return any(word in key.lower() for word in _SECRET_WORDS)
+
+
+def _secrets(url):
+    """The secret strings in ``url``, to scrub them from messages."""
+    if not url:
+        return ()
+    try:
+        parts = urllib.parse.urlsplit(url)
+        found = [parts.password] if parts.password else []
+        found += [v for k, v in urllib.parse.parse_qsl(parts.query)
+                  if _is_secret(k) and v]
+    except ValueError:
+        return ()
+    return tuple(s for s in found if s)
+
+
+def _scrub(text, secrets):
+    if isinstance(text, BaseException):
+        text = str(text) or type(text).__name__
+    text = str(text)
+    for secret in secrets:
+        text = text.replace(secret, '***')
+        quoted = urllib.parse.quote(secret, safe='')
+        if quoted != secret:
+            text = text.replace(quoted, '***')
+    return text
+
+
+def installed_backends():
+    """Names (URL schemes) of the tooz drivers installed here, sorted."""
+    return sorted({ep.name for ep in
+                   importlib.metadata.entry_points(group=_TOOZ_BACKENDS)})
+
+
+def _entry_point(scheme):
+    for ep in importlib.metadata.entry_points(group=_TOOZ_BACKENDS):
+        if ep.name == scheme:
+            return ep
+    return None
+
+
+def _has_membership(driver_cls):
+    base = tooz_coordination.CoordinationDriver
+    return (getattr(driver_cls, 'join_group', None) is not base.join_group and
+            getattr(driver_cls, 'get_members', None) is not base.get_members)
+
+
+def backend_url_problem(url):
+    """Why ``url`` cannot serve as ``[coordination] backend_url``, or None.
+
+    The message says what to do and never contains the URL's password.
+    """
+    shown = redact_url(url)
+    try:
+        parts = netutils.urlsplit(url)
+    except ValueError as exc:
+        return "%s is not a valid URL: %s" % (shown,
+                                              _scrub(exc, _secrets(url)))
+    scheme = parts.scheme
+    backends = installed_backends()
+    membership = [b for b in backends if b not in _LOCK_ONLY]
+    if not scheme:
+        return ("%s is not a tooz URL; write it as DRIVER://..., where "
+                "DRIVER is one of: %s" % (shown, ', '.join(membership)))
+    ep = _entry_point(scheme)
+    if ep is None:
+        return ("unknown tooz backend '%s' in %s; tooz knows these "
+                "drivers: %s (of which these track group membership, as the "
+                "reconcilers need: %s)"
+                % (scheme, shown, ', '.join(backends),
+                   ', '.join(membership)))
+    if scheme in _LOCK_ONLY:
+        return ("the tooz backend '%s' only offers locks, but the "
+                "reconcilers share the pools through group membership; use "
+                "one of: %s" % (scheme, ', '.join(membership)))
+    try:
+        driver_cls = ep.load()
+    except ImportError as exc:
+        package = _DRIVER_PACKAGES.get(scheme)
+        hint = (" (install the Python package %s)" % package
+                if package else '')
+        return ("the tooz backend '%s' cannot be loaded: %s%s"
+                % (scheme, _scrub(exc, _secrets(url)), hint))
+    if scheme not in _TIMEOUT_OPTIONS and not _has_membership(driver_cls):
+        return ("the tooz backend '%s' does not track group membership, "
+                "which the reconcilers need to share the pools; use one of: "
+                "%s" % (scheme, ', '.join(membership)))
+    if scheme == 'file' and not parts.path:
+        return ("%s names no directory; write file:///PATH/TO/DIRECTORY"
+                % shown)
+    query = urllib.parse.parse_qs(parts.query)
+    managed = [k for k in _TIMEOUT_OPTIONS.get(scheme, ()) if k in query]
+    if managed:
+        return ("%s sets %s; remove it from the URL and set "
+                "[coordination] member_timeout instead, which nova-ha-ext "
+                "passes to the backend" % (shown, ', '.join(
+                    '%s=' % k for k in managed)))
+    return None
+
+
+def backend_options(url, member_timeout):
+    """The tooz options for ``url``'s driver.
+
+    ``member_timeout`` goes to the option(s) of the driver that bound how
+    long a silent member stays in the group (and its locks live). The
+    ``synchronous`` executor runs the driver's calls in the calling thread:
+    every call here waits for its answer anyway, and tooz's default thread
+    pool makes ``stop()`` wait a second for its idle worker.
+
+    They are passed to ``tooz.coordination.get_coordinator`` as keyword
+    arguments, which win over the URL's query.
+    """
+    scheme = netutils.urlsplit(url).scheme
+    options = {key: int(member_timeout)
+               for key in _TIMEOUT_OPTIONS.get(scheme, ())}
+    options['executor'] = 'synchronous'
+    return options
+
+
+# -- names and the ring ----------------------------------------------------
+
+def default_member_id():
+    """``<hostname>-<pid>-<random>``: unique even across containers."""
+    return '%s-%d-%s' % (socket.gethostname(), os.getpid(),
+                         uuid.uuid4().hex[:6])
+
+
+def _binary(value):
+    return value if isinstance(value, bytes) else str(value).encode('utf-8')
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode('utf-8', 'replace')
+    return str(value)
+
+
+def lock_name(pool_name):
+    """The backend lock of a pool: ``nova-ha-ext-pool-<quoted name>``.
+
+    The name is percent-quoted so that any pool name makes a valid key and
+    file name.
+    """
+    return _binary(LOCK_PREFIX + urllib.parse.quote(pool_name, safe=''))
+
+
+def _weight(capabilities):
+    # As tooz.partitioner.Partitioner reads a member's weight.
+    if isinstance(capabilities, dict):
+        return capabilities.get('weight', 1)
+    return 1
+
+
+def build_ring(members):
+    """The hash ring of ``{member_id: capabilities}``.
+
+    The same ring as :class:`tooz.partitioner.Partitioner` builds for the
+    group, so :func:`ring_owner` answers as its ``members_for_object``.
+    """
+    ring = hashring.HashRing(
+        [], partitions=tooz_partitioner.Partitioner.DEFAULT_PARTITION_NUMBER)
+    for member in sorted(members):
+        ring.add_node(member, _weight(members[member]))
+    return ring
+
+
+def ring_owner(ring, pool_name):
+    """The member (bytes) that owns ``pool_name``, or None if none lives."""
+    nodes = ring.get_nodes(
+        tooz_partitioner.Partitioner._hash_object(pool_name))
+    return next(iter(nodes), None)
+
+
+def _read_members(coord, group_id):
+    """``{member_id (bytes): capabilities}`` of the live members."""
+    # One round trip where the driver can (tooz >= 7.x); else as the
+    # Partitioner does, a read per member.
+    getter = getattr(coord, 'get_members_with_capabilities', None)
+    try:
+        found = None
+        if getter is not None:
+            try:
+                found = getter(group_id).get()
+            except tooz.NotImplemented:
+                found = None
+        if found is None:
+            found = {}
+            for member in coord.get_members(group_id).get():
+                try:
+                    found[member] = coord.get_member_capabilities(
+                        group_id, member).get()
+                except tooz_coordination.MemberNotJoined:
+                    continue
+    except tooz_coordination.GroupNotCreated:
+        return {}
+    return {_binary(m): caps for m, caps in found.items()}
+
+
+def _make_driver(conf, member_id):
+    opts = conf.coordination
+    problem = backend_url_problem(opts.backend_url)
+    if problem:
+        raise CoordinationError(
+            "invalid value for [coordination] backend_url: %s" % problem)
+    try:
+        return tooz_coordination.get_coordinator(
+            opts.backend_url, _binary(member_id),
+            **backend_options(opts.backend_url, opts.member_timeout))
+    except Exception as exc:
+        raise CoordinationError(
+            "cannot use the tooz backend %s: %s" % (
+                redact_url(opts.backend_url),
+                _scrub(exc, _secrets(opts.backend_url))))
+
+
+def _bounded(func, timeout, what):
+    """Run ``func()`` in a daemon thread; give up after ``timeout`` s."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome['value'] = func()
+        except BaseException as exc:
+            outcome['error'] = exc
+
+    thread = threading.Thread(target=run, name='ha-coordination-call',
+                              daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise CoordinationError("%s did not answer within %g s"
+                                % (what, timeout))
+    if 'error' in outcome:
+        raise outcome['error']
+    return outcome.get('value')
+
+
+# -- the single-worker guard -----------------------------------------------
+
+class WorkerGuard:
+    """The lock file of a single worker; :meth:`release` frees it.
+
+    ``held`` is False when the guard could not be taken and was not needed
+    (a backend is configured) or cannot work (no lock path).
+    """
+
+    def __init__(self, path=None, fd=None):
+        self.path = path
+        self._fd = fd
+
+    @property
+    def held(self):
+        return self._fd is not None
+
+    def release(self):
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            finally:
+                os.close(fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def single_worker_guard(conf, name=GUARD_NAME):
+    """Refuse a second worker on this host when there is no backend.
+
+    Without ``[coordination] backend_url`` nothing shares the pools, so a
+    second worker would reconcile every pool a second time. Workers on other
+    hosts cannot be detected without a backend, but one on this host can:
+    the worker takes an exclusive ``flock`` on ``name`` under
+    ``[oslo_concurrency] lock_path``. ``flock`` (not the ``fcntl`` record
+    locks of oslo.concurrency) also excludes a second guard of the same
+    process, and the kernel frees it when the holder dies, however it dies.
+
+    :returns: a :class:`WorkerGuard`; not ``held`` when a backend is
+        configured (several workers are then fine) or when ``lock_path`` is
+        unset (a warning says that a second worker cannot be detected).
+    :raises WorkerAlreadyRunning: naming the file and the holder's pid.
+    """
+    if conf.coordination.backend_url:
+        return WorkerGuard()
+    lock_path = lockutils.get_lock_path(conf)
+    if not lock_path:
+        LOG.warning("[oslo_concurrency] lock_path is not set, so a second "
+                    "nova-ha-reconciler on this host cannot be detected; "
+                    "run a single worker, or set [coordination] backend_url "
+                    "to run several.")
+        return WorkerGuard()
+    path = os.path.join(lock_path, name)
+    try:
+        os.makedirs(lock_path, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise CoordinationError(
+            "cannot open the worker lock file %s: %s; check "
+            "[oslo_concurrency] lock_path" % (path, exc))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        holder = _read_holder(fd)
+        os.close(fd)
+        if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES, errno.EAGAIN):
+            raise CoordinationError("cannot lock the worker lock file %s: "
+                                    "%s" % (path, exc))
+        raise WorkerAlreadyRunning(
+            "another nova-ha-reconciler%s already runs on this host (it "
+            "holds %s). Without [coordination] backend_url only one worker "
+            "may run: stop the other one, or set [coordination] "
+            "backend_url on every worker so that they share the pools."
+            % (' (pid %s)' % holder if holder else '', path))
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, ('%d\n' % os.getpid()).encode(), 0)
+    except OSError:
+        pass
+    return WorkerGuard(path, fd)
+
+
+def _read_holder(fd):
+    try:
+        return os.pread(fd, 32, 0).decode('ascii', 'replace').strip()
+    except OSError:
+        return ''
+
+
+# -- the coordinator -------------------------------------------------------
+
+class PoolLock:
+    """A pool lock held by this worker (what :meth:`PoolCoordinator.lock`
+    yields).
+
+    A backend lock can be lost while held: redis and etcd locks expire when
+    the worker cannot renew them for ``member_timeout`` seconds (the process
+    was frozen, or the backend was out of reach), and another worker may
+    then take the pool. Call :meth:`ensure` between the steps of a pass.
+    """
+
+    def __init__(self, coordinator, pool, backend_lock, check_owner):
+        self.pool = pool
+        self._coordinator = coordinator
+        self._backend_lock = backend_lock
+        self._check_owner = check_owner
+
+    def held(self):
+        """Whether the lock (and, if checked, the ownership) still holds."""
+        if self._backend_lock is not None:
+            try:
+                if not self._backend_lock.is_still_owner():
+                    return False
+            except tooz.NotImplemented:
+                pass
+            except Exception:
+                return False
+        if self._check_owner and not self._coordinator.owns(self.pool):
+            return False
+        return True
+
+    def ensure(self):
+        """:raises PoolUnavailable: when :meth:`held` is False."""
+        if not self.held():
+            raise PoolUnavailable(self.pool,
+                                  "the lock or the ownership was lost")
+
+
+class _View:
+    """One read of the group: its members, ring and when it was taken."""
+
+    def __init__(self, members, started):
+        self.members = members
+        self.ring = build_ring(members)
+        self.started = started
+
+
+class PoolCoordinator:
+    """Which pools this worker owns, and a lock per pool.
+
+    :param conf: the ``ConfigOpts`` with ``[coordination]`` (and
+        ``[oslo_concurrency]`` for the single-worker guard).
+    :param member_id: this worker's id in the group; by default
+        ``[coordination] member_id``, else :func:`default_member_id`.
+    :param on_change: optional ``on_change(coordinator)``, called from the
+        heartbeat thread when the members change or this worker loses or
+        regains the backend: the moment to reconcile newly owned pools.
+    :param clock: a monotonic clock (for tests).
+
+    Without a backend the coordinator owns every pool and its locks are
+    local to the process; callers need not tell the two modes apart.
+    """
+
+    def __init__(self, conf, member_id=None, on_change=None,
+                 clock=time.monotonic):
+        opts = conf.coordination
+        self._conf = conf
+        self.member_id = (member_id or opts.member_id or
+                          default_member_id())
+        self._member = _binary(self.member_id)
+        self._group = _binary(opts.group)
+        self._backend_url = opts.backend_url
+        self._secrets = _secrets(opts.backend_url)
+        self.member_timeout = opts.member_timeout
+        self.heartbeat_interval = opts.heartbeat_interval
+        if self.heartbeat_interval * 3 > self.member_timeout:
+            raise CoordinationError(
+                "[coordination] heartbeat_interval (%g s) must be at most a "
+                "third of member_timeout (%d s)"
+                % (self.heartbeat_interval, self.member_timeout))
+        #: Seconds after the start of the last good heartbeat after which
+        #: this worker stops owning pools (the others take them over only
+        #: after member_timeout).
+        self.stale_after = self.member_timeout - 2 * self.heartbeat_interval
+        self._on_change = on_change
+        self._clock = clock
+        self._coord = None
+        self._join = False
+        self._joined = False
+        self._started = False
+        self._view = None
+        self._healthy = None
+        self._stale_warned = False
+        self._guard = None
+        self._io_lock = threading.RLock()
+        self._state_lock = threading.Lock()
+        self._local_locks = {}
+        self._halt = threading.Event()
+        self._first_refresh = threading.Event()
+        self._thread = None
+
+    # -- properties --------------------------------------------------------
+
+    @property
+    def coordinated(self):
+        """Whether a backend shares the pools between several workers."""
+        return bool(self._backend_url)
+
+    @property
+    def backend(self):
+        """The backend URL without its secrets (for logs and status)."""
+        return redact_url(self._backend_url)
+
+    @property
+    def healthy(self):
+        """Whether this worker is in touch with the backend and the group
+        (without a backend: whether it is started).
+        """
+        if not self.coordinated:
+            return self._started
+        view = self._view
+        return (self._started and view is not None and bool(self._healthy)
+                and self._clock() - view.started <= self.stale_after)
+
+    # -- life cycle --------------------------------------------------------
+
+    def start(self, join=True, wait=True):
+        """Start heartbeating and, with ``join``, take a share of the pools.
+
+        ``join=False`` (for ``nova-ha-manage``) only offers the pool locks
+        and :meth:`owners`: the coordinator owns nothing.
+
+        The backend is reached from a heartbeat thread; while it does not
+        answer the worker owns nothing and retries every
+        ``heartbeat_interval``: start() never fails because of an outage.
+
+        :param wait: wait up to ``member_timeout`` seconds for the first
+            read of the group.
+        :returns: :attr:`healthy`.
+        :raises WorkerAlreadyRunning: without a backend, if another worker
+            runs on this host (see :func:`single_worker_guard`).
+        :raises CoordinationError: if ``backend_url`` is unusable.
+        """
+        if self._started:
+            return self.healthy
+        self._join = join
+        if not self.coordinated:
+            if join:
+                self._guard = single_worker_guard(self._conf)
+                LOG.warning(
+                    "[coordination] backend_url is not set: this worker "
+                    "reconciles every pool. Running more than one "
+                    "nova-ha-reconciler requires [coordination] backend_url "
+                    "(a second worker on this host is refused; one on "
+                    "another host cannot be detected).")
+            self._started = True
+            return True
+        self._coord = _make_driver(self._conf, self.member_id)
+        scheme = netutils.urlsplit(self._backend_url).scheme
+        if scheme not in _TIMEOUT_OPTIONS:
+            LOG.warning("nova-ha-ext does not know which option of the tooz "
+                        "backend '%s' sets the member timeout: its own "
+                        "default applies instead of [coordination] "
+                        "member_timeout", scheme)
+        self._started = True
+        self._halt.clear()
+        self._thread = threading.Thread(target=self._run,
+                                        name='ha-coordination', daemon=True)
+        self._thread.start()
+        LOG.info("Coordinating through %s as member %s of group %s "
+                 "(member timeout %d s)", self.backend, self.member_id,
+                 _text(self._group), self.member_timeout)
+        if wait:
+            self._first_refresh.wait(self.member_timeout)
+        return self.healthy
+
+    def stop(self, timeout=None):
+        """Leave the group (the others take the pools at their next
+        heartbeat) and disconnect. Never raises for the backend's trouble.
+        """
+        if not self._started:
+            return
+        self._started = False
+        self._halt.set()
+        timeout = self.member_timeout if timeout is None else timeout
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        if self._coord is not None:
+            coord = self._coord
+            # A heartbeat stuck on the backend holds the I/O lock.
+            got = self._io_lock.acquire(timeout=timeout)
+            try:
+                self._coord = None
+                if not got:
+                    raise CoordinationError("a heartbeat is stuck on the "
+                                            "backend")
+                if coord.is_started:
+                    # tooz leaves every joined group, releases the
+                    # redis locks and deletes the heartbeat key.
+                    _bounded(coord.stop, timeout, 'the tooz backend')
+            except Exception as exc:
+                LOG.warning("Could not leave the coordination group "
+                            "cleanly (the others will take this worker's "
+                            "pools after member_timeout): %s",
+                            _scrub(exc, self._secrets))
+            finally:
+                if got:
+                    self._io_lock.release()
+            self._view = None
+            self._joined = False
+        if self._guard is not None:
+            self._guard.release()
+            self._guard = None
+
+    def _run(self):
+        while not self._halt.is_set():
+            self.refresh()
+            self._first_refresh.set()
+            self._halt.wait(self.heartbeat_interval)
+
+    # -- heartbeat and membership -----------------------------------------
+
+    def refresh(self):
+        """Heartbeat and read the group now; the heartbeat thread does it
+        every ``heartbeat_interval``.
+
+        Joins (again) if this worker is not among the live members: at
+        start, after the others dropped it (it could not heartbeat for
+        ``member_timeout``), or after the backend lost its data.
+
+        :returns: :attr:`healthy`. Never raises for the backend's trouble.
+        """
+        if not self.coordinated:
+            return self._started
+        with self._io_lock:
+            coord = self._coord
+            if coord is None or not self._started:
+                return False
+            started = self._clock()
+            try:
+                if not coord.is_started:
+                    coord.start(start_heart=False)
+                coord.heartbeat()
+                members = _read_members(coord, self._group)
+                if self._join and self._member not in members:
+                    self._enter_group(coord)
+                    members = _read_members(coord, self._group)
+                    if self._member not in members:
+                        raise CoordinationError(
+                            "joined group %s but is not among its live "
+                            "members" % _text(self._group))
+            except Exception as exc:
+                changed = self._set_health(False, exc)
+            else:
+                changed = self._publish(members, started)
+                changed = self._set_health(True) or changed
+        if changed:
+            self._notify()
+        return self.healthy
+
+    def _enter_group(self, coord):
+        if self._joined:
+            LOG.warning("Member %s dropped out of group %s (it could not "
+                        "heartbeat for %d s); joining again",
+                        self.member_id, _text(self._group),
+                        self.member_timeout)
+        try:
+            self._join_group(coord)
+        except tooz_coordination.MemberAlreadyExist:
+            # A stale entry of this member id: a previous run that died, or
+            # a heartbeat that came too late. Replace it.
+            LOG.warning("Group %s still lists member %s, which does not "
+                        "heartbeat; replacing it. If another live worker "
+                        "uses this [coordination] member_id, give each "
+                        "worker its own.", _text(self._group),
+                        self.member_id)
+            try:
+                coord.leave_group(self._group).get()
+            except (tooz_coordination.MemberNotJoined,
+                    tooz_coordination.GroupNotCreated):
+                pass
+            self._join_group(coord)
+        self._joined = True
+        LOG.info("Joined group %s as %s", _text(self._group),
+                 self.member_id)
+
+    def _join_group(self, coord):
+        # What join_partitioned_group() does (the weight is the capability
+        # the Partitioner reads), creating the group first: tooz's
+        # join_group_create() sleeps a second before joining a group it had
+        # to create.
+        try:
+            coord.create_group(self._group).get()
+        except tooz_coordination.GroupAlreadyExist:
+            pass
+        try:
+            coord.join_group(self._group,
+                             capabilities={'weight': 1}).get()
+        except tooz_coordination.GroupNotCreated:
+            # Deleted in between: let tooz retry.
+            coord.join_group_create(self._group,
+                                    capabilities={'weight': 1})
+
+    def _publish(self, members, started):
+        old = self._view
+        self._view = _View(members, started)
+        if self._clock() - started <= self.stale_after:
+            # A heartbeat that took too long leaves the view stale.
+            with self._state_lock:
+                self._stale_warned = False
+        if old is None or set(old.members) != set(members):
+            LOG.info("Group %s has %d live worker(s): %s; pools rebalanced",
+                     _text(self._group), len(members),
+                     ', '.join(sorted(_text(m) for m in members)) or 'none')
+            return True
+        return False
+
+    def _set_health(self, healthy, exc=None):
+        """Record the outcome of a refresh; log only the transitions.
+
+        :returns: whether the health changed (and on_change is due).
+        """
+        with self._state_lock:
+            was, self._healthy = self._healthy, healthy
+        if healthy and was is False:
+            LOG.info("Coordination backend %s answers again; member %s "
+                     "takes its share of the pools", self.backend,
+                     self.member_id)
+            return True
+        if not healthy and was is not False:
+            LOG.warning("Coordination backend %s failed (%s): member %s "
+                        "acts on no pool until it answers again; its pools "
+                        "move to the other workers after %d s",
+                        self.backend, _scrub(exc, self._secrets),
+                        self.member_id, self.member_timeout)
+            return was is not None
+        if not healthy:
+            LOG.debug("Coordination backend %s still fails: %s",
+                      self.backend, _scrub(exc, self._secrets))
+        return False
+
+    def _notify(self):
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(self)
+        except Exception:
+            LOG.exception("Coordination on_change callback failed")
+
+    # -- ownership ---------------------------------------------------------
+
+    def owns(self, pool_name):
+        """Whether this worker must reconcile ``pool_name`` now.
+
+        False for every pool while the backend does not answer, when the
+        last good heartbeat is older than :attr:`stale_after`, before the
+        first read of the group, after :meth:`stop`, and with
+        ``start(join=False)``. Never blocks on the backend.
+        """
+        if not self.coordinated:
+            return True
+        if not (self._started and self._join):
+            return False
+        view = self._view
+        if view is None or not self._healthy:
+            return False
+        if self._clock() - view.started > self.stale_after:
+            self._warn_stale(view)
+            return False
+        return ring_owner(view.ring, pool_name) == self._member
+
+    def _warn_stale(self, view):
+        with self._state_lock:
+            if self._stale_warned:
+                return
+            self._stale_warned = True
+        LOG.warning("Member %s has not heartbeaten for %.1f s; it acts on "
+                    "no pool until it does", self.member_id,
+                    self._clock() - view.started)
+
+    def owned(self, pool_names):
+        """The names in ``pool_names`` this worker owns, in their order."""
+        return [name for name in pool_names if self.owns(name)]
+
+    def members(self):
+        """The live workers' ids (str) as last read, sorted."""
+        if not self.coordinated:
+            return [self.member_id]
+        view = self._view
+        return sorted(_text(m) for m in view.members) if view else []
+
+    def owners(self, pool_names):
+        """``{pool: owner's member id or None}`` from the last read.
+
+        Without a backend every pool is this worker's. See
+        :func:`pool_owners` for a reader that is not a worker.
+        """
+        if not self.coordinated:
+            return {name: self.member_id for name in pool_names}
+        view = self._view
+        if view is None:
+            return {name: None for name in pool_names}
+        return {name: _owner_text(ring_owner(view.ring, name))
+                for name in pool_names}
+
+    # -- locks -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, pool_name, timeout=0.0, check_owner=None):
+        """Hold ``pool_name``'s lock: no other worker acts on it meanwhile.
+
+        Every apply step of a pass belongs under it. The backend lock is
+        named ``nova-ha-ext-pool-<name>`` (:func:`lock_name`); without a
+        backend a lock of this process stands in.
+
+        :param timeout: seconds to wait for a lock held elsewhere; 0 (the
+            default) does not wait.
+        :param check_owner: also require :meth:`owns` (checked again once
+            the lock is held, in case the pool moved meanwhile). Defaults
+            to True for a joined worker, False with ``start(join=False)``.
+        :yields: a :class:`PoolLock`.
+        :raises PoolLocked: another worker or thread holds it.
+        :raises PoolNotOwned: ``check_owner`` and the pool is not ours.
+        :raises PoolUnavailable: the backend did not answer.
+        """
+        if check_owner is None:
+            check_owner = self._join
+        if not self.coordinated:
+            with self._state_lock:
+                local = self._local_locks.setdefault(pool_name,
+                                                     threading.Lock())
+            if not (local.acquire(True, timeout) if timeout > 0
+                    else local.acquire(False)):
+                raise PoolLocked(pool_name, "another thread holds its lock")
+            try:
+                yield PoolLock(self, pool_name, None, False)
+            finally:
+                local.release()
+            return
+        if check_owner and not self.owns(pool_name):
+            raise PoolNotOwned(pool_name, "owned by another worker, or by "
+                               "none while this one is out of touch")
+        coord = self._coord
+        if coord is None or not self._started:
+            raise PoolUnavailable(pool_name, "coordination is stopped")
+        try:
+            backend_lock = coord.get_lock(lock_name(pool_name))
+            if timeout > 0:
+                acquired = backend_lock.acquire(blocking=True,
+                                                timeout=timeout)
+            else:
+                acquired = backend_lock.acquire(blocking=False)
+        except Exception as exc:
+            raise PoolUnavailable(pool_name, "the coordination backend "
+                                  "failed: %s" % _scrub(exc, self._secrets))
+        if not acquired:
+            raise PoolLocked(pool_name, "another worker holds its lock")
+        try:
+            if check_owner and not self.owns(pool_name):
+                raise PoolNotOwned(pool_name, "it moved to another worker")
+            yield PoolLock(self, pool_name, backend_lock, check_owner)
+        finally:
+            try:
+                backend_lock.release()
+            except Exception as exc:
+                LOG.warning("Could not release the lock of pool %s (it "
+                            "expires by itself): %s", pool_name,
+                            _scrub(exc, self._secrets))
+
+
+def _owner_text(member):
+    return None if member is None else _text(member)
+
+
+def pool_owners(conf, pool_names, timeout=None):
+    """``{pool: member id of its owner, or None}`` from the live group.
+
+    For ``nova-ha-manage status``: reads the group's members once, without
+    joining it, and answers as the workers do (:func:`build_ring`). A pool
+    maps to None when no worker is alive. Without a backend every pool maps
+    to :data:`SINGLE_WORKER`.
+
+    :param timeout: seconds to wait for the backend (default
+        ``[coordination] member_timeout``).
+    :raises CoordinationError: if the backend is unusable or does not
+        answer; the message holds no password.
+    """
+    opts = conf.coordination
+    if not opts.backend_url:
+        return {name: SINGLE_WORKER for name in pool_names}
+    secrets = _secrets(opts.backend_url)
+    reader = 'nova-ha-manage-%s' % default_member_id()
+    coord = _make_driver(conf, reader)
+    group = _binary(opts.group)
+
+    def read():
+        coord.start(start_heart=False)
+        try:
+            return _read_members(coord, group)
+        finally:
+            try:
+                coord.stop()
+            except Exception:
+                pass
+
+    try:
+        members = _bounded(
+            read, opts.member_timeout if timeout is None else timeout,
+            'the coordination backend %s' % redact_url(opts.backend_url))
+    except CoordinationError:
+        raise
+    except Exception as exc:
+        raise CoordinationError(
+            "cannot read group %s from %s: %s" % (
+                opts.group, redact_url(opts.backend_url),
+                _scrub(exc, secrets)))
+    ring = build_ring(members)
+    return {name: _owner_text(ring_owner(ring, name)) for name in pool_names}
