@@ -862,10 +862,10 @@ def _bench_case():
             triggers = []
             trigger = run.trigger
 
-            def recording_trigger(name):
+            def recording_trigger(name, snapshot=None):
                 with cond:
                     triggers.append(time.monotonic())
-                trigger(name)
+                trigger(name, snapshot)
             run.trigger = recording_trigger
 
             def quiesce():

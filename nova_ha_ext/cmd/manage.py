@@ -26,8 +26,9 @@ Exit codes, for monitoring:
   every change was applied, or none was needed (reconcile); a dry run
   found nothing to change.
 * 1: something needs an operator: a pool is unreachable or not HA-ready,
-  instances are out of sync or skipped, a change failed, or a dry run
-  found changes to make.
+  no live reconciler worker owns a pool, instances are out of sync or
+  skipped, a change failed, a pool was skipped because a worker held its
+  lock, or a dry run found changes to make.
 * 2: the command could not run: bad arguments, configuration or database
   access, or an unknown pool.
 """
@@ -40,6 +41,7 @@ from oslo_config import cfg
 from nova_ha_ext import cmd
 from nova_ha_ext import conf as ha_conf
 from nova_ha_ext.reconcile import apply
+from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
 
@@ -120,6 +122,14 @@ def _result_dict(result):
     }
 
 
+def _owners(names):
+    """Which worker reconciles each pool, as the workers see it."""
+    try:
+        return coordination.pool_owners(CONF, names)
+    except coordination.CoordinationError as exc:
+        return {name: 'unknown (%s)' % exc for name in names}
+
+
 def status_command(context, args, out):
     reconciler = engine.Reconciler(CONF)
     try:
@@ -128,15 +138,20 @@ def status_command(context, args, out):
         reconciler.close()
     pools = [_pool_status(r, CONF.xenapi.allow_two_host_pools)
              for r in reports]
+    owners = _owners([p['pool'] for p in pools])
+    for p in pools:
+        # None: no worker is alive to reconcile it.
+        p['owner'] = owners[p['pool']]
     if args.format == 'json':
         out.write(json.dumps({'pools': pools}, indent=2, sort_keys=True))
         out.write('\n')
     else:
         rows = []
         for p in pools:
+            owner = p['owner'] or 'NONE (no live worker)'
             if not p['reachable']:
                 rows.append([p['pool'], 'UNREACHABLE', '-', '-', '-',
-                             p['error']])
+                             owner, p['error']])
                 continue
             hosts = ' '.join('%s%s' % (h['hostname'],
                                        '' if h['live'] else '(dead)')
@@ -145,28 +160,34 @@ def status_command(context, args, out):
                          'NOT READY', '%d/%d' % (
                              p['ha_plan_exists_for'],
                              p['ha_host_failures_to_tolerate']),
-                         p['out_of_sync'], hosts,
+                         p['out_of_sync'], hosts, owner,
                          '; '.join(p['not_ready_reasons'])])
         out.write(table(['pool', 'HA', 'plan', 'out of sync', 'hosts',
-                         'reasons'], rows) + '\n')
+                         'worker', 'reasons'], rows) + '\n')
         if not pools:
             out.write('No pools: no aggregate has %s metadata.\n'
                       % CONF.ha_reconciler.pool_url_metadata_key)
     healthy = all(p['reachable'] and p['ha_ready'] and not p['out_of_sync']
-                  for p in pools)
+                  and p['owner'] for p in pools)
     return OK if healthy and pools else ATTENTION
 
 
 def reconcile_command(context, args, out):
-    reconciler = engine.Reconciler(CONF)
+    # With a coordination backend, the workers' pool locks keep this run
+    # and theirs apart; it owns no pool (a dry run takes no lock).
+    coordinator = coordination.PoolCoordinator(CONF)
+    coordinator.start(join=False)
+    reconciler = engine.Reconciler(CONF, coordinator=coordinator)
     try:
         reports = reconciler.reconcile(context, names=args.pools,
                                        dry_run=args.dry_run)
     finally:
         reconciler.close()
+        coordinator.stop()
     if args.format == 'json':
         out.write(json.dumps({'dry_run': args.dry_run, 'pools': [
-            {'pool': r.pool, 'error': r.error, 'seconds': r.seconds,
+            {'pool': r.pool, 'error': r.error, 'skipped': r.skipped,
+             'seconds': r.seconds,
              'actions': [_result_dict(x) for x in r.results]}
             for r in reports]}, indent=2, sort_keys=True) + '\n')
     else:
@@ -175,6 +196,9 @@ def reconcile_command(context, args, out):
             if not r.reachable:
                 rows.append([r.pool, '-', 'unreachable', 'failed', '-', '-',
                              r.error])
+            if r.skipped:
+                rows.append([r.pool, '-', 'pool', 'skipped', '-', '-',
+                             r.skipped])
             for x in r.results:
                 d = _result_dict(x)
                 rows.append([r.pool, d['instance'], d['action'],
@@ -189,7 +213,7 @@ def reconcile_command(context, args, out):
             'to make' if args.dry_run else 'applied',
             sum(r.failed for r in reports)))
     needs_attention = any(
-        not r.reachable or r.failed or
+        not r.reachable or r.failed or r.skipped or
         any(x.status == apply.DRY_RUN or
             x.action.kind in (decide.SKIP, decide.MISSING,
                               decide.HA_RESTART_FAILED)

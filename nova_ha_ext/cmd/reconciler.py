@@ -24,7 +24,12 @@ It needs what nova-conductor needs from nova.conf (``[api_database]`` and
 ``[xenapi]`` credentials of the pools. It runs a full pass every
 ``[ha_reconciler] interval`` seconds and, with ``watch_events``, reacts to
 XenAPI events within seconds. SIGTERM stops it gracefully: the pass under
-way finishes, then the watchers and sessions are closed.
+way finishes, then the watchers and sessions are closed, and the worker
+leaves its coordination group so that the others take its pools at once.
+
+Several workers share the pools with ``[coordination] backend_url`` (a tooz
+URL). Without one, a second worker on the same host refuses to start (exit
+code 2), and a warning says that more workers need a backend.
 """
 
 import sys
@@ -46,6 +51,7 @@ def main(argv=None):
     from oslo_service import service
 
     from nova_ha_ext import conf as ha_conf
+    from nova_ha_ext.reconcile import coordination
     from nova_ha_ext.reconcile import service as ha_service
 
     try:
@@ -62,6 +68,14 @@ def main(argv=None):
              'on' if ha_conf.CONF.ha_reconciler.watch_events else 'off')
     server = ha_service.ReconcilerService(ha_conf.CONF,
                                           nova_context.get_admin_context)
+    try:
+        # Joining the workers first: a second worker without a backend, or
+        # an unusable backend URL, stops the command here with its reason.
+        server.runner.coordinator.start(wait=False)
+    except coordination.CoordinationError as exc:
+        log.error("Not starting: %s", exc)
+        sys.stderr.write('nova-ha-reconciler: %s\n' % exc)
+        return 2
     launcher = service.launch(ha_conf.CONF, server, restart_method='mutate')
     launcher.wait()
     return 0

@@ -19,6 +19,11 @@ a pool costs four XenAPI calls and a constant number of DB queries (plus a
 constant per relocated instance); passes of one pool never overlap, whether
 the periodic task or the event watcher asked for them. A pool that does not
 answer is reported unreachable and the other pools go on.
+
+With a :class:`~nova_ha_ext.reconcile.coordination.PoolCoordinator`, every
+pass that writes holds the pool's lock in the coordination backend: a pool
+changing hands between workers is never acted on by two at once. A pool
+whose lock another worker holds is reported skipped.
 """
 
 import dataclasses
@@ -29,6 +34,7 @@ import typing as ty
 from oslo_log import log as logging
 
 from nova_ha_ext.reconcile import apply
+from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import discovery
 from nova_ha_ext.reconcile import hostmap
@@ -52,6 +58,9 @@ class PassReport:
     results: ty.Tuple[apply.Result, ...] = ()
     seconds: float = 0.0
     dry_run: bool = False
+    #: Why another worker's pool was not reconciled here (see
+    #: :mod:`.coordination`); None when it was.
+    skipped: ty.Optional[str] = None
 
     @property
     def reachable(self):
@@ -78,10 +87,13 @@ class Reconciler:
     :param conf: the ``ConfigOpts`` with ``[xenapi]`` and ``[ha_reconciler]``.
     :param client_factory: ``client_factory(target)`` returns a
         ``PoolClient`` for a :class:`discovery.PoolTarget`.
+    :param coordinator: a started ``PoolCoordinator`` whose pool locks
+        guard every pass that writes; none when None.
     """
 
-    def __init__(self, conf, client_factory=None):
+    def __init__(self, conf, client_factory=None, coordinator=None):
         self._conf = conf
+        self._coordinator = coordinator
         self._client_factory = client_factory or self._default_client
         self._lock = threading.Lock()
         self._clients = {}
@@ -124,27 +136,49 @@ class Reconciler:
         with self._lock:
             return self._pool_locks.setdefault(name, threading.Lock())
 
-    def reconcile_pool(self, context, name, dry_run=False):
-        """One pass over one pool. Never raises for a pool's own trouble."""
+    def reconcile_pool(self, context, name, dry_run=False, snapshot=None):
+        """One pass over one pool. Never raises for a pool's own trouble.
+
+        :param snapshot: the pool as its event watcher last saw it; the pool
+            is read when None.
+        """
         target = self.targets[name]
         start = time.monotonic()
         with self._pool_lock(name):
+            if self._coordinator is None or dry_run:
+                return self._pass(context, target, start, dry_run, snapshot)
             try:
-                client = self.client(name)
+                with self._coordinator.lock(name) as held:
+                    return self._pass(context, target, start, dry_run,
+                                      snapshot, held)
+            except coordination.PoolUnavailable as exc:
+                LOG.info("Pool %s not reconciled here: %s", name, exc)
+                return PassReport(pool=name, url=target.url,
+                                  skipped=str(exc),
+                                  seconds=time.monotonic() - start)
+
+    def _pass(self, context, target, start, dry_run, snapshot, held=None):
+        name = target.name
+        try:
+            client = self.client(name)
+            if snapshot is None:
                 snapshot = client.read_pool()
-            except xenapi_exc.PoolError as exc:
-                LOG.warning("Pool %s is unreachable: %s", name, exc)
-                return PassReport(pool=name, url=target.url, error=str(exc),
-                                  seconds=time.monotonic() - start,
-                                  dry_run=dry_run)
-            view = nova_view.read_nova_view(
-                context, hostmap.nodenames(snapshot.ha.hosts))
-            host_map = hostmap.map_hosts(snapshot.ha.hosts,
-                                         view.compute_nodes)
-            actions = decide.decide(view.instances, snapshot, host_map)
-            results = apply.apply_actions(
-                context, actions, view.cells,
-                set_protection=client.set_restart_priority, dry_run=dry_run)
+        except xenapi_exc.PoolError as exc:
+            LOG.warning("Pool %s is unreachable: %s", name, exc)
+            return PassReport(pool=name, url=target.url, error=str(exc),
+                              seconds=time.monotonic() - start,
+                              dry_run=dry_run)
+        view = nova_view.read_nova_view(
+            context, hostmap.nodenames(snapshot.ha.hosts))
+        host_map = hostmap.map_hosts(snapshot.ha.hosts, view.compute_nodes)
+        actions = decide.decide(view.instances, snapshot, host_map)
+        if held is not None:
+            # The pool may have moved to another worker while this one read
+            # (a pause longer than the member timeout): then write nothing.
+            held.ensure()
+        results = apply.apply_actions(
+            context, actions, view.cells,
+            set_protection=client.set_restart_priority, dry_run=dry_run)
         report = PassReport(pool=name, url=target.url, snapshot=snapshot,
                             results=tuple(results),
                             seconds=time.monotonic() - start,

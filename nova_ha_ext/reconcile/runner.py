@@ -14,12 +14,19 @@
 
 """The reconciler's run loop: periodic full passes plus event-driven ones.
 
-:class:`ReconcilerRunner` runs a full pass over every pool each
+:class:`ReconcilerRunner` runs a full pass over every pool it owns each
 ``[ha_reconciler] interval`` seconds and, with ``watch_events``, one
-:class:`~nova_ha_ext.reconcile.watcher.PoolWatcher` per pool whose changes
-queue a pass of that pool right away. One worker thread runs the passes,
-so passes never overlap. ``nova-ha-reconciler`` wraps it in an oslo.service
-service; tests and the demo run it in-process.
+:class:`~nova_ha_ext.reconcile.watcher.PoolWatcher` per owned pool whose
+changes queue a pass of that pool right away. One worker thread runs the
+passes, so passes never overlap. ``nova-ha-reconciler`` wraps it in an
+oslo.service service; tests and the demo run it in-process.
+
+Which pools a worker owns is the
+:class:`~nova_ha_ext.reconcile.coordination.PoolCoordinator`'s answer:
+every pool without ``[coordination] backend_url``, a share of them with it.
+When the workers change, the coordinator calls back and the runner starts a
+full pass at once: it takes up the pools it gained (and watches them) and
+drops the watchers of the pools it lost.
 """
 
 import threading
@@ -27,11 +34,16 @@ import time
 
 from oslo_log import log as logging
 
+from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import watcher
 from nova_ha_ext.xenapi import client as xenapi_client
 
 LOG = logging.getLogger(__name__)
+
+#: The oldest a watcher's snapshot may be for a pass to use it instead of
+#: reading the pool: about what a read of a large pool takes itself.
+SNAPSHOT_MAX_AGE = 1.0
 
 
 class ReconcilerRunner:
@@ -41,24 +53,38 @@ class ReconcilerRunner:
     :param context_factory: returns an admin ``RequestContext``.
     :param on_report: optional ``on_report(PassReport)``, called after each
         pass (for tests, the demo and metrics).
+    :param coordinator: a ``PoolCoordinator`` (not started); one from
+        ``conf`` when None.
     """
 
     def __init__(self, conf, context_factory, reconciler=None,
-                 on_report=None):
+                 on_report=None, coordinator=None):
         self._conf = conf
         self._context_factory = context_factory
-        self.reconciler = reconciler or engine.Reconciler(conf)
+        self.coordinator = coordinator or coordination.PoolCoordinator(
+            conf, on_change=self._members_changed)
+        self.reconciler = reconciler or engine.Reconciler(
+            conf, coordinator=self.coordinator)
         self._on_report = on_report
         self._stop = threading.Event()
         self._wake = threading.Condition()
         self._queued = set()
-        self._full_pass_due = True
+        self._snapshots = {}
+        self._rebalance = False
+        self._owned = None
         self._watchers = {}
         self._thread = None
         #: pool name -> the last PassReport
         self.last_reports = {}
 
     def start(self):
+        """Join the workers, then start passing.
+
+        :raises coordination.WorkerAlreadyRunning: without a coordination
+            backend, another worker runs on this host.
+        :raises coordination.CoordinationError: the backend URL is unusable.
+        """
+        self.coordinator.start(wait=True)
         self._thread = threading.Thread(target=self._run,
                                         name='ha-reconciler', daemon=True)
         self._thread.start()
@@ -73,12 +99,38 @@ class ReconcilerRunner:
         if self._thread is not None:
             self._thread.join(timeout)
         self.reconciler.close()
+        # Last: leaving the group hands this worker's pools to the others
+        # at once, and no pass of ours is under way any more.
+        self.coordinator.stop()
 
-    def trigger(self, pool):
-        """Queue a pass of ``pool`` (called from watcher threads)."""
+    def trigger(self, pool, snapshot=None):
+        """Queue a pass of ``pool`` (called from watcher threads).
+
+        :param snapshot: the pool as its watcher's events describe it; the
+            pass uses it instead of reading the pool if it is still fresh
+            (:data:`SNAPSHOT_MAX_AGE`) when the pass starts.
+        """
         with self._wake:
             self._queued.add(pool)
+            if snapshot is not None:
+                self._snapshots[pool] = snapshot
+            else:
+                self._snapshots.pop(pool, None)
             self._wake.notify_all()
+
+    def _members_changed(self, coordinator):
+        """Workers came or went (called from the heartbeat thread)."""
+        with self._wake:
+            self._rebalance = True
+            self._wake.notify_all()
+
+    def _fresh_snapshot(self, pool):
+        with self._wake:
+            snapshot = self._snapshots.pop(pool, None)
+        if (snapshot is not None and
+                time.monotonic() - snapshot.read_at <= SNAPSHOT_MAX_AGE):
+            return snapshot
+        return None
 
     def _run(self):
         interval = self._conf.ha_reconciler.interval
@@ -86,34 +138,59 @@ class ReconcilerRunner:
         while not self._stop.is_set():
             with self._wake:
                 while (not self._stop.is_set() and not self._queued and
+                       not self._rebalance and
                        time.monotonic() < next_full):
                     self._wake.wait(max(0.0, next_full - time.monotonic()))
                 queued, self._queued = self._queued, set()
+                rebalance, self._rebalance = self._rebalance, False
             if self._stop.is_set():
                 break
             context = self._context_factory()
             try:
-                if time.monotonic() >= next_full:
+                if rebalance or time.monotonic() >= next_full:
                     next_full = time.monotonic() + interval
-                    self._full_pass(context)
+                    if not self._full_pass(context):
+                        # A pool's lock is still held by a worker that is
+                        # handing it over: try again shortly.
+                        next_full = time.monotonic() + max(
+                            1.0, self.coordinator.heartbeat_interval)
                 else:
                     for pool in sorted(queued):
-                        if pool in self.reconciler.targets:
+                        if (pool in self.reconciler.targets and
+                                self.coordinator.owns(pool)):
                             self._report(self.reconciler.reconcile_pool(
-                                context, pool))
+                                context, pool,
+                                snapshot=self._fresh_snapshot(pool)))
             except Exception:
                 # A bug or a database outage must not end the service.
                 LOG.exception("Reconciliation pass failed; retrying at the "
                               "next trigger or period.")
 
     def _full_pass(self, context):
+        """A pass over every owned pool; False if one was skipped."""
         targets = self.reconciler.discover(context)
+        owned = [t for t in targets if self.coordinator.owns(t.name)]
+        self._log_ownership(targets, owned)
         if self._conf.ha_reconciler.watch_events:
-            self._sync_watchers(targets)
-        for target in targets:
+            self._sync_watchers(owned)
+        done = True
+        for target in owned:
             if self._stop.is_set():
-                return
-            self._report(self.reconciler.reconcile_pool(context, target.name))
+                break
+            report = self.reconciler.reconcile_pool(context, target.name)
+            self._report(report)
+            done = done and report.skipped is None
+        return done
+
+    def _log_ownership(self, targets, owned):
+        names = tuple(t.name for t in owned)
+        if names == self._owned:
+            return
+        self._owned = names
+        if self.coordinator.coordinated:
+            LOG.info("Worker %s reconciles %d of %d pools: %s",
+                     self.coordinator.member_id, len(names), len(targets),
+                     ', '.join(names) or 'none')
 
     def _report(self, report):
         self.last_reports[report.pool] = report

@@ -14,12 +14,18 @@
 
 """Watch a pool with XenAPI ``event.from`` and ask for a pass on change.
 
-One :class:`PoolWatcher` thread per pool long-polls ``event.from`` for VM
-and host_metrics events on a client of its own. When a VM changes host or
-power state, or a host's liveness changes, it waits a moment for related
-events (one host failure restarts many VMs) and calls ``on_change(pool)``.
-After an outage it reconnects with exponential backoff and asks for a pass,
-since events may have been missed meanwhile.
+One :class:`PoolWatcher` thread per pool long-polls ``event.from`` on a
+client of its own. When a VM changes host or power state, or a host's
+liveness changes, it waits a moment for related events (one host failure
+restarts many VMs), takes in what arrived meanwhile, and calls
+``on_change(pool, snapshot)``. After an outage it reconnects with
+exponential backoff and asks for a pass, since events may have been missed
+meanwhile.
+
+The events carry the records that changed, so the watcher keeps the pool's
+records current (:class:`~nova_ha_ext.xenapi.records.PoolRecordCache`) and
+hands the pass a snapshot built from them: an event-driven pass need not
+read the pool again.
 """
 
 import threading
@@ -27,10 +33,12 @@ import threading
 from oslo_log import log as logging
 
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
+from nova_ha_ext.xenapi import records
 
 LOG = logging.getLogger(__name__)
 
-EVENT_CLASSES = ('vm', 'host_metrics')
+#: What the watcher subscribes to: what a pool snapshot is built from.
+EVENT_CLASSES = records.PoolRecordCache.CLASSES
 
 # Non-blocking event.from calls that drain the backlog before a pass: a
 # bound, so that a pool whose VMs never stop changing still gets passes.
@@ -49,7 +57,10 @@ class PoolWatcher:
     :param name: the pool's name, passed to the callbacks.
     :param client_factory: returns a new ``PoolClient`` for this pool; the
         watcher owns it (its long-polls would block a shared client).
-    :param on_change: ``on_change(name)``, called in the watcher's thread.
+    :param on_change: ``on_change(name, snapshot)``, called in the
+        watcher's thread; ``snapshot`` is the pool's
+        :class:`~nova_ha_ext.xenapi.pool_state.PoolSnapshot` as the events
+        describe it, or None when they do not (yet) make up a pool.
     :param on_error: ``on_error(name, exc)`` when the pool stops answering.
     """
 
@@ -65,6 +76,7 @@ class PoolWatcher:
         self._stop = threading.Event()
         self._thread = None
         self._seen = {}
+        self._cache = records.PoolRecordCache()
 
     def start(self):
         self._thread = threading.Thread(
@@ -111,10 +123,17 @@ class PoolWatcher:
             result = client.event_from(EVENT_CLASSES, token, 0.0)
             token = result['token']
             events = result.get('events', ())
+            self._cache.apply(events)
             self._changed(events)
             if not events:
                 break
         return token
+
+    def _snapshot(self):
+        try:
+            return self._cache.snapshot()
+        except records.NoPoolRecord:
+            return None
 
     def _run(self):
         backoff = 1.0
@@ -128,7 +147,9 @@ class PoolWatcher:
                 result = client.event_from(EVENT_CLASSES, token,
                                            self._event_timeout)
                 token = result['token']
-                changed = self._changed(result.get('events', ()))
+                events = result.get('events', ())
+                self._cache.apply(events)
+                changed = self._changed(events)
                 if not seeded:
                     # The first answer lists every object: a baseline. After
                     # an outage, events may have been lost: ask for a pass.
@@ -139,7 +160,7 @@ class PoolWatcher:
                     if self._settle:
                         self._stop.wait(self._settle)
                     token = self._drain(client, token)
-                    self._on_change(self.name)
+                    self._on_change(self.name, self._snapshot())
             except xenapi_exc.PoolError as exc:
                 if backoff == 1.0:
                     LOG.warning("Pool %s: event watching stopped: %s; "
@@ -153,6 +174,7 @@ class PoolWatcher:
                 token = ''
                 seeded = False
                 self._seen.clear()
+                self._cache.clear()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
             except Exception:
@@ -163,6 +185,8 @@ class PoolWatcher:
                 client = None
                 token = ''
                 seeded = False
+                self._seen.clear()
+                self._cache.clear()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self._max_backoff)
         if client is not None:

@@ -73,6 +73,44 @@ def test_reconciler_runs_and_stops_gracefully_on_sigterm(nova_conf, tmp_path):
     assert 'Traceback' not in text
 
 
+def _start_reconciler(*conf_files, log):
+    argv = [os.path.join(BIN, 'nova-ha-reconciler')]
+    for conf in conf_files:
+        argv += ['--config-file', str(conf)]
+    with open(log, 'w') as out:
+        return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+
+
+def test_second_worker_without_a_backend_is_refused(nova_conf, tmp_path):
+    locks = tmp_path / 'locks'
+    extra = tmp_path / 'locks.conf'
+    extra.write_text('[oslo_concurrency]\nlock_path = %s\n' % locks)
+    first = _start_reconciler(nova_conf, extra, log=tmp_path / 'first.log')
+    try:
+        deadline = time.monotonic() + 60
+        while 'Starting nova-ha-reconciler' not in (
+                tmp_path / 'first.log').read_text():
+            assert first.poll() is None, (tmp_path / 'first.log').read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        time.sleep(1)
+
+        second = _run('nova-ha-reconciler', '--config-file', str(nova_conf),
+                      '--config-file', str(extra))
+
+        assert second.returncode == 2, second.stderr
+        assert 'pid %d' % first.pid in second.stderr
+        assert '[coordination] backend_url' in second.stderr
+        assert 'Traceback' not in second.stderr
+        # The first one is unaffected.
+        assert first.poll() is None
+        text = (tmp_path / 'first.log').read_text()
+        assert 'requires [coordination] backend_url' in text
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=20)
+
+
 def test_bad_option_value_stops_the_reconciler_naming_it(nova_conf,
                                                          tmp_path):
     bad = tmp_path / 'bad.conf'

@@ -21,6 +21,7 @@ import json
 from nova import objects
 
 from nova_ha_ext.cmd import manage
+from nova_ha_ext.reconcile import coordination
 from tests.functional import xenapi_base
 
 
@@ -41,11 +42,13 @@ class TestManage(xenapi_base.XenAPIPoolsTestCase):
         code, text = self.run_manage('status')
         lines = text.splitlines()
         self.assertEqual(['pool', 'HA', 'plan', 'out', 'of', 'sync',
-                          'hosts', 'reasons'], lines[0].split())
+                          'hosts', 'worker', 'reasons'], lines[0].split())
         [a] = [line for line in lines if line.startswith('pool-a')]
         [b] = [line for line in lines if line.startswith('pool-b')]
         self.assertIn('ready', a)
         self.assertIn('xs-a1 xs-a2 xs-a3', a)
+        # Without [coordination] backend_url, one worker has every pool.
+        self.assertIn(coordination.SINGLE_WORKER, a)
         self.assertIn('NOT READY', b)
         self.assertIn('HA is not enabled on the pool', b)
         # pool-b is not HA-ready: monitoring must notice.
@@ -58,6 +61,8 @@ class TestManage(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual(['xs-a1', 'xs-a2', 'xs-a3'],
                          [h['hostname'] for h in pools['pool-a']['hosts']])
         self.assertFalse(pools['pool-b']['ha_ready'])
+        self.assertEqual(coordination.SINGLE_WORKER,
+                         pools['pool-a']['owner'])
 
     def test_status_counts_out_of_sync_and_dead_hosts(self):
         server = self._create_server(flavor_id=self.ha_flavor(),

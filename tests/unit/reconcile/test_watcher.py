@@ -14,6 +14,7 @@
 
 """PoolWatcher against the simulator's event.from, over real XML-RPC."""
 
+import dataclasses
 import threading
 import time
 
@@ -37,6 +38,7 @@ class TestPoolWatcher(testtools.TestCase):
             base.scenario(base.pool(vms=VMS))))
         self.sim = self.sim_fixture.simulator
         self.changes = []
+        self.snapshots = []
         self.errors = []
         self.changed = threading.Event()
 
@@ -48,8 +50,9 @@ class TestPoolWatcher(testtools.TestCase):
                 url or info.url, info.username, info.password,
                 name='pool-a', connect_timeout=1.0, read_timeout=5.0)
 
-        def on_change(name):
+        def on_change(name, snapshot):
             self.changes.append((name, time.monotonic()))
+            self.snapshots.append(snapshot)
             self.changed.set()
 
         w = watcher.PoolWatcher(
@@ -98,6 +101,24 @@ class TestPoolWatcher(testtools.TestCase):
         self.wait_for_baseline()
         self.sim.fail_host('pool-a', 'xs-a2')
         self.assertTrue(self.changed.wait(5))
+
+    def test_the_pass_gets_the_pool_as_the_events_left_it(self):
+        self.start()
+        self.wait_for_baseline()
+        self.sim.migrate_vm('pool-a', 'vm-1', 'xs-a3')
+        self.assertTrue(self.changed.wait(5))
+
+        snapshot = self.snapshots[0]
+        info = self.sim_fixture.pool('pool-a')
+        client = xenapi_client.PoolClient(info.url, info.username,
+                                          info.password, name='pool-a')
+        self.addCleanup(client.close)
+        read = client.read_pool()
+        self.assertEqual(dataclasses.replace(read, read_at=0),
+                         dataclasses.replace(snapshot, read_at=0))
+        vm, = snapshot.vms
+        self.assertEqual('xs-a3', {h.ref: h.hostname for h in
+                                   snapshot.ha.hosts}[vm.resident_on])
 
     def test_an_unreachable_pool_is_retried_with_backoff(self):
         self.start(url='http://127.0.0.1:9')
