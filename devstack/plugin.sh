@@ -143,6 +143,14 @@ function configure_nova_ha_ext_conf {
     iniset "$conf" ha_reconciler watch_events "$NOVA_HA_EXT_WATCH_EVENTS"
     iniset "$conf" ha_reconciler pool_url_metadata_key \
         "$NOVA_HA_EXT_POOL_URL_KEY"
+
+    # The URL may hold the backend's password: keep it out of the log too.
+    set +o xtrace
+    if [[ -n "${NOVA_HA_EXT_COORDINATION_URL:-}" ]]; then
+        iniset "$conf" coordination backend_url \
+            "$NOVA_HA_EXT_COORDINATION_URL"
+    fi
+    $xtrace
 }
 
 

@@ -574,7 +574,8 @@ def test_post_config_nova_ha_ext_conf_follows_variables(node):
              NOVA_HA_EXT_XENAPI_INSECURE='True',
              NOVA_HA_EXT_RECONCILE_INTERVAL='15',
              NOVA_HA_EXT_WATCH_EVENTS='False',
-             NOVA_HA_EXT_POOL_URL_KEY='pool_url')
+             NOVA_HA_EXT_POOL_URL_KEY='pool_url',
+             NOVA_HA_EXT_COORDINATION_URL='redis://:r3dis@127.0.0.1:6379')
 
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(node.ha_conf)
@@ -588,6 +589,16 @@ def test_post_config_nova_ha_ext_conf_follows_variables(node):
         'watch_events': 'False',
         'pool_url_metadata_key': 'pool_url',
     }
+    assert dict(parser['coordination']) == {
+        'backend_url': 'redis://:r3dis@127.0.0.1:6379'}
+
+
+def test_the_coordination_password_stays_out_of_the_log(node):
+    result = node.run('stack', 'post-config',
+                      NOVA_HA_EXT_COORDINATION_URL='redis://:r3dis@db:6379')
+
+    assert 'r3dis' in node.ha_conf.read_text()
+    assert 'r3dis' not in result.stdout + result.stderr
 
 
 def test_written_files_load_with_the_real_options(node):
@@ -621,6 +632,8 @@ def test_written_files_load_with_the_real_options(node):
         assert conf.ha_reconciler.interval == 60
         assert conf.ha_reconciler.watch_events is True
         assert conf.ha_reconciler.pool_url_metadata_key == 'xenapi_pool_url'
+        # One worker unless a coordination backend is given.
+        assert conf.coordination.backend_url is None
     finally:
         conf.reset()
 
