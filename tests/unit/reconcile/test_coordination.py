@@ -98,6 +98,22 @@ def wait_for(predicate, timeout, interval=0.02):
     return time.monotonic() - start
 
 
+def locked_in_another_thread(coordinator, pool):
+    """Whether another thread of this process finds the pool locked."""
+    errors = []
+
+    def other_thread():
+        try:
+            with coordinator.lock(pool):
+                pass
+        except coordination.PoolLocked as exc:
+            errors.append(exc)
+    t = threading.Thread(target=other_thread)
+    t.start()
+    t.join()
+    return len(errors) == 1
+
+
 class CoordinationTestCase(testtools.TestCase):
 
     def setUp(self):
@@ -318,18 +334,7 @@ class TestLocks(CoordinationTestCase):
             self.assertRaises(coordination.PoolLocked,
                               manage.lock(self.mine).__enter__)
             # Another thread of the same worker.
-            errors = []
-
-            def other_thread():
-                try:
-                    with self.w1.lock(self.mine):
-                        pass
-                except coordination.PoolLocked as exc:
-                    errors.append(exc)
-            t = threading.Thread(target=other_thread)
-            t.start()
-            t.join()
-            self.assertEqual(1, len(errors))
+            self.assertTrue(locked_in_another_thread(self.w1, self.mine))
             # Other pools are not affected.
             with self.w2.lock(self.theirs):
                 pass
@@ -422,18 +427,7 @@ class TestSingleWorker(CoordinationTestCase):
                       '[coordination] backend_url', self.log.output)
         with only.lock('pool-a') as held:
             self.assertTrue(held.held())
-            errors = []
-
-            def other_thread():
-                try:
-                    with only.lock('pool-a'):
-                        pass
-                except coordination.PoolLocked as exc:
-                    errors.append(exc)
-            t = threading.Thread(target=other_thread)
-            t.start()
-            t.join()
-            self.assertEqual(1, len(errors))
+            self.assertTrue(locked_in_another_thread(only, 'pool-a'))
             with only.lock('pool-b'):
                 pass
 

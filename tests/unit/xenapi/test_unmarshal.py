@@ -495,7 +495,9 @@ def _transport():
     return transport
 
 
-def test_transport_parses_with_loads_stream_in_chunks(monkeypatch):
+@pytest.fixture
+def parsed(monkeypatch):
+    """The calls of ``unmarshal.loads_stream``, which still parses."""
     calls = []
     loads_stream = unmarshal.loads_stream
 
@@ -504,11 +506,15 @@ def test_transport_parses_with_loads_stream_in_chunks(monkeypatch):
         return loads_stream(chunks)
 
     monkeypatch.setattr(unmarshal, 'loads_stream', spy)
+    return calls
+
+
+def test_transport_parses_with_loads_stream_in_chunks(parsed):
     data = _reply({'Status': 'Success', 'Value': _records(500)})
     response = _Response(data)
     assert (_transport().parse_response(response) ==
             xmlrpc.client.loads(data)[0])
-    assert len(calls) == 1
+    assert len(parsed) == 1
     assert set(response.reads) == {xenapi_client.READ_CHUNK}
     # Then one more read for the end of the reply.
     full_reads = -(-len(data) // xenapi_client.READ_CHUNK)
@@ -561,22 +567,14 @@ def _client(info):
 
 
 def test_pool_client_reads_with_loads_stream_as_xmlrpc_client_would(
-        pool, monkeypatch):
-    calls = []
-    loads_stream = unmarshal.loads_stream
-
-    def spy(chunks):
-        calls.append(chunks)
-        return loads_stream(chunks)
-
-    monkeypatch.setattr(unmarshal, 'loads_stream', spy)
+        pool, parsed, monkeypatch):
     fast = _client(pool)
     snapshot = fast.read_pool()
     records = fast.call('VM.get_all_records')
     hosts = fast.call('host.get_all_records')
     fast.close()
     # The login, the four calls of a read, two more and the logout.
-    assert len(calls) == 8
+    assert len(parsed) == 8
 
     # The same with xmlrpc.client's parser.
     monkeypatch.setattr(xenapi_client._Transport, 'parse_response',
@@ -586,7 +584,7 @@ def test_pool_client_reads_with_loads_stream_as_xmlrpc_client_would(
     stock_records = stock.call('VM.get_all_records')
     stock_hosts = stock.call('host.get_all_records')
     stock.close()
-    assert len(calls) == 8
+    assert len(parsed) == 8
 
     assert len(snapshot.vms) == 20
     assert snapshot.ha == stock_snapshot.ha
