@@ -244,6 +244,10 @@ def main(argv=None):
     except cfg.Error as exc:
         sys.stderr.write('nova-ha-manage: %s\n' % exc)
         return ERROR
+    # Logs to stderr: stdout is the command's output, which scripts parse
+    # (oslo.log writes to stdout when neither a log file nor use_stderr is
+    # set).
+    CONF.set_default('use_stderr', True)
     logging.setup(CONF, 'nova-ha-manage')
     objects.register_all()
     try:

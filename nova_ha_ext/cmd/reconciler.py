@@ -68,14 +68,21 @@ def main(argv=None):
              'on' if ha_conf.CONF.ha_reconciler.watch_events else 'off')
     server = ha_service.ReconcilerService(ha_conf.CONF,
                                           nova_context.get_admin_context)
-    try:
-        # Joining the workers first: a second worker without a backend, or
-        # an unusable backend URL, stops the command here with its reason.
-        server.runner.coordinator.start(wait=False)
-    except coordination.CoordinationError as exc:
-        log.error("Not starting: %s", exc)
-        sys.stderr.write('nova-ha-reconciler: %s\n' % exc)
-        return 2
+    coordinator = server.runner.coordinator
+    if not coordinator.coordinated:
+        try:
+            # A second worker without a backend stops the command here
+            # with its reason. The service's process, which oslo.service
+            # forks from this one, inherits the lock file.
+            coordinator.start(wait=False)
+        except coordination.CoordinationError as exc:
+            log.error("Not starting: %s", exc)
+            sys.stderr.write('nova-ha-reconciler: %s\n' % exc)
+            return 2
+    # With a backend the service's process joins the group when it starts:
+    # the heartbeat thread must run where the pools are reconciled, and a
+    # thread started here would stay behind in this process when
+    # oslo.service forks. ha_conf.check() has checked the backend URL.
     launcher = service.launch(ha_conf.CONF, server, restart_method='mutate')
     launcher.wait()
     return 0

@@ -94,8 +94,14 @@ class ReconcilerRunner:
         self._stop.set()
         with self._wake:
             self._wake.notify_all()
-        for w in list(self._watchers.values()):
-            w.stop(timeout)
+        # Tell every watcher first, then wait for them together: each one
+        # ends when its long poll returns, up to event_timeout later.
+        watchers = list(self._watchers.values())
+        for w in watchers:
+            w.stop(0)
+        deadline = time.monotonic() + timeout
+        for w in watchers:
+            w.stop(max(0.0, deadline - time.monotonic()))
         if self._thread is not None:
             self._thread.join(timeout)
         self.reconciler.close()
@@ -201,7 +207,9 @@ class ReconcilerRunner:
         wanted = {t.name: t for t in targets}
         for name in list(self._watchers):
             if name not in wanted:
-                self._watchers.pop(name).stop()
+                # Not waited for: it ends when its long poll returns, up to
+                # event_timeout later, and its pool is no longer passed here.
+                self._watchers.pop(name).stop(0)
         for name, target in wanted.items():
             if name in self._watchers:
                 continue
