@@ -15,12 +15,16 @@
 """Benchmarks of nova-ha-ext: ``python -m benchmarks [NAME ...]``."""
 
 import http.client
-import json
 import os
 import platform
+import subprocess
+import sys
 import urllib.parse
-import urllib.request
 import xmlrpc.client
+
+from nova_ha_ext.simulator import control
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def machine():
@@ -42,11 +46,31 @@ def simulator_control(url, path, body=None, timeout=120):
 
     GET without ``body``, POST with it; returns the answer's ``result``.
     """
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url + path, data=data, method=(
-        'POST' if data is not None else 'GET'))
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return json.loads(response.read())['result']
+    return control.ControlClient(url, timeout).request(path, body)
+
+
+def run_child(module, args, progress):
+    """Run ``python -m <module> --child [args]``, which prints figures.
+
+    The child's stderr (Nova's and eventlet's warnings and logs) is shown
+    only if it fails; its lines starting with ``progress`` are passed on as
+    they come. Returns the child's exit code.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, '-m', module, '--child'] + list(args),
+        cwd=REPO, stderr=subprocess.PIPE, text=True)
+    other = []
+    for line in proc.stderr:
+        if line.startswith(progress):
+            sys.stderr.write(line)
+            sys.stderr.flush()
+        else:
+            other.append(line)
+    if proc.wait():
+        sys.stderr.write(''.join(other[-60:]))
+        print('%s the measuring process failed (exit %d)'
+              % (progress, proc.returncode))
+    return proc.returncode
 
 
 def raw_xmlrpc_call(url, method, params, timeout=300):

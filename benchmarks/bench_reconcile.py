@@ -55,10 +55,11 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid as uuid_lib
 
 import benchmarks
+
+from nova_ha_ext.simulator import control
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = 'bench-secret'
@@ -114,21 +115,8 @@ def main(small=False):
     The child's stderr (Nova's and eventlet's warnings and logs) is shown
     only if it fails; its progress lines are passed on as they come.
     """
-    proc = subprocess.Popen(
-        [sys.executable, '-m', 'benchmarks.bench_reconcile', '--child'] +
-        (['--small'] if small else []),
-        cwd=REPO, stderr=subprocess.PIPE, text=True)
-    other = []
-    for line in proc.stderr:
-        if line.startswith(PROGRESS):
-            sys.stderr.write(line)
-            sys.stderr.flush()
-        else:
-            other.append(line)
-    if proc.wait():
-        sys.stderr.write(''.join(other[-60:]))
-        print('bench_reconcile: the measuring process failed (exit %d)'
-              % proc.returncode)
+    benchmarks.run_child('benchmarks.bench_reconcile',
+                         ['--small'] if small else [], PROGRESS)
 
 
 # Pool side ---------------------------------------------------------------
@@ -189,6 +177,7 @@ class Simulator:
              path, '--json'], stdout=subprocess.PIPE, text=True)
         info = json.loads(self.proc.stdout.readline())
         self.control_url = info['control_url']
+        self.control = control.ControlClient(self.control_url)
         self.pools = {p['name']: p for p in info['pools']}
 
     def stop(self):
@@ -196,19 +185,11 @@ class Simulator:
         self.proc.wait(30)
         self.proc.stdout.close()
 
-    def _request(self, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.control_url + path, data=data,
-            method='POST' if data is not None else 'GET')
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read())['result']
-
     def do(self, pool, action, **args):
-        return self._request('/pools/%s/%s' % (pool, action), args)
+        return self.control.do(pool, action, **args)
 
     def get(self, pool, view):
-        return self._request('/pools/%s/%s' % (pool, view))
+        return self.control.get(pool, view)
 
     def calls(self, pools):
         return sum(sum(self.get(p, 'calls').values()) for p in pools)

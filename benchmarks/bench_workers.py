@@ -46,7 +46,6 @@ inherit that. Nothing here asserts a time.
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -82,20 +81,7 @@ def main():
     The child's stderr (Nova's and eventlet's warnings) is shown only if
     it fails; its progress lines are passed on as they come.
     """
-    proc = subprocess.Popen(
-        [sys.executable, '-m', 'benchmarks.bench_workers', '--child'],
-        cwd=REPO, stderr=subprocess.PIPE, text=True)
-    other = []
-    for line in proc.stderr:
-        if line.startswith(PROGRESS):
-            sys.stderr.write(line)
-            sys.stderr.flush()
-        else:
-            other.append(line)
-    if proc.wait():
-        sys.stderr.write(''.join(other[-60:]))
-        print('bench_workers: the measuring process failed (exit %d)'
-              % proc.returncode)
+    benchmarks.run_child('benchmarks.bench_workers', (), PROGRESS)
 
 
 def _pass_calls(cloud):

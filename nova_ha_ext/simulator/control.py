@@ -36,6 +36,7 @@ import threading
 import types
 import typing
 import urllib.parse
+import urllib.request
 
 from nova_ha_ext.simulator import database
 from nova_ha_ext.simulator import datamodel
@@ -389,6 +390,35 @@ class _ControlHandler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         LOG.debug('control: ' + fmt, *args)
+
+
+class ControlClient(object):
+    """The control interface of a simulator in another process.
+
+    :param url: its ``control_url`` (``nova-ha-xapi-simulator`` prints it).
+    """
+
+    def __init__(self, url, timeout=120):
+        self.url = url.rstrip('/')
+        self.timeout = timeout
+
+    def request(self, path, body=None):
+        """GET ``path`` (POST with a JSON ``body``); returns ``result``."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.url + path, data=data,
+            method='POST' if data is not None else 'GET')
+        with urllib.request.urlopen(request,
+                                    timeout=self.timeout) as response:
+            return json.loads(response.read())['result']
+
+    def do(self, pool, action, **args):
+        """``POST /pools/<pool>/<action>``: fail_host, wait_until_quiet..."""
+        return self.request('/pools/%s/%s' % (pool, action), args)
+
+    def get(self, pool, view):
+        """``GET /pools/<pool>/<view>``: vms, hosts, calls..."""
+        return self.request('/pools/%s/%s' % (pool, view))
 
 
 class ControlServer(object):

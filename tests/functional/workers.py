@@ -77,6 +77,8 @@ import urllib.request
 import uuid as uuid_lib
 import warnings
 
+from nova_ha_ext.simulator import control
+
 BIN = os.path.dirname(sys.executable)
 HERE = os.path.dirname(os.path.abspath(__file__))
 SETUP_SCRIPT = os.path.join(HERE, 'workers_setup.py')
@@ -320,27 +322,20 @@ class Simulator:
                                % tail(self.log))
         info = json.loads(line)
         self.control_url = info['control_url']
+        self.control = control.ControlClient(self.control_url, timeout=60)
         self.pools = {p['name']: p for p in info['pools']}
 
     def stop(self):
         stop_process(self.proc)
         self.proc.stdout.close()
 
-    def _request(self, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.control_url + path, data=data,
-            method='POST' if data is not None else 'GET')
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read())['result']
-
     def do(self, pool, action, **args):
         """``POST /pools/<pool>/<action>``: fail_host, wait_until_quiet..."""
-        return self._request('/pools/%s/%s' % (pool, action), args)
+        return self.control.do(pool, action, **args)
 
     def get(self, pool, view):
         """``GET /pools/<pool>/<view>``: vms, hosts, calls..."""
-        return self._request('/pools/%s/%s' % (pool, view))
+        return self.control.get(pool, view)
 
     def urls(self, pool):
         """Every member's URL, the master's first, comma-separated."""
