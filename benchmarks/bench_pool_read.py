@@ -39,7 +39,6 @@ Nothing here asserts a time.
 """
 
 import cProfile
-import json
 import os
 import pstats
 import statistics
@@ -53,6 +52,7 @@ import XenAPI
 
 import benchmarks
 
+from nova_ha_ext.simulator import process
 from nova_ha_ext.simulator import scenario
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import pool_state
@@ -190,20 +190,13 @@ def _profile(client):
 def _measure(vms, tmp):
     data = scenario.generate(name=POOL, hosts=HOSTS, vms=vms,
                              password=PASSWORD)
-    path = os.path.join(tmp, 'scenario-%d.json' % vms)
-    with open(path, 'w') as f:
-        json.dump(data, f)
-    proc = subprocess.Popen(
-        [sys.executable, '-c', 'import sys; from nova_ha_ext.cmd import '
-         'simulator; sys.exit(simulator.main())', '--scenario', path,
-         '--json'], stdout=subprocess.PIPE, text=True)
+    directory = os.path.join(tmp, str(vms))
+    os.mkdir(directory)
+    sim = process.SimulatorProcess(data['pools'], directory)
     try:
-        info = json.loads(proc.stdout.readline())
-        return _run(info, vms, tmp)
+        return _run(sim.info, vms, tmp)
     finally:
-        proc.terminate()
-        proc.wait(30)
-        proc.stdout.close()
+        sim.stop()
 
 
 def _run(info, vms, tmp):

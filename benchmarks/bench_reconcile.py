@@ -46,7 +46,6 @@ latency over host failures, and a naive per-instance strategy for
 comparison. Nothing here asserts a time.
 """
 
-import json
 import os
 import shutil
 import statistics
@@ -59,7 +58,7 @@ import uuid as uuid_lib
 
 import benchmarks
 
-from nova_ha_ext.simulator import control
+from nova_ha_ext.simulator import process
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = 'bench-secret'
@@ -164,32 +163,8 @@ def pool_scenario(p, hosts, vms, first_id):
     return pool
 
 
-class Simulator:
+class Simulator(process.SimulatorProcess):
     """``nova-ha-xapi-simulator`` in a process of its own."""
-
-    def __init__(self, pools, tmp):
-        path = os.path.join(tmp, 'scenario.json')
-        with open(path, 'w') as f:
-            json.dump({'pools': pools}, f)
-        self.proc = subprocess.Popen(
-            [sys.executable, '-c', 'import sys; from nova_ha_ext.cmd '
-             'import simulator; sys.exit(simulator.main())', '--scenario',
-             path, '--json'], stdout=subprocess.PIPE, text=True)
-        info = json.loads(self.proc.stdout.readline())
-        self.control_url = info['control_url']
-        self.control = control.ControlClient(self.control_url)
-        self.pools = {p['name']: p for p in info['pools']}
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(30)
-        self.proc.stdout.close()
-
-    def do(self, pool, action, **args):
-        return self.control.do(pool, action, **args)
-
-    def get(self, pool, view):
-        return self.control.get(pool, view)
 
     def calls(self, pools):
         return sum(sum(self.get(p, 'calls').values()) for p in pools)

@@ -30,11 +30,8 @@ Prints the figures and writes them to ``doc/benchmarks.md`` under
 ``## XenAPI pool simulator``.  Nothing here asserts a time.
 """
 
-import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -43,6 +40,7 @@ import XenAPI
 
 import benchmarks
 
+from nova_ha_ext.simulator import process
 from nova_ha_ext.simulator import scenario
 
 _control = benchmarks.simulator_control
@@ -133,22 +131,13 @@ def main():
                              detection_delay=0.0, restart_delay=0.0,
                              password=password)
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, 'scenario.json')
-        with open(path, 'w') as f:
-            json.dump(data, f)
         started = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, '-c', 'import sys; from nova_ha_ext.cmd import '
-             'simulator; sys.exit(simulator.main())', '--scenario', path,
-             '--json'], stdout=subprocess.PIPE, text=True)
+        sim = process.SimulatorProcess(data['pools'], tmp)
         try:
-            info = json.loads(proc.stdout.readline())
-            figures = _run(proc, info, password,
+            figures = _run(sim.proc, sim.info, password,
                            time.perf_counter() - started)
         finally:
-            proc.terminate()
-            proc.wait(30)
-            proc.stdout.close()
+            sim.stop()
     _report(figures)
 
 

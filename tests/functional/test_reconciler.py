@@ -32,6 +32,7 @@ from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import runner
 from nova_ha_ext.virt.xenapi import fake as xenapi_fake
 from tests.functional import xenapi_base
+from tests import waiting
 
 
 class ReconcilerTestCase(xenapi_base.XenAPIPoolsTestCase):
@@ -272,13 +273,7 @@ class TestEventDrivenReconcile(ReconcilerTestCase):
         self.assertLess(latency, 2.0)
 
     def _wait(self, predicate, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.02)
-        self.fail('timed out')
+        return waiting.wait_for(predicate, timeout)
 
 
 class TestPoolWithoutHA(ReconcilerTestCase):

@@ -77,7 +77,8 @@ import urllib.request
 import uuid as uuid_lib
 import warnings
 
-from nova_ha_ext.simulator import control
+from nova_ha_ext.simulator import process
+from tests import waiting
 
 BIN = os.path.dirname(sys.executable)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -171,21 +172,9 @@ def tail(path, lines=200):
         return ''
 
 
-def wait_for(predicate, timeout, what, details=lambda: '', interval=0.1):
-    """Poll ``predicate()`` until it is true; return its value.
-
-    :raises AssertionError: after ``timeout`` seconds, saying ``what`` did
-        not happen, with ``details()`` (e.g. the workers' logs).
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError('%s did not happen within %g s\n%s'
-                                 % (what, timeout, details()))
-        time.sleep(interval)
+def wait_for(predicate, timeout, what, details=None, interval=0.1):
+    """:func:`tests.waiting.wait_for`, polling every 0.1 s."""
+    return waiting.wait_for(predicate, timeout, what, details, interval)
 
 
 def log_time(text):
@@ -304,45 +293,11 @@ def pool_scenario(p, hosts, vms):
     return pool
 
 
-class Simulator:
-    """``nova-ha-xapi-simulator`` in a process of its own."""
-
-    def __init__(self, pools, directory):
-        path = os.path.join(directory, 'scenario.json')
-        with open(path, 'w') as f:
-            json.dump({'pools': pools}, f)
-        self.log = os.path.join(directory, 'simulator.log')
-        self.proc = spawn(
-            [os.path.join(BIN, 'nova-ha-xapi-simulator'), '--scenario',
-             path, '--json'], self.log, stdout=subprocess.PIPE)
-        line = self.proc.stdout.readline()
-        if not line:
-            stop_process(self.proc)
-            raise RuntimeError('the simulator did not start:\n%s'
-                               % tail(self.log))
-        info = json.loads(line)
-        self.control_url = info['control_url']
-        self.control = control.ControlClient(self.control_url, timeout=60)
-        self.pools = {p['name']: p for p in info['pools']}
-
-    def stop(self):
-        stop_process(self.proc)
-        self.proc.stdout.close()
-
-    def do(self, pool, action, **args):
-        """``POST /pools/<pool>/<action>``: fail_host, wait_until_quiet..."""
-        return self.control.do(pool, action, **args)
-
-    def get(self, pool, view):
-        """``GET /pools/<pool>/<view>``: vms, hosts, calls..."""
-        return self.control.get(pool, view)
-
-    def urls(self, pool):
-        """Every member's URL, the master's first, comma-separated."""
-        info = self.pools[pool]
-        members = [info['url']] + sorted(
-            u for u in info['member_urls'].values() if u != info['url'])
-        return ','.join(members)
+def Simulator(pools, directory):
+    """The simulator in its own process, killed if this process dies."""
+    return process.SimulatorProcess(
+        pools, directory, log=os.path.join(directory, 'simulator.log'),
+        control_timeout=60, popen=_popen)
 
 
 # -- placement ---------------------------------------------------------------

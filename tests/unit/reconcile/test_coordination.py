@@ -38,6 +38,7 @@ from tooz import partitioner as tooz_partitioner
 
 from nova_ha_ext import conf as ha_conf
 from nova_ha_ext.reconcile import coordination
+from tests import waiting
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 POOLS = ['pool-a', 'pool-b', 'pool-c', 'pool-d', 'pool-e', 'pool-f']
@@ -88,13 +89,10 @@ time.sleep(60)
 """
 
 
-def wait_for(predicate, timeout, interval=0.02):
+def wait_for(predicate, timeout):
     """Poll ``predicate`` until true; return the seconds it took."""
     start = time.monotonic()
-    while not predicate():
-        if time.monotonic() - start > timeout:
-            raise AssertionError('condition not met within %s s' % timeout)
-        time.sleep(interval)
+    waiting.wait_for(predicate, timeout)
     return time.monotonic() - start
 
 

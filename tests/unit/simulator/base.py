@@ -15,12 +15,12 @@
 """Scenarios and a base test case for the simulator tests."""
 
 import copy
-import time
 
 import testtools
 import XenAPI
 
 from nova_ha_ext.simulator import fixture
+from tests import waiting
 
 PASSWORD = 'secret'
 
@@ -84,13 +84,7 @@ class SimulatorTestCase(testtools.TestCase):
         return e.details
 
     def wait_for(self, predicate, timeout=5.0, what='condition'):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.01)
-        self.fail('timed out waiting for %s' % what)
+        return waiting.wait_for(predicate, timeout, what, interval=0.01)
 
 
 def refs_by_name(api, cls='VM'):
