@@ -52,7 +52,7 @@ class AllocationMoveFailed(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class AllocationMove:
-    """A move done by :meth:`AllocationMover.move`, enough to undo it."""
+    """A move done by :meth:`AllocationMover.move_many`, enough to undo it."""
 
     consumer_uuid: str
     source_rp: str
@@ -79,26 +79,13 @@ class AllocationMover:
         """
         self._client = report_client or report.report_client_singleton()
 
-    def move(self, context, consumer_uuid, source_rp, target_rp):
-        """Move the consumer's allocations from one provider to another.
-
-        Allocations against other providers (e.g. a sharing provider) are
-        kept as they are. Returns without writing when the allocations are
-        already on the target, or when the consumer has none at all.
-
-        :raises AllocationMoveFailed: placement could not be read, holds the
-            consumer's allocations somewhere unexpected, or refused the
-            move. Placement is then unchanged.
-        :returns: an :class:`AllocationMove`.
-        """
-        move, allocations = self._plan(context, consumer_uuid, source_rp,
-                                       target_rp)
-        if move.moved:
-            self._write(context, move, allocations)
-        return move
-
     def move_many(self, context, moves):
         """Move several consumers' allocations, in one write where possible.
+
+        Each consumer's allocations move from its source provider to its
+        target; allocations against other providers (e.g. a sharing
+        provider) are kept as they are. Nothing is written for a consumer
+        whose allocations are already on the target, or that has none.
 
         :param moves: ``(consumer_uuid, source_rp, target_rp)`` tuples, one
             per consumer.
@@ -137,7 +124,8 @@ class AllocationMover:
 
         :returns: the :class:`AllocationMove` it will be once written, and
             the allocations to write (None when there is nothing to move).
-        :raises AllocationMoveFailed: see :meth:`move`.
+        :raises AllocationMoveFailed: placement could not be read, or holds
+            the consumer's allocations somewhere unexpected.
         """
         current = self._read(context, consumer_uuid)
         allocations = {rp: dict(alloc['resources'])
@@ -181,7 +169,7 @@ class AllocationMover:
         return move, moved
 
     def undo(self, context, move):
-        """Put back the allocations a :meth:`move` replaced.
+        """Put back the allocations a :meth:`move_many` replaced.
 
         Only if nobody changed the consumer since: the write is guarded by
         the generation the move left behind.

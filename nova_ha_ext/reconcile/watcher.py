@@ -168,26 +168,20 @@ class PoolWatcher:
                                 self.name, exc, self._max_backoff)
                 if self._on_error is not None:
                     self._on_error(self.name, exc)
-                if client is not None:
-                    client.close()
-                client = None
-                token = ''
-                seeded = False
-                self._seen.clear()
-                self._cache.clear()
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
             except Exception:
                 LOG.exception("Pool %s: unexpected error in the event "
                               "watcher; restarting it.", self.name)
-                if client is not None:
-                    client.close()
-                client = None
-                token = ''
-                seeded = False
-                self._seen.clear()
-                self._cache.clear()
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, self._max_backoff)
+            else:
+                continue
+            # Start again from a new session and a new baseline.
+            if client is not None:
+                client.close()
+            client = None
+            token = ''
+            seeded = False
+            self._seen.clear()
+            self._cache.clear()
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
         if client is not None:
             client.close()

@@ -85,10 +85,18 @@ def _mover(client):
     return placement.AllocationMover(report_client=client)
 
 
+def _move(mover):
+    """CONSUMER alone through ``move_many``: its move, or its failure."""
+    outcome = mover.move_many(CONTEXT, [(CONSUMER, SOURCE, TARGET)])
+    if isinstance(outcome[CONSUMER], placement.AllocationMoveFailed):
+        raise outcome[CONSUMER]
+    return outcome[CONSUMER]
+
+
 def test_move_puts_the_same_resources_on_the_target():
     client = FakeReportClient({SOURCE: RESOURCES})
 
-    move = _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    move = _move(_mover(client))
 
     url, payload, version = client.puts[0]
     assert url == '/allocations/%s' % CONSUMER
@@ -102,7 +110,7 @@ def test_move_puts_the_same_resources_on_the_target():
 def test_allocations_on_other_providers_are_kept():
     client = FakeReportClient({SOURCE: RESOURCES, SHARED: {'DISK_GB': 20}})
 
-    _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    _move(_mover(client))
 
     assert client.puts[0][1]['allocations'] == {
         TARGET: {'resources': RESOURCES},
@@ -112,7 +120,7 @@ def test_allocations_on_other_providers_are_kept():
 def test_undo_puts_back_what_was_there_guarded_by_the_new_generation():
     client = FakeReportClient({SOURCE: RESOURCES, SHARED: {'DISK_GB': 20}})
     mover = _mover(client)
-    move = mover.move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    move = _move(mover)
 
     mover.undo(CONTEXT, move)
 
@@ -127,7 +135,7 @@ def test_allocations_already_on_the_target_are_not_written():
     client = FakeReportClient({TARGET: RESOURCES})
     mover = _mover(client)
 
-    move = mover.move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    move = _move(mover)
     mover.undo(CONTEXT, move)
 
     assert not move.moved
@@ -138,7 +146,7 @@ def test_allocations_already_on_the_target_are_not_written():
 def test_consumer_without_allocations_is_not_written():
     client = FakeReportClient({})
 
-    move = _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    move = _move(_mover(client))
 
     assert (move.moved, move.detail) == (False, 'no allocations to move')
     assert client.puts == []
@@ -150,7 +158,7 @@ def test_allocations_on_both_providers_are_left_alone():
     with pytest.raises(placement.AllocationMoveFailed,
                        match='on both provider rp-source and provider '
                              'rp-target'):
-        _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+        _move(_mover(client))
     assert client.puts == []
 
 
@@ -160,7 +168,7 @@ def test_allocations_somewhere_else_are_left_alone():
     with pytest.raises(placement.AllocationMoveFailed,
                        match='no allocation on provider rp-source but on '
                              'rp-elsewhere'):
-        _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+        _move(_mover(client))
     assert client.puts == []
 
 
@@ -168,7 +176,7 @@ def test_refusal_names_the_move_and_placement_reason_on_one_line():
     client = FakeReportClient({SOURCE: RESOURCES}, put_status=409)
 
     with pytest.raises(placement.AllocationMoveFailed) as caught:
-        _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+        _move(_mover(client))
 
     assert str(caught.value) == (
         'placement refused to move the allocations of instance %s from '
@@ -182,13 +190,13 @@ def test_unreachable_placement_is_a_failure_not_a_crash():
 
     with pytest.raises(placement.AllocationMoveFailed,
                        match='placement is unreachable'):
-        _mover(client).move(CONTEXT, CONSUMER, SOURCE, TARGET)
+        _move(_mover(client))
 
 
 def test_failed_undo_is_reported():
     client = FakeReportClient({SOURCE: RESOURCES})
     mover = _mover(client)
-    move = mover.move(CONTEXT, CONSUMER, SOURCE, TARGET)
+    move = _move(mover)
     client.put_status = 409
 
     with pytest.raises(placement.AllocationMoveFailed,
