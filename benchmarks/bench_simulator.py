@@ -261,7 +261,9 @@ def _report(f):
         '`xmlrpc.client` unmarshals about 90 fields per VM record one XML '
         'element at a time; the raw HTTP rows show the simulator\'s share '
         '(each record\'s XML is cached and rebuilt only when it changes).  A '
-        'real xapi sends the same document.',
+        'real xapi sends the same document. These reads use the `XenAPI` '
+        'package as it is; nova-ha-ext\'s `PoolClient` parses with '
+        '`unmarshal.loads_stream` (see "XenAPI pool read").',
     ]
     print('\n'.join(lines))
     _write_doc(lines)
