@@ -195,6 +195,11 @@ class Pool(object):
         state = HostState(spec, host_ref, metrics.ref, address)
         state.used = self.footprint(dom0)
         self.hosts[spec.hostname] = state
+        # XenServer's first boot generates an IQN (iqn.<date>.<reversed DNS
+        # domain, com.example by default>:<id>) into
+        # other_config:iscsi_iqn; since host.set_iscsi_iqn (kolkata) the
+        # iscsi_iqn field holds the same value.
+        iqn = spec.iscsi_iqn or 'iqn.2026-12.com.example:%s' % spec.hostname
         db.create('host', {
             'uuid': spec.uuid or str(uuid_lib.uuid4()),
             'name_label': spec.name_label or spec.hostname,
@@ -221,7 +226,8 @@ class Pool(object):
             'cpu_info': {'cpu_count': str(spec.cpus), 'socket_count': '2',
                          'vendor': 'GenuineIntel'},
             'license_params': {},
-            'other_config': {},
+            'other_config': {'iscsi_iqn': iqn},
+            'iscsi_iqn': iqn,
             'edition': 'xcp-ng',
             'license_server': {},
             'bios_strings': {},

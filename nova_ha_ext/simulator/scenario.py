@@ -80,6 +80,9 @@ class HostSpec(object):
     enabled: bool = True
     dom0_memory_mb: int = 0
     uuid: typing.Optional[str] = None
+    #: The host's iSCSI initiator name; one derived from the hostname when
+    #: None.
+    iscsi_iqn: typing.Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,7 +263,8 @@ def _host(path, data):
                     name_label=c.string('name_label'),
                     enabled=c.boolean('enabled', True),
                     dom0_memory_mb=c.integer('dom0_memory_mb', 0),
-                    uuid=c.uuid('uuid'))
+                    uuid=c.uuid('uuid'),
+                    iscsi_iqn=c.string('iscsi_iqn'))
 
 
 def _vm(path, data):

@@ -37,6 +37,9 @@ UNPROTECTED = ''
 #: ``VM.other_config`` key linking a VM to its Nova instance.
 NOVA_UUID_KEY = 'nova_uuid'
 
+#: ``host.other_config`` key holding the iSCSI IQN before ``host.iscsi_iqn``.
+ISCSI_IQN_KEY = 'iscsi_iqn'
+
 #: The fewest live hosts for a pool to be HA-ready; a two-host pool cannot
 #: tell a dead peer from a network partition and fences semi-randomly.
 MIN_READY_HOSTS = 3
@@ -63,6 +66,24 @@ class PoolHost:
     memory_free: int = 0
     other_config: ty.Mapping[str, str] = dataclasses.field(
         default_factory=lambda: frozen_map({}))
+    #: ``host.iscsi_iqn``: the host's iSCSI initiator name.
+    iscsi_iqn: str = ''
+
+    def volume_connector(self):
+        """The Cinder connector of this host, as Nova's XenAPI driver made it.
+
+        ``host`` is the XenServer host's ``hostname`` (a compute node's
+        ``hypervisor_hostname``), ``ip`` its management ``address`` and
+        ``initiator`` its iSCSI IQN: the ``iscsi_iqn`` field, or
+        ``other_config:iscsi_iqn`` on releases older than that field. A
+        compute driver on the host must build the same connector, so that
+        Cinder sees one connector per host whoever attached the volume.
+        """
+        connector = {'host': self.hostname, 'ip': self.address}
+        initiator = self.iscsi_iqn or self.other_config.get(ISCSI_IQN_KEY)
+        if initiator:
+            connector['initiator'] = initiator
+        return connector
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,7 +31,7 @@ FIELDS = {
              'ha_host_failures_to_tolerate', 'ha_plan_exists_for',
              'ha_overcommitted', 'ha_allow_overcommit', 'ha_statefiles'),
     'host': ('uuid', 'hostname', 'name_label', 'address', 'enabled',
-             'metrics', 'other_config'),
+             'metrics', 'other_config', 'iscsi_iqn'),
     'host_metrics': ('live', 'memory_total', 'memory_free'),
     'vm': ('uuid', 'name_label', 'power_state', 'resident_on',
            'ha_restart_priority', 'order', 'start_delay',
@@ -72,7 +72,8 @@ def ha_state(pool_records, host_records, metrics_records):
             enabled=bool(rec.get('enabled', True)),
             memory_total=_int(metrics.get('memory_total')),
             memory_free=_int(metrics.get('memory_free')),
-            other_config=pool_state.frozen_map(rec.get('other_config'))))
+            other_config=pool_state.frozen_map(rec.get('other_config')),
+            iscsi_iqn=rec.get('iscsi_iqn') or ''))
     hosts.sort(key=lambda h: h.hostname)
     return pool_state.PoolHAState(
         uuid=pool['uuid'], name_label=pool['name_label'],

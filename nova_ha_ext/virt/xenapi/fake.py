@@ -25,7 +25,9 @@ simulator of nova-ha-ext), combined with :class:`XenAPIPoolHAMixin`:
 * the pool's shared storage makes a cold migration a stop and a
   ``start_on`` elsewhere of the same VM;
 * power state comes from the pool, wherever the VM runs, as a real driver
-  on a pool member would see it.
+  on a pool member would see it;
+* the Cinder connector is the XenServer host's (hostname, address, iSCSI
+  IQN), one per host, as Nova's former XenAPI driver made it.
 
 Nova loads ``[DEFAULT] compute_driver`` only from its own ``nova.virt``
 package; :func:`register_with_nova` makes this module loadable there, so
@@ -125,12 +127,21 @@ class _XenAPIGuests(fake.FakeDriver):
     memory_mb = 8192
     local_gb = 1028
 
-    def _xen_host_ref(self):
+    def _xen_host(self):
+        """This compute node's XenServer host (a ``PoolHost``)."""
         nodename = self._nodes[0]
         for host in self._pool_client().read_ha_state().hosts:
             if host.hostname == nodename:
-                return host.ref
+                return host
         raise exception.ComputeHostNotFound(host=nodename)
+
+    def _xen_host_ref(self):
+        return self._xen_host().ref
+
+    def get_volume_connector(self, instance):
+        # One connector per XenServer host, built as Nova's XenAPI driver
+        # did and as the reconciler builds it for the host a VM restarted on.
+        return self._xen_host().volume_connector()
 
     def _vm_ref(self, instance):
         ref = self._pool_client().find_vm(instance.uuid, instance.name)
