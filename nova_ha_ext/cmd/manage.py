@@ -107,6 +107,7 @@ def _pool_status(report, allow_two):
                   for h in ha.hosts],
         'out_of_sync': report.out_of_sync,
         'actions': [_result_dict(r) for r in report.results],
+        'problems': list(report.problems),
     })
     return status
 
@@ -161,14 +162,15 @@ def status_command(context, args, out):
                              p['ha_plan_exists_for'],
                              p['ha_host_failures_to_tolerate']),
                          p['out_of_sync'], hosts, owner,
-                         '; '.join(p['not_ready_reasons'])])
+                         '; '.join(p['not_ready_reasons'] +
+                                   p['problems'])])
         out.write(table(['pool', 'HA', 'plan', 'out of sync', 'hosts',
                          'worker', 'reasons'], rows) + '\n')
         if not pools:
             out.write('No pools: no aggregate has %s metadata.\n'
                       % CONF.ha_reconciler.pool_url_metadata_key)
     healthy = all(p['reachable'] and p['ha_ready'] and not p['out_of_sync']
-                  and p['owner'] for p in pools)
+                  and not p['problems'] and p['owner'] for p in pools)
     return OK if healthy and pools else ATTENTION
 
 
@@ -187,7 +189,7 @@ def reconcile_command(context, args, out):
     if args.format == 'json':
         out.write(json.dumps({'dry_run': args.dry_run, 'pools': [
             {'pool': r.pool, 'error': r.error, 'skipped': r.skipped,
-             'seconds': r.seconds,
+             'seconds': r.seconds, 'problems': list(r.problems),
              'actions': [_result_dict(x) for x in r.results]}
             for r in reports]}, indent=2, sort_keys=True) + '\n')
     else:
@@ -199,6 +201,9 @@ def reconcile_command(context, args, out):
             if r.skipped:
                 rows.append([r.pool, '-', 'pool', 'skipped', '-', '-',
                              r.skipped])
+            for problem in r.problems:
+                rows.append([r.pool, '-', 'pool', 'failed', '-', '-',
+                             problem])
             for x in r.results:
                 d = _result_dict(x)
                 rows.append([r.pool, d['instance'], d['action'],

@@ -27,6 +27,20 @@ A ``relocate`` is all or nothing per instance:
    the move for ``openstack server event list``;
 3. if step 2 fails, the allocations are moved back.
 
+The instance's ``availability_zone`` follows its new host in step 2, as in
+Nova's own moves.
+
+A ``bind`` makes what outside Nova still names another host follow the
+instance: its Neutron port bindings (:mod:`.ports`), then its Cinder volume
+attachments (:mod:`.volumes`), then its network info cache. It comes right
+after the ``relocate`` of the same instance, and only if that relocation
+was applied, or alone for an instance already in sync whose bindings were
+left behind (``bindings-pending``). Each port and volume moves on its own;
+what fails is reported with the port or volume, Neutron's or Cinder's
+answer, and the next pass tries it again: every step leaves one active
+binding per port and a block device mapping naming an attachment that
+exists, so a retry always starts from a state it understands.
+
 Nothing here creates a Migration record: when the old host's nova-compute
 comes back, an ``evacuation`` record would make it destroy the VM, which on
 shared storage is the only copy. Nothing here deletes an instance or an
@@ -40,6 +54,9 @@ when it cannot.
 Round trips: none per pass; per relocated instance, one placement read
 and a constant number of database queries; one placement write for all
 the relocations of a pass (:meth:`.placement.AllocationMover.move_many`).
+Per ``bind``: two database reads, one Neutron write per moved port (plus a
+binding delete) and a cache refresh, four Cinder calls and two mapping
+saves per moved volume.
 """
 
 import dataclasses
@@ -48,18 +65,22 @@ from oslo_context import context as common_context
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+from nova import availability_zones
 from nova import context as nova_context
 from nova.db.main import api as db_api
 from nova import exception
 from nova import objects
 
 from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import nova_view
 from nova_ha_ext.reconcile import placement
+from nova_ha_ext.reconcile import ports
+from nova_ha_ext.reconcile import volumes
 
 LOG = logging.getLogger(__name__)
 
 #: The instance action and its event, as the os-instance-actions API shows.
-ACTION_NAME = 'ha-relocate'
+ACTION_NAME = nova_view.RELOCATE_ACTION
 EVENT_NAME = 'ha_relocate'
 
 # Result statuses.
@@ -82,7 +103,7 @@ class Result:
 
 
 def apply_actions(context, actions, cells, set_protection=None,
-                  mover=None, dry_run=False):
+                  mover=None, binder=None, attacher=None, dry_run=False):
     """Apply a pass's actions and say what became of each.
 
     One action failing does not stop the others.
@@ -95,6 +116,10 @@ def apply_actions(context, actions, cells, set_protection=None,
         ``ha_restart_priority``; without it, protect and unprotect fail.
     :param mover: a :class:`~nova_ha_ext.reconcile.placement.
         AllocationMover`; one using Nova's report client when None.
+    :param binder: a :class:`~nova_ha_ext.reconcile.ports.PortBinder`;
+        one using Nova's Neutron API when None.
+    :param attacher: a :class:`~nova_ha_ext.reconcile.volumes.
+        AttachmentMover`; one using Nova's Cinder API when None.
     :param dry_run: write nothing, anywhere; writes are reported as
         :data:`DRY_RUN`.
     :returns: one :class:`Result` per action, in order.
@@ -111,20 +136,50 @@ def apply_actions(context, actions, cells, set_protection=None,
             moves = mover.move_many(
                 context, [(a.instance_uuid, a.source.uuid, a.target.uuid)
                           for a in relocations])
+    zones = _ZoneCache(context)
     results = []
+    relocations = {}
     for action in actions:
+        uuid = action.instance_uuid
         if not action.writes:
-            results.append(_report(action))
+            result = _report(action)
         elif dry_run:
-            results.append(Result(action, DRY_RUN,
-                                  'would %s: %s' % (action.kind,
-                                                    action.reason)))
+            result = Result(action, DRY_RUN, 'would %s: %s'
+                            % (action.kind, action.reason))
         elif action.kind == decide.RELOCATE:
-            results.append(_relocate(context, action, cells, mover,
-                                     moves.get(action.instance_uuid)))
+            result = relocations[uuid] = _relocate(
+                context, action, cells, mover, moves.get(uuid), zones)
+        elif action.kind == decide.BIND:
+            relocation = relocations.get(uuid)
+            if relocation is not None and relocation.status != APPLIED:
+                result = Result(action, REPORTED,
+                                'not attempted: the instance was not '
+                                'relocated')
+            else:
+                move = moves.get(uuid)
+                result = _bind(
+                    context, action, cells,
+                    binder or ports.PortBinder(),
+                    attacher or volumes.AttachmentMover(),
+                    getattr(move, 'providers', None))
         else:
-            results.append(_set_protection(action, set_protection))
+            result = _set_protection(action, set_protection)
+        results.append(result)
     return results
+
+
+class _ZoneCache:
+    """The availability zone of each host, read once per pass."""
+
+    def __init__(self, context):
+        self._context = context
+        self._zones = {}
+
+    def __call__(self, host):
+        if host not in self._zones:
+            self._zones[host] = availability_zones.get_host_availability_zone(
+                self._context, host)
+        return self._zones[host]
 
 
 def _report(action):
@@ -137,11 +192,12 @@ def _report(action):
     return Result(action, REPORTED, action.reason)
 
 
-def _relocate(context, action, cells, mover, move):
+def _relocate(context, action, cells, mover, move, zones):
     """The database half of a relocation whose placement half is ``move``.
 
     :param move: what ``mover.move_many`` said of this instance: an
         ``AllocationMove`` or the ``AllocationMoveFailed`` that stopped it.
+    :param zones: ``zones(host)`` is the availability zone of a host.
     """
     source, target = action.source, action.target
     cell = cells.get(source.cell_uuid)
@@ -154,7 +210,7 @@ def _relocate(context, action, cells, mover, move):
 
     with nova_context.target_cell(context, cell) as cctxt:
         try:
-            _move_instance(cctxt, action)
+            _move_instance(cctxt, action, zones(action.target.host))
         except exception.InstanceUpdateConflict as exc:
             problem = ("the instance changed since it was read (expected "
                        "%s, found %s)" % (exc.kwargs.get('expected'),
@@ -178,7 +234,7 @@ def _relocate(context, action, cells, mover, move):
                   % (source, target, move.detail))
 
 
-def _move_instance(cctxt, action):
+def _move_instance(cctxt, action, availability_zone):
     """Compare-and-swap the instance's host and record the action.
 
     One transaction: the instance row changes and the action is recorded
@@ -195,7 +251,8 @@ def _move_instance(cctxt, action):
         db_api.instance_update(
             cctxt, uuid,
             {'host': target.host, 'node': target.nodename,
-             'compute_id': target.id},
+             'compute_id': target.id,
+             'availability_zone': availability_zone},
             expected={'host': source.host, 'node': source.nodename,
                       'task_state': None,
                       'vm_state': list(decide.RELOCATABLE_VM_STATES)})
@@ -233,6 +290,67 @@ def _compensate(context, action, mover, move, problem):
                    % (problem, action.source,
                       ' and its allocations were moved back'
                       if move.moved else ''))
+
+
+def _bind(context, action, cells, binder, attacher, providers):
+    """Make the instance's ports and volumes follow it to its host.
+
+    :param providers: old -> new resource provider, from the relocation's
+        allocation move, for the ``allocation`` of ports with a resource
+        request; None when nothing moved in this pass.
+    """
+    target, uuid = action.target, action.instance_uuid
+    cell = cells.get(target.cell_uuid)
+    if cell is None:
+        return _failed(action, "cell %s of compute node %s is not known"
+                       % (target.cell_uuid, target))
+    problems, done = [], []
+    with nova_context.target_cell(context, cell) as cctxt:
+        try:
+            instance = objects.Instance.get_by_uuid(
+                cctxt, uuid, expected_attrs=['info_cache'])
+        except exception.InstanceNotFound:
+            return _failed(action, "the instance was deleted")
+        if (instance.host, instance.node) != (target.host, target.nodename):
+            return _failed(action, "the instance is on node %s of host %s "
+                           "now, not on %s; the next pass decides again"
+                           % (instance.node, instance.host, target))
+        if action.ports:
+            failures = binder.bind(cctxt, instance, action.ports, providers)
+            problems.extend(str(f) for f in failures)
+            bound = len(action.ports) - len(failures)
+            if bound:
+                done.append('%d port(s) bound to host %s'
+                            % (bound, target.host))
+                try:
+                    binder.refresh_info_cache(cctxt, instance)
+                except ports.PortError as exc:
+                    problems.append(str(exc))
+        if action.volumes:
+            bdms = {bdm.volume_id: bdm for bdm in
+                    objects.BlockDeviceMappingList.get_by_instance_uuid(
+                        cctxt, uuid)}
+            moved = 0
+            for volume in action.volumes:
+                bdm = bdms.get(volume.volume_id)
+                if bdm is None or bdm.attachment_id != volume.attachment_id:
+                    problems.append(
+                        "volume %s: its attachment changed since it was "
+                        "read; the next pass decides again"
+                        % volume.volume_id)
+                    continue
+                try:
+                    attacher.move(cctxt, uuid, bdm, action.connector)
+                    moved += 1
+                except volumes.AttachmentError as exc:
+                    problems.append(str(exc))
+            if moved:
+                done.append('%d volume attachment(s) moved to host %s'
+                            % (moved, action.connector.get('host')))
+    if problems:
+        return _failed(action, '; '.join(
+            problems + (['done: ' + ', '.join(done)] if done else [])))
+    return Result(action, APPLIED, ', '.join(done))
 
 
 def _set_protection(action, set_protection):

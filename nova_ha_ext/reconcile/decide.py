@@ -31,15 +31,16 @@ import typing as ty
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.xenapi import pool_state
 
-# Action kinds. The first three write; the others only report.
+# Action kinds. The first four write; the others only report.
 RELOCATE = 'relocate'
+BIND = 'bind'
 PROTECT = 'protect'
 UNPROTECT = 'unprotect'
 HA_RESTART_FAILED = 'ha_restart_failed'
 MISSING = 'missing'
 SKIP = 'skip'
 
-WRITE_KINDS = frozenset((RELOCATE, PROTECT, UNPROTECT))
+WRITE_KINDS = frozenset((RELOCATE, BIND, PROTECT, UNPROTECT))
 
 #: The rows of the decision table, in the order they are checked.
 RULES = (
@@ -55,6 +56,7 @@ RULES = (
     'host-not-live',
     # Where the instance is: a Running or Paused VM on a live host.
     'host-unmapped',
+    'bindings-pending',
     'in-sync',
     'not-running-elsewhere',
     'vm-state-not-relocatable',
@@ -88,6 +90,38 @@ _NOT_RESIDENT_STATES = (HALTED, SUSPENDED)
 
 
 @dataclasses.dataclass(frozen=True)
+class PortBinding:
+    """A Neutron port of an instance, as its binding stands."""
+
+    port_id: str
+    #: ``binding:host_id``: the nova-compute host the port is bound to;
+    #: empty when the port is not bound.
+    host: str
+    #: ``binding:profile``.
+    profile: ty.Mapping[str, ty.Any] = dataclasses.field(
+        default_factory=lambda: pool_state.frozen_map({}))
+    device_owner: str = ''
+
+
+@dataclasses.dataclass(frozen=True)
+class VolumeAttachment:
+    """A volume of an instance, attached with a Cinder attachment."""
+
+    volume_id: str
+    attachment_id: str
+    #: The block device mapping's ``device_name`` (the mountpoint).
+    device_name: ty.Optional[str] = None
+    #: The ``host`` of the connector stashed in the mapping's
+    #: ``connection_info`` (as Nova does): the XenServer host the
+    #: attachment was made for. None when no connector is stashed.
+    connector_host: ty.Optional[str] = None
+    #: With no stashed connector: whether the volume was attached before
+    #: the instance's last ``ha-relocate``, with no move by Nova since, so
+    #: that the attachment still names the host the instance left.
+    predates_relocation: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class NovaInstance:
     """An instance as Nova's database has it."""
 
@@ -103,6 +137,11 @@ class NovaInstance:
     wants_ha: ty.Optional[bool]
     #: Why ``wants_ha`` is None: the message naming the flavor and value.
     ha_spec_error: str = ''
+    #: Whether the network info cache lists ports (their bindings are
+    #: read from Neutron).
+    has_ports: bool = False
+    #: The instance's volumes with a Cinder attachment.
+    volumes: ty.Tuple[VolumeAttachment, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +162,14 @@ class Action:
     vm_ref: ty.Optional[str] = None
     #: For ``protect`` and ``unprotect``: the ``ha_restart_priority`` to set.
     priority: ty.Optional[str] = None
+    #: For ``bind``: the ports bound to another host than the target's.
+    ports: ty.Tuple[PortBinding, ...] = ()
+    #: For ``bind``: the attachments whose connector is another host's.
+    volumes: ty.Tuple[VolumeAttachment, ...] = ()
+    #: For ``bind``: the Cinder connector of the XenServer host the VM
+    #: runs on (:meth:`~nova_ha_ext.xenapi.pool_state.PoolHost.
+    #: volume_connector`).
+    connector: ty.Optional[ty.Mapping[str, str]] = None
 
     @property
     def writes(self):
@@ -130,7 +177,7 @@ class Action:
         return self.kind in WRITE_KINDS
 
 
-def decide(instances, pool, host_map):
+def decide(instances, pool, host_map, ports=None):
     """Decide what to do about each instance of a pool.
 
     :param instances: :class:`NovaInstance` values, the instances Nova has
@@ -139,32 +186,37 @@ def decide(instances, pool, host_map):
         PoolSnapshot`.
     :param host_map: the pool's :class:`~nova_ha_ext.reconcile.hostmap.
         HostMap`, built from the compute nodes the instances are on.
+    :param ports: instance uuid -> its :class:`PortBinding` values, as
+        Neutron has them; an instance missing here has no port to follow.
     :returns: a list of :class:`Action`, in the order of ``instances``; for
-        one instance the location action comes before the protection action.
-        An instance that is in sync gets none. VMs claiming no instance of
-        ``instances`` are ignored.
+        one instance the location actions (``relocate``, then ``bind``)
+        come before the protection action. An instance that is in sync gets
+        none. VMs claiming no instance of ``instances`` are ignored.
     """
     claims = pool.vms_by_nova_uuid()
+    ports = ports or {}
     actions = []
     for instance in instances:
         actions.extend(_decide_instance(
-            instance, claims.get(instance.uuid, ()), pool, host_map))
+            instance, claims.get(instance.uuid, ()), pool, host_map,
+            ports.get(instance.uuid, ())))
     return actions
 
 
-def _decide_instance(instance, vms, pool, host_map):
+def _decide_instance(instance, vms, pool, host_map, ports):
     gate = _gate(instance, vms, pool, host_map)
     if gate is not None:
         return [gate]
     vm = vms[0]
     if vm.resident_on == pool_state.NULL_REF:
-        location = _locate_not_resident(instance, vm, pool, host_map)
+        location = [_locate_not_resident(instance, vm, pool, host_map)]
     else:
-        location = _locate_resident(instance, vm, pool, host_map)
-    if location is not None and location.kind == SKIP:
-        return [location]
+        location = _locate_resident(instance, vm, pool, host_map, ports)
+    location = [a for a in location if a is not None]
+    if location and location[0].kind == SKIP:
+        return location[:1]
     protection = _protection(instance, vm)
-    return [a for a in (location, protection) if a is not None]
+    return location + ([protection] if protection is not None else [])
 
 
 def _gate(instance, vms, pool, host_map):
@@ -222,14 +274,19 @@ def _gate(instance, vms, pool, host_map):
     return None
 
 
-def _locate_resident(instance, vm, pool, host_map):
-    """The location rows for a Running or Paused VM on a live host."""
+def _locate_resident(instance, vm, pool, host_map, ports):
+    """The location rows for a Running or Paused VM on a live host.
+
+    :returns: the actions, in order: none when in sync; one ``skip``; a
+        ``bind`` alone (``bindings-pending``); or a ``relocate``, followed
+        by a ``bind`` when ports or volumes must follow it.
+    """
     resident = pool.ha.host(vm.resident_on)
     source = host_map.find_node(instance.host, instance.node)
     target = host_map.node_for(resident.ref)
 
     def skip(rule, reason):
-        return Action(SKIP, instance.uuid, rule, reason, vm_ref=vm.ref)
+        return [Action(SKIP, instance.uuid, rule, reason, vm_ref=vm.ref)]
 
     if target is None:
         return skip('host-unmapped',
@@ -238,7 +295,13 @@ def _locate_resident(instance, vm, pool, host_map):
                     % (_host_label(resident),
                        host_map.why_unmapped(resident.ref)))
     if target == source:
-        return None
+        if instance.vm_state not in RELOCATABLE_VM_STATES:
+            return []
+        bind = _bindings(instance, vm, resident, target, ports,
+                         'bindings-pending',
+                         "the instance runs on %s, where Nova has it, but "
+                         % target)
+        return [bind]
     if vm.power_state != RUNNING:
         return skip('not-running-elsewhere',
                     "VM is %s on host %s, not on %s where Nova has it; only "
@@ -256,10 +319,48 @@ def _locate_resident(instance, vm, pool, host_map):
                     "cell %s, the instance in cell %s"
                     % (target, _host_label(resident), target.cell_uuid,
                        source.cell_uuid))
-    return Action(RELOCATE, instance.uuid, 'relocate',
-                  "XenServer runs the VM on host %s; Nova had it on %s"
-                  % (_host_label(resident), source),
-                  source=source, target=target, vm_ref=vm.ref)
+    relocate = Action(RELOCATE, instance.uuid, 'relocate',
+                      "XenServer runs the VM on host %s; Nova had it on %s"
+                      % (_host_label(resident), source),
+                      source=source, target=target, vm_ref=vm.ref)
+    return [relocate, _bindings(instance, vm, resident, target, ports,
+                                'relocate', "after the relocation, ",
+                                source=source, every_volume=True)]
+
+
+def _bindings(instance, vm, resident, target, ports, rule, context,
+              source=None, every_volume=False):
+    """A ``bind`` action for what still names another host, or None.
+
+    A port follows when it is bound to another nova-compute host than the
+    target's; an unbound port is left to Nova. An attachment follows when
+    its stashed connector names another XenServer host, or (with no
+    connector stashed) when ``every_volume`` or it predates the instance's
+    last relocation.
+    """
+    stale_ports = tuple(p for p in ports if p.host and p.host != target.host)
+    stale_volumes = tuple(
+        v for v in instance.volumes
+        if (v.connector_host != resident.hostname
+            if v.connector_host is not None
+            else every_volume or v.predates_relocation))
+    if not (stale_ports or stale_volumes):
+        return None
+    what = []
+    if stale_ports:
+        what.append("port(s) %s are bound to %s"
+                    % (', '.join(p.port_id for p in stale_ports),
+                       ', '.join(sorted({p.host for p in stale_ports}))))
+    if stale_volumes:
+        what.append("the attachment(s) of volume(s) %s name another host"
+                    % ', '.join(v.volume_id for v in stale_volumes))
+    return Action(BIND, instance.uuid, rule,
+                  "%s%s; they follow it to host %s"
+                  % (context, ' and '.join(what), target.host),
+                  source=source, target=target, vm_ref=vm.ref,
+                  ports=stale_ports, volumes=stale_volumes,
+                  connector=pool_state.frozen_map(
+                      resident.volume_connector()))
 
 
 def _locate_not_resident(instance, vm, pool, host_map):

@@ -39,6 +39,7 @@ from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import discovery
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.reconcile import ports
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 
@@ -61,6 +62,9 @@ class PassReport:
     #: Why another worker's pool was not reconciled here (see
     #: :mod:`.coordination`); None when it was.
     skipped: ty.Optional[str] = None
+    #: What went wrong in the pass outside any one instance's actions
+    #: (e.g. Neutron could not be read), in the operator's words.
+    problems: ty.Tuple[str, ...] = ()
 
     @property
     def reachable(self):
@@ -78,7 +82,7 @@ class PassReport:
 
     @property
     def failed(self):
-        return self.count(status=apply.FAILED)
+        return self.count(status=apply.FAILED) + len(self.problems)
 
 
 class Reconciler:
@@ -89,11 +93,16 @@ class Reconciler:
         ``PoolClient`` for a :class:`discovery.PoolTarget`.
     :param coordinator: a started ``PoolCoordinator`` whose pool locks
         guard every pass that writes; none when None.
+    :param binder: the :class:`~nova_ha_ext.reconcile.ports.PortBinder`
+        reading and moving port bindings; one using Nova's Neutron API when
+        None.
     """
 
-    def __init__(self, conf, client_factory=None, coordinator=None):
+    def __init__(self, conf, client_factory=None, coordinator=None,
+                 binder=None):
         self._conf = conf
         self._coordinator = coordinator
+        self._binder = binder or ports.PortBinder()
         self._client_factory = client_factory or self._default_client
         self._lock = threading.Lock()
         self._clients = {}
@@ -171,18 +180,31 @@ class Reconciler:
         view = nova_view.read_nova_view(
             context, hostmap.nodenames(snapshot.ha.hosts))
         host_map = hostmap.map_hosts(snapshot.ha.hosts, view.compute_nodes)
-        actions = decide.decide(view.instances, snapshot, host_map)
+        problems = []
+        try:
+            bindings = self._binder.read(
+                context, [i.uuid for i in view.instances if i.has_ports])
+        except ports.PortError as exc:
+            # Relocations still follow the pool; the ports follow them
+            # once Neutron answers (the bindings-pending row).
+            LOG.warning("Pool %s: %s; port bindings are left as they are "
+                        "in this pass.", name, exc)
+            problems.append(str(exc))
+            bindings = {}
+        actions = decide.decide(view.instances, snapshot, host_map,
+                                ports=bindings)
         if held is not None:
             # The pool may have moved to another worker while this one read
             # (a pause longer than the member timeout): then write nothing.
             held.ensure()
         results = apply.apply_actions(
             context, actions, view.cells,
-            set_protection=client.set_restart_priority, dry_run=dry_run)
+            set_protection=client.set_restart_priority, binder=self._binder,
+            dry_run=dry_run)
         report = PassReport(pool=name, url=target.url, snapshot=snapshot,
                             results=tuple(results),
                             seconds=time.monotonic() - start,
-                            dry_run=dry_run)
+                            dry_run=dry_run, problems=tuple(problems))
         applied = report.count(status=apply.APPLIED)
         if applied or report.failed:
             LOG.info("Pool %s: %d change(s) applied, %d failed, in %.2f s",

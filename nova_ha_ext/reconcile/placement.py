@@ -22,6 +22,12 @@ by the consumer generation. If placement refuses (not enough capacity, a
 concurrent change), nothing has changed and the old allocations stay.
 Allocations are never deleted.
 
+Allocations on child providers of the source compute node (bandwidth on
+a network device, a vGPU) move to the provider under the target node with
+the same traits and resource classes (:class:`ProviderTrees`); where none
+matches, they stay where they are and the move says so. Allocations on
+providers outside the source tree (a sharing provider) are kept.
+
 One instance moves with one ``PUT /allocations/{consumer}``. The instances
 of a host failure move together (:meth:`AllocationMover.move_many`): one
 ``GET /allocations/{consumer}`` each, for its generation, then one
@@ -44,6 +50,8 @@ LOG = logging.getLogger(__name__)
 
 #: Placement microversion with consumer generations.
 CONSUMER_GENERATION_VERSION = report.CONSUMER_GENERATION_VERSION
+#: Placement microversion with provider trees (``in_tree``, root uuid).
+TREE_VERSION = '1.14'
 
 
 class AllocationMoveFailed(Exception):
@@ -68,6 +76,13 @@ class AllocationMove:
     user_id: ty.Optional[str] = None
     #: The consumer generation the move left behind.
     generation: ty.Optional[int] = None
+    #: Old provider -> new provider, for every provider whose allocations
+    #: moved (the compute node's and its children's).
+    providers: ty.Mapping[str, str] = dataclasses.field(
+        default_factory=dict)
+    #: Child providers of the source whose allocations stayed, because no
+    #: provider under the target matches them.
+    kept: ty.Tuple[str, ...] = ()
 
 
 class AllocationMover:
@@ -78,6 +93,7 @@ class AllocationMover:
         process-wide one when None.
         """
         self._client = report_client or report.report_client_singleton()
+        self._trees = ProviderTrees(self._client)
 
     def move_many(self, context, moves):
         """Move several consumers' allocations, in one write where possible.
@@ -156,16 +172,44 @@ class AllocationMover:
                 % (consumer_uuid, source_rp,
                    ', '.join(sorted(allocations))))
 
-        moved = {rp: resources for rp, resources in allocations.items()
-                 if rp != source_rp}
-        moved[target_rp] = allocations[source_rp]
+        providers = {source_rp: target_rp}
+        kept = []
+        for rp in sorted(allocations):
+            if rp == source_rp or not self._trees.is_child_of(
+                    context, rp, source_rp):
+                continue
+            match = self._trees.match(context, rp, allocations[rp],
+                                      source_rp, target_rp)
+            if match is None:
+                kept.append(rp)
+            else:
+                providers[rp] = match
+        moved = {}
+        for rp, resources in allocations.items():
+            new_rp = providers.get(rp, rp)
+            moved.setdefault(new_rp, {}).update(resources)
         generation = current['consumer_generation']
+        detail = ('allocations moved from provider %s to provider %s'
+                  % (source_rp, target_rp))
+        for old_rp, new_rp in sorted(providers.items()):
+            if old_rp != source_rp:
+                detail += ', and from child provider %s to %s' % (
+                    old_rp, new_rp)
+        for rp in kept:
+            LOG.warning("Allocations %(resources)s stay on provider %(rp)s "
+                        "of the old host: no provider under %(target)s has "
+                        "its traits and resource classes.",
+                        {'resources': allocations[rp], 'rp': rp,
+                         'target': target_rp}, instance_uuid=consumer_uuid)
+            detail += ('; allocations %s kept on child provider %s of the '
+                       'old host: no provider under %s matches its traits '
+                       'and resource classes'
+                       % (_resources(allocations[rp]), rp, target_rp))
         move = AllocationMove(
-            consumer_uuid, source_rp, target_rp, moved=True,
-            detail='allocations moved from provider %s to provider %s'
-                   % (source_rp, target_rp),
+            consumer_uuid, source_rp, target_rp, moved=True, detail=detail,
             previous=allocations, project_id=current['project_id'],
-            user_id=current['user_id'], generation=generation + 1)
+            user_id=current['user_id'], generation=generation + 1,
+            providers=providers, kept=tuple(kept))
         return move, moved
 
     def undo(self, context, move):
@@ -233,6 +277,94 @@ class AllocationMover:
             raise AllocationMoveFailed(
                 "placement refused to %s: HTTP %s: %s"
                 % (what, resp.status_code, _error_detail(resp)))
+
+
+class ProviderTrees:
+    """What placement says of provider trees, read once per provider.
+
+    Only relocations with allocations beyond the compute node's own
+    provider read anything: one ``GET /resource_providers/{uuid}`` per such
+    provider, then, per target tree, one ``GET /resource_providers?in_tree``
+    and the traits and inventories of its providers.
+    """
+
+    def __init__(self, client):
+        self._client = client
+        self._providers = {}
+        self._trees = {}
+        self._details = {}
+
+    def is_child_of(self, context, rp, root_rp):
+        """Whether provider ``rp`` is in the tree rooted at ``root_rp``."""
+        return self._provider(context, rp)['root_provider_uuid'] == root_rp
+
+    def match(self, context, child_rp, resources, source_rp, target_rp):
+        """The provider under ``target_rp`` that can take ``child_rp``'s
+        allocations, or None.
+
+        A match has the child's traits and an inventory of every resource
+        class allocated on it. Among several, the one named like the child
+        with the target node's name for the source node's wins (Neutron and
+        Nova name child providers after their compute node); otherwise
+        there is no match.
+        """
+        child = self._provider(context, child_rp)
+        traits, _ = self._detail(context, child_rp)
+        candidates = [
+            p for p in self._tree(context, target_rp)
+            if p['uuid'] != target_rp and
+            self._detail(context, p['uuid'])[0] == traits and
+            set(resources) <= self._detail(context, p['uuid'])[1]]
+        if len(candidates) == 1:
+            return candidates[0]['uuid']
+        source_name = self._provider(context, source_rp)['name']
+        target_name = self._provider(context, target_rp)['name']
+        wanted = child['name'].replace(source_name, target_name, 1)
+        named = [p for p in candidates if p['name'] == wanted]
+        return named[0]['uuid'] if len(named) == 1 else None
+
+    def _get(self, context, url, what):
+        try:
+            resp = self._client.get(url, version=TREE_VERSION,
+                                    global_request_id=context.global_id)
+        except ks_exc.ClientException as exc:
+            raise AllocationMoveFailed("placement is unreachable, could not "
+                                       "read %s: %s" % (what, exc))
+        if resp.status_code != 200:
+            raise AllocationMoveFailed(
+                "placement refused to show %s: HTTP %s: %s"
+                % (what, resp.status_code, _error_detail(resp)))
+        return resp.json()
+
+    def _provider(self, context, rp):
+        if rp not in self._providers:
+            self._providers[rp] = self._get(
+                context, '/resource_providers/%s' % rp, 'provider %s' % rp)
+        return self._providers[rp]
+
+    def _tree(self, context, root_rp):
+        if root_rp not in self._trees:
+            self._trees[root_rp] = self._get(
+                context, '/resource_providers?in_tree=%s' % root_rp,
+                'the provider tree of %s' % root_rp)['resource_providers']
+            for provider in self._trees[root_rp]:
+                self._providers.setdefault(provider['uuid'], provider)
+        return self._trees[root_rp]
+
+    def _detail(self, context, rp):
+        """A provider's traits and the resource classes it has."""
+        if rp not in self._details:
+            traits = self._get(context, '/resource_providers/%s/traits' % rp,
+                               'the traits of provider %s' % rp)['traits']
+            inventories = self._get(
+                context, '/resource_providers/%s/inventories' % rp,
+                'the inventories of provider %s' % rp)['inventories']
+            self._details[rp] = (frozenset(traits), frozenset(inventories))
+        return self._details[rp]
+
+
+def _resources(resources):
+    return ', '.join('%s=%s' % item for item in sorted(resources.items()))
 
 
 def _consumer_payload(allocations, generation, project_id, user_id):

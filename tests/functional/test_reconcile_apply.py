@@ -28,6 +28,7 @@ import fixtures
 from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
+from nova import availability_zones
 from nova.compute import power_state
 from nova.compute import task_states
 from nova import context as nova_context
@@ -472,6 +473,79 @@ class ReconcileApplyTest(base.NovaHATestCase):
         self.assertIn("flavor ha.small has ha='maybe'", results[1].detail)
         self.assertEqual('h2', self._instance(server_id).host)
 
+    # Child providers: a bandwidth provider under each compute node, as
+    # Neutron's agents report them.
+
+    BANDWIDTH = 'NET_BW_EGR_KILOBIT_PER_SEC'
+    PHYSNET_TRAITS = ['CUSTOM_PHYSNET_PHYSNET0', 'CUSTOM_VNIC_TYPE_NORMAL']
+
+    def _child_provider(self, host, device, traits):
+        name = '%s:Open vSwitch agent:%s' % (host, device)
+        rp = self.placement.post('/resource_providers', {
+            'name': name, 'parent_provider_uuid': self.providers[host]},
+            version='1.20').body['uuid']
+        self.placement.put('/resource_providers/%s/inventories' % rp, {
+            'resource_provider_generation': 0,
+            'inventories': {self.BANDWIDTH: {'total': 10000}}},
+            version='1.20')
+        generation = self.placement.get(
+            '/resource_providers/%s' % rp,
+            version='1.20').body['generation']
+        self.placement.put('/resource_providers/%s/traits' % rp, {
+            'resource_provider_generation': generation, 'traits': traits},
+            version='1.20')
+        return rp
+
+    def _allocate_bandwidth(self, server_id, rp, kbps=1000):
+        current = self.placement.get('/allocations/%s' % server_id,
+                                     version='1.28').body
+        allocations = {p: {'resources': a['resources']}
+                       for p, a in current['allocations'].items()}
+        allocations[rp] = {'resources': {self.BANDWIDTH: kbps}}
+        self.placement.put('/allocations/%s' % server_id, {
+            'allocations': allocations,
+            'consumer_generation': current['consumer_generation'],
+            'project_id': current['project_id'],
+            'user_id': current['user_id']}, version='1.28')
+
+    def test_child_provider_allocations_move_to_the_matching_provider(self):
+        for trait in ('CUSTOM_OTHER_PHYSNET', 'CUSTOM_PHYSNET_PHYSNET0'):
+            self._create_trait(trait)
+        self._create_trait('CUSTOM_VNIC_TYPE_NORMAL')
+        server_id = self._boot('h1')
+        h1_eth = self._child_provider('h1', 'eth1', self.PHYSNET_TRAITS)
+        # Under h2: one on another physical network, then the match.
+        self._child_provider('h2', 'eth0', ['CUSTOM_OTHER_PHYSNET',
+                                            'CUSTOM_VNIC_TYPE_NORMAL'])
+        h2_eth = self._child_provider('h2', 'eth1', self.PHYSNET_TRAITS)
+        self._allocate_bandwidth(server_id, h1_eth)
+
+        [result] = self._reconcile(self._pool({server_id: 'h2'},
+                                              dead=('h1',)))
+
+        self.assertEqual(apply.APPLIED, result.status)
+        self.assertEqual({self.providers['h2']: self.resources,
+                          h2_eth: {self.BANDWIDTH: 1000}},
+                         self._allocations(server_id))
+        self.assertIn(h2_eth, result.detail)
+
+    def test_child_provider_allocations_without_a_match_stay_and_say_so(self):
+        self._create_trait('CUSTOM_PHYSNET_PHYSNET0')
+        self._create_trait('CUSTOM_VNIC_TYPE_NORMAL')
+        server_id = self._boot('h1')
+        h1_eth = self._child_provider('h1', 'eth1', self.PHYSNET_TRAITS)
+        self._allocate_bandwidth(server_id, h1_eth)
+
+        [result] = self._reconcile(self._pool({server_id: 'h2'},
+                                              dead=('h1',)))
+
+        self.assertEqual(apply.APPLIED, result.status)
+        self.assertEqual({self.providers['h2']: self.resources,
+                          h1_eth: {self.BANDWIDTH: 1000}},
+                         self._allocations(server_id))
+        self.assertIn('kept on child provider %s' % h1_eth, result.detail)
+        self.assertEqual('h2', self._instance(server_id).host)
+
     def test_database_queries_do_not_grow_with_instances(self):
         first = [self._boot('h1') for _ in range(3)]
         pool = self._pool(dict.fromkeys(first, 'h2'), dead=('h1',))
@@ -498,9 +572,15 @@ class ReconcileApplyTest(base.NovaHATestCase):
             results = apply.apply_actions(self.ctxt, actions, view.cells)
         self.assertEqual([], results)
 
+        with self._statements(engines) as zone_read:
+            availability_zones.get_host_availability_zone(self.ctxt, 'h2')
+
         # Reading costs the same for 3 instances as for 9.
         self.assertEqual(len(read_3), len(read_9))
-        # Applying costs the same for each relocated instance, and nothing
-        # for the pass itself.
+        # Applying costs the same for each relocated instance, plus one
+        # availability zone read per target host (one in each pass here),
+        # and nothing for a pass with nothing to do.
         self.assertEqual([], apply_none)
-        self.assertEqual(2 * len(apply_3), len(apply_6))
+        per_instance, remainder = divmod(len(apply_6) - len(apply_3), 3)
+        self.assertEqual(0, remainder)
+        self.assertEqual(len(zone_read), len(apply_3) - 3 * per_instance)

@@ -65,11 +65,24 @@ def _pool(*vms):
 
 
 def _instance(node=N1, vm_state='active', task_state=None, wants_ha=True,
-              ha_spec_error='', uuid=UUID):
+              ha_spec_error='', uuid=UUID, volumes=()):
     return decide.NovaInstance(
         uuid=uuid, host=node.host, node=node.nodename, vm_state=vm_state,
         task_state=task_state, power_state=1, wants_ha=wants_ha,
-        ha_spec_error=ha_spec_error)
+        ha_spec_error=ha_spec_error, has_ports=True, volumes=volumes)
+
+
+def _volume(connector_host=None, predates_relocation=False, n=1):
+    return decide.VolumeAttachment(
+        volume_id='volume-%d' % n, attachment_id='attachment-%d' % n,
+        device_name='/dev/xvdb', connector_host=connector_host,
+        predates_relocation=predates_relocation)
+
+
+def _port(host, n=1, owner='compute:nova', **profile):
+    return decide.PortBinding(
+        port_id='port-%d' % n, host=host,
+        profile=pool_state.frozen_map(profile), device_owner=owner)
 
 
 def _vm(resident=XS1, power_state='Running', priority='restart',
@@ -119,6 +132,9 @@ ROWS = (
     Row('host-unmapped', _instance(), (_vm(resident=XS4),),
         ((decide.SKIP, 'host-unmapped'),),
         ('xs4', "no Nova compute node has hypervisor_hostname 'xs4'")),
+    Row('bindings-pending', _instance(volumes=(_volume('xs3'),)),
+        (_vm(),), ((decide.BIND, 'bindings-pending'),),
+        ('volume-1', 'compute-1')),
     Row('in-sync', _instance(), (_vm(),), ()),
     Row('not-running-elsewhere', _instance(),
         (_vm(resident=XS2, power_state='Paused'),),
@@ -304,6 +320,86 @@ def test_actions_follow_the_order_of_the_instances():
     assert [a.instance_uuid for a in actions] == [OTHER_UUID, UUID]
 
 
-def test_only_relocate_protect_and_unprotect_write():
-    assert decide.WRITE_KINDS == {decide.RELOCATE, decide.PROTECT,
-                                  decide.UNPROTECT}
+def test_only_relocate_bind_protect_and_unprotect_write():
+    assert decide.WRITE_KINDS == {decide.RELOCATE, decide.BIND,
+                                  decide.PROTECT, decide.UNPROTECT}
+
+
+# Ports and volumes: what still names another host follows the instance.
+
+def test_relocation_is_followed_by_the_ports_and_volumes():
+    ports = {UUID: (_port('compute-3'), _port('compute-3', n=2))}
+    relocate, bind = decide.decide(
+        [_instance(node=N3, volumes=(_volume(), _volume(n=2)))],
+        _pool(_vm(resident=XS2)), HOST_MAP, ports=ports)
+
+    assert (relocate.kind, bind.kind, bind.rule) == (
+        decide.RELOCATE, decide.BIND, 'relocate')
+    assert (bind.source, bind.target) == (N3, N2)
+    assert [p.port_id for p in bind.ports] == ['port-1', 'port-2']
+    assert [v.volume_id for v in bind.volumes] == ['volume-1', 'volume-2']
+    assert dict(bind.connector) == XS2.volume_connector()
+    assert bind.writes
+
+
+def test_relocation_without_ports_or_volumes_needs_no_bind():
+    actions = decide.decide([_instance(node=N3)],
+                            _pool(_vm(resident=XS2)), HOST_MAP,
+                            ports={UUID: ()})
+
+    assert [a.kind for a in actions] == [decide.RELOCATE]
+
+
+def test_what_already_names_the_target_does_not_move_again():
+    ports = {UUID: (_port('compute-2'), _port('compute-3', n=2))}
+    _, bind = decide.decide(
+        [_instance(node=N3, volumes=(_volume('xs2'), _volume('xs3', n=2)))],
+        _pool(_vm(resident=XS2)), HOST_MAP, ports=ports)
+
+    assert [p.port_id for p in bind.ports] == ['port-2']
+    assert [v.volume_id for v in bind.volumes] == ['volume-2']
+
+
+def test_port_bound_elsewhere_on_an_instance_in_sync_is_bound_here():
+    action, = decide.decide([_instance()], _pool(_vm()), HOST_MAP,
+                            ports={UUID: (_port('compute-3'),)})
+
+    assert (action.kind, action.rule) == (decide.BIND, 'bindings-pending')
+    assert action.target == N1
+    assert 'port-1' in action.reason and 'compute-3' in action.reason
+
+
+def test_unbound_port_is_left_to_nova():
+    actions = decide.decide([_instance()], _pool(_vm()), HOST_MAP,
+                            ports={UUID: (_port(''),)})
+
+    assert actions == []
+
+
+@pytest.mark.parametrize('volume, follows', [
+    (_volume('xs1'), False),
+    (_volume('xs3'), True),
+    (_volume(None, predates_relocation=True), True),
+    (_volume(None, predates_relocation=False), False),
+])
+def test_attachment_follows_when_it_names_another_host(volume, follows):
+    actions = decide.decide([_instance(volumes=(volume,))], _pool(_vm()),
+                            HOST_MAP)
+
+    assert [a.kind for a in actions] == ([decide.BIND] if follows else [])
+
+
+def test_instance_being_resized_keeps_its_bindings():
+    actions = decide.decide([_instance(vm_state='resized')], _pool(_vm()),
+                            HOST_MAP, ports={UUID: (_port('compute-3'),)})
+
+    assert actions == []
+
+
+def test_bindings_do_not_follow_a_skip():
+    actions = decide.decide([_instance(node=N3)],
+                            _pool(_vm(resident=XS2, power_state='Paused')),
+                            HOST_MAP, ports={UUID: (_port('compute-3'),)})
+
+    assert [(a.kind, a.rule) for a in actions] == [
+        (decide.SKIP, 'not-running-elsewhere')]

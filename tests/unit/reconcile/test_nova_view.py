@@ -27,7 +27,8 @@ from nova import objects
 from nova_ha_ext.reconcile import nova_view
 
 Row = collections.namedtuple(
-    'Row', 'uuid host node vm_state task_state power_state flavor')
+    'Row', 'uuid host node vm_state task_state power_state flavor '
+           'has_ports')
 
 objects.register_all()
 
@@ -41,7 +42,7 @@ def _flavor_json(name, extra_specs):
 
 
 def _row(flavor):
-    return Row('uuid-1', 'c1', 'n1', 'active', None, 1, flavor)
+    return Row('uuid-1', 'c1', 'n1', 'active', None, 1, flavor, False)
 
 
 @pytest.mark.parametrize('extra_specs, wanted', [

@@ -68,6 +68,13 @@ class FakeReportClient:
         self.posts.append((url, data, version))
         return _response(self.post_status)
 
+    def get(self, url, version=None, global_request_id=None):
+        # Every provider here is the root of its own tree.
+        rp = url.rsplit('/', 1)[1]
+        return types.SimpleNamespace(
+            status_code=200, json=lambda: {
+                'uuid': rp, 'name': rp, 'root_provider_uuid': rp})
+
 
 def _response(status):
     body = {'errors': [{'status': status,
