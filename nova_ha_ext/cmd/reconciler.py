@@ -53,6 +53,7 @@ def main(argv=None):
     from nova_ha_ext import conf as ha_conf
     from nova_ha_ext.reconcile import coordination
     from nova_ha_ext.reconcile import service as ha_service
+    from nova_ha_ext.reconcile import volumes
 
     try:
         nova_config.parse_args(sys.argv if argv is None else argv)
@@ -66,6 +67,9 @@ def main(argv=None):
     log.info("Starting nova-ha-reconciler: full pass every %d s, event "
              "watching %s", ha_conf.CONF.ha_reconciler.interval,
              'on' if ha_conf.CONF.ha_reconciler.watch_events else 'off')
+    problem = volumes.service_token_problem(ha_conf.CONF)
+    if problem:
+        log.warning(problem)
     server = ha_service.ReconcilerService(ha_conf.CONF,
                                           nova_context.get_admin_context)
     coordinator = server.runner.coordinator

@@ -139,6 +139,7 @@ def apply_actions(context, actions, cells, set_protection=None,
     zones = _ZoneCache(context)
     results = []
     relocations = {}
+    binds = []
     for action in actions:
         uuid = action.instance_uuid
         if not action.writes:
@@ -156,15 +157,17 @@ def apply_actions(context, actions, cells, set_protection=None,
                                 'not attempted: the instance was not '
                                 'relocated')
             else:
-                move = moves.get(uuid)
-                result = _bind(
-                    context, action, cells,
-                    binder or ports.PortBinder(),
-                    attacher or volumes.AttachmentMover(),
-                    getattr(move, 'providers', None))
+                binds.append((len(results), action))
+                result = None  # set below, with the other binds
         else:
             result = _set_protection(action, set_protection)
         results.append(result)
+    if binds:
+        bound = _bind_all(context, [action for _, action in binds], cells,
+                          binder or ports.PortBinder(),
+                          attacher or volumes.AttachmentMover(), moves)
+        for (index, _), result in zip(binds, bound):
+            results[index] = result
     return results
 
 
@@ -292,65 +295,119 @@ def _compensate(context, action, mover, move, problem):
                       if move.moved else ''))
 
 
-def _bind(context, action, cells, binder, attacher, providers):
-    """Make the instance's ports and volumes follow it to its host.
+def _bind_all(context, actions, cells, binder, attacher, moves):
+    """Apply a pass's ``bind`` actions, one step at a time for all of them.
 
-    :param providers: old -> new resource provider, from the relocation's
-        allocation move, for the ``allocation`` of ports with a resource
-        request; None when nothing moved in this pass.
+    Every instance's ports are bound before any volume moves, and the info
+    caches are refreshed last: after a host failure, the network of the
+    last instance does not wait for the others' volumes and caches.
+
+    :param moves: instance uuid -> its relocation's ``AllocationMove``,
+        whose ``providers`` say where the allocations of ports with a
+        resource request went.
+    :returns: one :class:`Result` per action, in order.
     """
-    target, uuid = action.target, action.instance_uuid
-    cell = cells.get(target.cell_uuid)
-    if cell is None:
-        return _failed(action, "cell %s of compute node %s is not known"
-                       % (target.cell_uuid, target))
-    problems, done = [], []
-    with nova_context.target_cell(context, cell) as cctxt:
+    bindings = [_Binding(action) for action in actions]
+    for binding in bindings:
+        binding.load(context, cells)
+    for binding in bindings:
+        binding.bind_ports(binder, getattr(
+            moves.get(binding.action.instance_uuid), 'providers', None))
+    for binding in bindings:
+        binding.move_volumes(attacher)
+    for binding in bindings:
+        binding.refresh_cache(binder)
+    return [binding.result() for binding in bindings]
+
+
+class _Binding:
+    """One ``bind``: an instance's ports and volumes, and what came of them.
+
+    A step that cannot start (the instance is gone or moved on) stops the
+    later ones; a port or volume that fails does not stop the others.
+    """
+
+    def __init__(self, action):
+        self.action = action
+        self.cctxt = self.instance = self.stopped = None
+        self.problems = []
+        self.done = []
+        self.bound = 0
+
+    def load(self, context, cells):
+        target = self.action.target
+        cell = cells.get(target.cell_uuid)
+        if cell is None:
+            self.stopped = ("cell %s of compute node %s is not known"
+                            % (target.cell_uuid, target))
+            return
+        with nova_context.target_cell(context, cell) as cctxt:
+            self.cctxt = cctxt
         try:
-            instance = objects.Instance.get_by_uuid(
-                cctxt, uuid, expected_attrs=['info_cache'])
+            self.instance = objects.Instance.get_by_uuid(
+                self.cctxt, self.action.instance_uuid,
+                expected_attrs=['info_cache'])
         except exception.InstanceNotFound:
-            return _failed(action, "the instance was deleted")
-        if (instance.host, instance.node) != (target.host, target.nodename):
-            return _failed(action, "the instance is on node %s of host %s "
-                           "now, not on %s; the next pass decides again"
-                           % (instance.node, instance.host, target))
-        if action.ports:
-            failures = binder.bind(cctxt, instance, action.ports, providers)
-            problems.extend(str(f) for f in failures)
-            bound = len(action.ports) - len(failures)
-            if bound:
-                done.append('%d port(s) bound to host %s'
-                            % (bound, target.host))
-                try:
-                    binder.refresh_info_cache(cctxt, instance)
-                except ports.PortError as exc:
-                    problems.append(str(exc))
-        if action.volumes:
-            bdms = {bdm.volume_id: bdm for bdm in
-                    objects.BlockDeviceMappingList.get_by_instance_uuid(
-                        cctxt, uuid)}
-            moved = 0
-            for volume in action.volumes:
-                bdm = bdms.get(volume.volume_id)
-                if bdm is None or bdm.attachment_id != volume.attachment_id:
-                    problems.append(
-                        "volume %s: its attachment changed since it was "
-                        "read; the next pass decides again"
-                        % volume.volume_id)
-                    continue
-                try:
-                    attacher.move(cctxt, uuid, bdm, action.connector)
-                    moved += 1
-                except volumes.AttachmentError as exc:
-                    problems.append(str(exc))
-            if moved:
-                done.append('%d volume attachment(s) moved to host %s'
-                            % (moved, action.connector.get('host')))
-    if problems:
-        return _failed(action, '; '.join(
-            problems + (['done: ' + ', '.join(done)] if done else [])))
-    return Result(action, APPLIED, ', '.join(done))
+            self.stopped = "the instance was deleted"
+            return
+        where = (self.instance.host, self.instance.node)
+        if where != (target.host, target.nodename):
+            self.stopped = ("the instance is on node %s of host %s now, "
+                            "not on %s; the next pass decides again"
+                            % (self.instance.node, self.instance.host,
+                               target))
+
+    def bind_ports(self, binder, providers):
+        if self.stopped or not self.action.ports:
+            return
+        failures = binder.bind(self.cctxt, self.instance, self.action.ports,
+                               providers)
+        self.problems.extend(str(f) for f in failures)
+        self.bound = len(self.action.ports) - len(failures)
+        if self.bound:
+            self.done.append('%d port(s) bound to host %s'
+                             % (self.bound, self.action.target.host))
+
+    def move_volumes(self, attacher):
+        if self.stopped or not self.action.volumes:
+            return
+        bdms = {bdm.volume_id: bdm for bdm in
+                objects.BlockDeviceMappingList.get_by_instance_uuid(
+                    self.cctxt, self.action.instance_uuid)}
+        moved = 0
+        for volume in self.action.volumes:
+            bdm = bdms.get(volume.volume_id)
+            if bdm is None or bdm.attachment_id != volume.attachment_id:
+                self.problems.append(
+                    "volume %s: its attachment changed since it was read; "
+                    "the next pass decides again" % volume.volume_id)
+                continue
+            try:
+                attacher.move(self.cctxt, self.action.instance_uuid, bdm,
+                              self.action.connector)
+                moved += 1
+            except volumes.AttachmentError as exc:
+                self.problems.append(str(exc))
+        if moved:
+            self.done.append('%d volume attachment(s) moved to host %s'
+                             % (moved, self.action.connector.get('host')))
+
+    def refresh_cache(self, binder):
+        if self.stopped or not self.bound:
+            return
+        try:
+            binder.refresh_info_cache(self.cctxt, self.instance)
+        except ports.PortError as exc:
+            self.problems.append(str(exc))
+
+    def result(self):
+        if self.stopped:
+            return _failed(self.action, self.stopped)
+        if self.problems:
+            return _failed(self.action, '; '.join(
+                self.problems +
+                (['done: ' + ', '.join(self.done)] if self.done else [])))
+        return Result(self.action, APPLIED, ', '.join(self.done))
 
 
 def _set_protection(action, set_protection):

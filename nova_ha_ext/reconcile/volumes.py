@@ -57,6 +57,21 @@ class AttachmentError(Exception):
     """Cinder refused or did not answer; the message names the volume."""
 
 
+def service_token_problem(conf):
+    """Why Cinder will refuse to move attachments, or None.
+
+    :param conf: Nova's ``ConfigOpts``, with ``[service_user]``.
+    """
+    if conf.service_user.send_service_user_token:
+        return None
+    return ("[service_user] send_service_user_token is False: Cinder "
+            "refuses to delete or update a volume attachment in use without "
+            "a service token, so the volume attachments of relocated "
+            "instances cannot follow them. Set it to True, with the service "
+            "user credentials nova-compute uses, in the configuration files "
+            "of nova-ha-reconciler.")
+
+
 class AttachmentMover:
     """Move the Cinder attachments of an instance's volumes to a host.
 

@@ -21,7 +21,10 @@ stop the move at each step.
 
 import json
 
+from oslo_config import cfg
 import pytest
+
+from nova import conf as nova_conf
 
 from nova_ha_ext.reconcile import volumes
 
@@ -125,3 +128,13 @@ def test_refused_connection_leaves_the_mapping_on_the_reservation(step):
     # stashed: the next pass sees it names another host.
     assert bdm.attachment_id == 'new'
     assert bdm.connection_info == before
+
+
+def test_a_missing_service_token_is_named_with_its_fix():
+    conf = cfg.ConfigOpts()
+    nova_conf.service_token.register_opts(conf)
+    conf([])
+    problem = volumes.service_token_problem(conf)
+    assert '[service_user] send_service_user_token' in problem
+    conf.set_override('send_service_user_token', True, 'service_user')
+    assert volumes.service_token_problem(conf) is None
