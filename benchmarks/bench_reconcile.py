@@ -38,14 +38,29 @@ with the same uuids (``other_config:nova_uuid``), host names and VM names
 process, as a pool runs on machines of its own, and driven through its
 control interface.
 
+Every instance has one Neutron port, bound to its host and listed in its
+network info cache, and every instance of the ``ha=true`` flavor one volume
+with a Cinder attachment: Nova's own ``NeutronFixture`` and
+``CinderFixture`` hold them, in this process. The fixture's ``list_ports``
+scans every port for every filter value; here it looks ports up by
+``device_id`` instead, so that the fixture's linear scan does not count as
+the reconciler's time.
+
 Per pass it reports XenAPI calls (the simulator's counter), SQL queries on
 Nova's databases and on placement's (a ``before_cursor_execute`` hook on
 every SQLAlchemy engine, counting only the pass's own thread and no
-transaction control), wall time and peak RSS. Then the event-driven
-latency over host failures, and a naive per-instance strategy for
-comparison. Nothing here asserts a time.
+transaction control), Neutron requests (every call on Nova's Neutron
+client) and Cinder requests (every attachment call on Nova's volume API),
+wall time and peak RSS. Then the event-driven latency over host failures,
+to Nova's commit and to the moment the port is bound on the new host, and
+a naive per-instance strategy for comparison. Nothing here asserts a time.
 """
 
+import collections
+import copy
+import dataclasses
+import datetime
+import json
 import os
 import shutil
 import statistics
@@ -135,6 +150,11 @@ def nova_uuid(p, i):
 
 def node_uuid(hostname):
     return str(uuid_lib.uuid5(NAMESPACE, 'node/' + hostname))
+
+
+def derived_uuid(kind, instance_uuid):
+    """The uuid of an instance's port, volume or attachment."""
+    return str(uuid_lib.uuid5(NAMESPACE, '%s/%s' % (kind, instance_uuid)))
 
 
 def pool_scenario(p, hosts, vms, first_id):
@@ -256,6 +276,8 @@ def _bench_case():
     from nova.db.main import api as main_db
     from nova.db.main import models
     from nova import objects
+    from nova.tests import fixtures as nova_fixtures
+    from nova.volume import cinder
     from placement.db.sqlalchemy import models as placement_models
     from placement import db_api as placement_db
 
@@ -381,6 +403,87 @@ def _bench_case():
             for name, func in self._events():
                 sa_event.remove(sa_engine.Engine, name, func)
 
+    class NeutronCounter:
+        """Requests on Nova's Neutron client, and when ports were bound.
+
+        Wraps the client ``NeutronFixture`` hands Nova, counting each call,
+        and the fixture's ``update_port``, stamping when a port's
+        ``binding:host_id`` changed; ``list_ports`` looks ports up by
+        ``device_id`` through an index.
+        """
+
+        def __init__(self, test, fixture):
+            self.fixture = fixture
+            self.calls = collections.Counter()
+            self.bound = {}
+            self.by_device = collections.defaultdict(list)
+            get_client = fixture._get_client
+            counter = self
+
+            class Client:
+                def __init__(self, client):
+                    self._client = client
+
+                def __getattr__(self, name):
+                    attr = getattr(self._client, name)
+                    if not callable(attr):
+                        return attr
+
+                    def call(*args, **kwargs):
+                        counter.calls[name] += 1
+                        return attr(*args, **kwargs)
+                    return call
+
+            test.stub_out('nova.network.neutron.get_client',
+                          lambda context, admin=False: Client(
+                              get_client(context, admin=admin)))
+            self._list_ports = fixture.list_ports
+            self._update_port = fixture.update_port
+            fixture.list_ports = self.list_ports
+            fixture.update_port = self.update_port
+
+        def add(self, port, host):
+            self.fixture._ports[port['id']] = port
+            self.fixture._port_bindings[port['id']] = {host: {
+                'host': host, 'status': 'ACTIVE', 'vif_type': 'ovs',
+                'vnic_type': 'normal'}}
+            self.by_device[port['device_id']].append(port['id'])
+
+        def list_ports(self, is_admin, retrieve_all=True, **params):
+            devices = params.pop('device_id', None)
+            params.pop('fields', None)
+            if devices is None:
+                return self._list_ports(is_admin, retrieve_all, **params)
+            if isinstance(devices, str):
+                devices = [devices]
+            ports = []
+            for device in devices:
+                for port_id in self.by_device.get(device, ()):
+                    port = self.fixture._ports[port_id]
+                    if all(port.get(k) == v for k, v in params.items()):
+                        port = copy.deepcopy(port)
+                        self.fixture._merge_in_active_binding(port)
+                        ports.append(port)
+            return {'ports': ports}
+
+        def update_port(self, port_id, body=None):
+            result = self._update_port(port_id, body)
+            if 'binding:host_id' in body['port']:
+                device = self.fixture._ports[port_id]['device_id']
+                self.bound[device] = time.monotonic()
+            return result
+
+        def total(self):
+            return sum(self.calls.values())
+
+    #: The attachment calls of Nova's volume API (CinderFixture's mocks).
+    CINDER_CALLS = ('attachment_create', 'attachment_update',
+                    'attachment_complete', 'attachment_delete')
+
+    def cinder_calls():
+        return sum(getattr(cinder.API, name).call_count
+                   for name in CINDER_CALLS)
+
     class ReconcileBenchmark(base.NovaHATestCase):
         """Not a test: measurements, run by ``_child()``."""
 
@@ -406,6 +509,8 @@ def _bench_case():
             self.addCleanup(sa_event.remove, sa_engine.Engine,
                             'before_cursor_execute', self.counter)
             self.cell = self.cell_mappings['cell1']
+            self.ports = NeutronCounter(self, self.neutron)
+            self.cinder = self.useFixture(nova_fixtures.CinderFixture(self))
             self.flavors = {
                 True: self._flavor('ha.1g', {'ha': 'true'}),
                 False: self._flavor('plain.1g', {})}
@@ -501,7 +606,8 @@ def _bench_case():
         def _instances(self, p, hosts, vms, nodes):
             scenario = pool_scenario(p, hosts, vms, self.next_id)
             tables = {name: [] for name in (
-                'instances', 'instance_extra', 'instance_info_caches')}
+                'instances', 'instance_extra', 'instance_info_caches',
+                'block_device_mapping')}
             allocations = {}
             for i, vm in enumerate(scenario['vms']):
                 uuid = vm['other_config']['nova_uuid']
@@ -521,17 +627,60 @@ def _bench_case():
                     row.pop('id')
                     row['instance_uuid'] = uuid
                     tables[name].append(row)
+                tables['instance_info_caches'][-1]['network_info'] = (
+                    self._port(uuid, node.host, i))
+                if vm['ha_restart_priority'] == 'restart':
+                    tables['block_device_mapping'].append(
+                        self._volume(uuid, vm['host']))
                 allocations[uuid] = node.uuid
             self.next_id += vms
             with nova_context.target_cell(self.ctxt, self.cell) as cctxt:
                 with main_db.get_context_manager(cctxt).writer.using(
                         cctxt) as session:
                     for model in (models.Instance, models.InstanceExtra,
-                                  models.InstanceInfoCache):
+                                  models.InstanceInfoCache,
+                                  models.BlockDeviceMapping):
                         session.execute(sa.insert(model.__table__),
                                         tables[model.__table__.name])
             self._allocations(allocations)
             return scenario
+
+        def _port(self, uuid, host, i):
+            """The instance's port, bound to ``host``; its cached VIF."""
+            port = copy.deepcopy(self.neutron.port_1)
+            port.update(id=derived_uuid('port', uuid), device_id=uuid,
+                        device_owner='compute:nova',
+                        mac_address='fa:16:3e:%02x:%02x:%02x' % (
+                            i >> 16 & 255, i >> 8 & 255, i & 255),
+                        tenant_id=PROJECT, project_id=PROJECT)
+            port['binding:host_id'] = host
+            self.ports.add(port, host)
+            vif = copy.deepcopy(self.neutron.nw_info[0])
+            vif.update(id=port['id'], ovs_interfaceid=port['id'],
+                       address=port['mac_address'])
+            return json.dumps([vif])
+
+        def _volume(self, uuid, xen_host):
+            """The instance's volume, attached to ``xen_host``: its BDM row.
+
+            Attached before any relocation, with no connector stashed, as
+            Nova attaches a volume.
+            """
+            volume_id = derived_uuid('volume', uuid)
+            attachment_id = derived_uuid('attachment', uuid)
+            self.cinder.volume_to_attachment[volume_id][attachment_id] = {
+                'id': attachment_id, 'instance_uuid': uuid,
+                'connector': {'host': xen_host}}
+            return {
+                'created_at': datetime.datetime.utcnow(), 'deleted': 0,
+                'instance_uuid': uuid, 'uuid': derived_uuid('bdm', uuid),
+                'source_type': 'volume', 'destination_type': 'volume',
+                'device_name': '/dev/xvdb', 'volume_id': volume_id,
+                'attachment_id': attachment_id,
+                'delete_on_termination': False,
+                'connection_info': json.dumps(
+                    {'driver_volume_type': 'iscsi',
+                     'data': {'volume_id': volume_id}})}
 
         def _allocations(self, providers):
             """Allocate each consumer's VM on its provider.
@@ -580,18 +729,22 @@ def _bench_case():
         def _pass(self, reconciler, pools, label):
             """One pass over ``pools``; its figures."""
             self.sim.reset_calls(pools)
+            neutron, volume_calls = self.ports.total(), cinder_calls()
             self.counter.start()
             start = time.monotonic()
             reports = [reconciler.reconcile_pool(self.ctxt, p)
                        for p in pools]
             seconds = time.monotonic() - start
             nova, placement = self.counter.stop()
+            neutron = self.ports.total() - neutron
+            volume_calls = cinder_calls() - volume_calls
             for report in reports:
                 assert report.error is None, report.error
             return {
                 'label': label, 'seconds': seconds,
                 'calls': self.sim.calls(pools), 'nova_queries': nova,
-                'placement_queries': placement,
+                'placement_queries': placement, 'neutron': neutron,
+                'cinder': volume_calls,
                 'relocated': sum(r.count(status=apply.APPLIED,
                                          kind=decide.RELOCATE)
                                  for r in reports),
@@ -709,7 +862,10 @@ def _bench_case():
                 with nova_context.target_cell(self.ctxt, self.cell) as cctxt:
                     former = objects_instances_on(cctxt, view.compute_nodes)
                 times['objects'].append(time.monotonic() - start)
-                assert tuple(former) == view.instances
+                # The former view had no ports or volumes to compare.
+                assert tuple(former) == tuple(
+                    dataclasses.replace(i, has_ports=False, volumes=())
+                    for i in view.instances)
             stages = {k: statistics.median(v) for k, v in times.items()}
             stages['instances'] = len(view.instances)
             return stages
@@ -846,6 +1002,8 @@ def _bench_case():
             p = int(pool.split('-')[1])
             per_instance = []
             per_failover = []
+            per_port = []
+            per_failover_port = []
             passes = all_passes = 0
             for i in range(self.FAILOVERS):
                 # Never the master (host 0): that would time the election.
@@ -876,13 +1034,21 @@ def _bench_case():
                        for ref, when in running.items()]
                 per_instance.extend(lat)
                 per_failover.append(max(lat))
+                bound = {uuid: when for uuid, when in self.ports.bound.items()
+                         if when >= start}
+                assert set(bound) >= wanted, 'port bindings not seen'
+                lat_port = [bound[protected[ref]] - when
+                            for ref, when in running.items()]
+                per_port.extend(lat_port)
+                per_failover_port.append(max(lat_port))
                 # Back to a quiet pool before the next failure.
                 self.sim.do(pool, 'recover_host', host=victim)
                 quiesce()
                 with cond:
                     all_passes += len(reports) - seen
-                progress('failure %d of %d: Nova followed in %.2f s'
-                         % (i + 1, self.FAILOVERS, max(lat)))
+                progress('failure %d of %d: Nova followed in %.2f s, the '
+                         'ports in %.2f s' % (i + 1, self.FAILOVERS,
+                                              max(lat), max(lat_port)))
             run.stop()
             return {'failovers': self.FAILOVERS, 'vms': vms,
                     'passes': passes, 'all_passes': all_passes,
@@ -892,7 +1058,15 @@ def _bench_case():
                     'p95': _percentile(per_instance, 95),
                     'max': max(per_instance),
                     'failover_median': statistics.median(per_failover),
-                    'failover_p95': _percentile(per_failover, 95)}
+                    'failover_p95': _percentile(per_failover, 95),
+                    'port': {
+                        'median': statistics.median(per_port),
+                        'p95': _percentile(per_port, 95),
+                        'max': max(per_port),
+                        'failover_median': statistics.median(
+                            per_failover_port),
+                        'failover_p95': _percentile(per_failover_port, 95),
+                        'failover_max': max(per_failover_port)}}
 
     return ReconcileBenchmark
 
@@ -931,13 +1105,16 @@ def _n(number):
 
 def _table(passes):
     print('| pass | guest VMs | relocated | XenAPI calls | Nova DB '
-          'queries | placement DB queries | wall time | RSS / peak |')
-    print('|---|---:|---:|---:|---:|---:|---:|---:|')
+          'queries | placement DB queries | Neutron requests | Cinder '
+          'requests | wall time | RSS / peak |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
     for f in passes:
-        print('| %s | %s | %d | %d | %s | %s | %.2f s | %.0f / %.0f MiB |'
+        print('| %s | %s | %d | %d | %s | %s | %s | %s | %.2f s '
+              '| %.0f / %.0f MiB |'
               % (f['label'], _n(f['instances']), f['relocated'], f['calls'],
                  _n(f['nova_queries']), _n(f['placement_queries']),
-                 f['seconds'], f['rss'], f['peak_rss']))
+                 _n(f['neutron']), _n(f['cinder']), f['seconds'], f['rss'],
+                 f['peak_rss']))
 
 
 def _shape(passes):
@@ -947,7 +1124,8 @@ def _shape(passes):
     high = by['relocate %d' % RELOCATIONS[-1]]
     span = float(high['relocated'] - low['relocated'])
     return {key: (by['relocate 0'][key], (high[key] - low[key]) / span)
-            for key in ('nova_queries', 'placement_queries', 'seconds')}
+            for key in ('nova_queries', 'placement_queries', 'neutron',
+                        'cinder', 'seconds')}
 
 
 def _report(figures, total):
@@ -964,12 +1142,15 @@ def _report(figures, total):
     print()
     print('Fit over the relocate %s passes: Nova DB queries = %d + %.1f '
           'per relocated instance; placement DB queries = %d + %.1f per '
-          'relocated instance; wall time = %.2f s + %.0f ms per relocated '
-          'instance.' % ('/'.join(str(n) for n in RELOCATIONS),
-                         shape['nova_queries'][0], shape['nova_queries'][1],
-                         shape['placement_queries'][0],
-                         shape['placement_queries'][1],
-                         shape['seconds'][0], shape['seconds'][1] * 1000))
+          'relocated instance; Neutron requests = %d + %.1f per relocated '
+          'instance; Cinder requests = %d + %.1f per relocated instance; '
+          'wall time = %.2f s + %.0f ms per relocated instance.'
+          % ('/'.join(str(n) for n in RELOCATIONS),
+             shape['nova_queries'][0], shape['nova_queries'][1],
+             shape['placement_queries'][0], shape['placement_queries'][1],
+             shape['neutron'][0], shape['neutron'][1],
+             shape['cinder'][0], shape['cinder'][1],
+             shape['seconds'][0], shape['seconds'][1] * 1000))
     stages = one['stages']
     print()
     print('An in-sync pass, stage by stage (medians of %d): `read_pool` '
@@ -1007,14 +1188,22 @@ def _report(figures, total):
                                 lat['passes'] / failures,
                                 lat['all_passes'] / failures))
     print()
-    print('| from VM Running on its new host to Nova updated | median | p95 '
-          '| max |')
+    port = lat['port']
+    print('| from VM Running on its new host | median | p95 | max |')
     print('|---|---:|---:|---:|')
-    print('| per relocated instance | %.2f s | %.2f s | %.2f s |'
-          % (lat['median'], lat['p95'], lat['max']))
-    print('| per failure (its last instance) | %.2f s | %.2f s | %.2f s |'
+    print('| to Nova updated, per relocated instance | %.2f s | %.2f s '
+          '| %.2f s |' % (lat['median'], lat['p95'], lat['max']))
+    print('| to Nova updated, per failure (its last instance) | %.2f s '
+          '| %.2f s | %.2f s |'
           % (lat['failover_median'], lat['failover_p95'],
              lat['failover_max']))
+    print('| to its port bound on the new host, per relocated instance '
+          '| %.2f s | %.2f s | %.2f s |'
+          % (port['median'], port['p95'], port['max']))
+    print('| to its port bound, per failure (its last instance) | %.2f s '
+          '| %.2f s | %.2f s |'
+          % (port['failover_median'], port['failover_p95'],
+             port['failover_max']))
     many = figures['many']
     print()
     print('### %d pools: %d hosts and %s VMs each, %s VMs in all (set up in '

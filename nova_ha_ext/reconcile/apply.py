@@ -65,9 +65,12 @@ from oslo_context import context as common_context
 from oslo_log import log as logging
 from oslo_utils import timeutils
 
+import sqlalchemy as sa
+
 from nova import availability_zones
 from nova import context as nova_context
 from nova.db.main import api as db_api
+from nova.db.main import models
 from nova import exception
 from nova import objects
 
@@ -165,7 +168,8 @@ def apply_actions(context, actions, cells, set_protection=None,
     if binds:
         bound = _bind_all(context, [action for _, action in binds], cells,
                           binder or ports.PortBinder(),
-                          attacher or volumes.AttachmentMover(), moves)
+                          attacher or volumes.AttachmentMover(), moves,
+                          zones)
         for (index, _), result in zip(binds, bound):
             results[index] = result
     return results
@@ -250,15 +254,11 @@ def _move_instance(cctxt, action, availability_zone):
     uuid = action.instance_uuid
     cctxt.request_id = common_context.generate_request_id()
     cctxt.timestamp = timeutils.utcnow()
-    with db_api.get_context_manager(cctxt).writer.using(cctxt):
-        db_api.instance_update(
-            cctxt, uuid,
-            {'host': target.host, 'node': target.nodename,
-             'compute_id': target.id,
-             'availability_zone': availability_zone},
-            expected={'host': source.host, 'node': source.nodename,
-                      'task_state': None,
-                      'vm_state': list(decide.RELOCATABLE_VM_STATES)})
+    with db_api.get_context_manager(cctxt).writer.using(cctxt) as session:
+        _compare_and_swap(session, uuid, source, {
+            'host': target.host, 'node': target.nodename,
+            'compute_id': target.id, 'availability_zone': availability_zone,
+            'updated_at': cctxt.timestamp})
         # The relocation is over when it is recorded: the action and its
         # event are written finished, one row each, with create() rather
         # than action_start()/event_start() and their finish calls, which
@@ -273,6 +273,39 @@ def _move_instance(cctxt, action, availability_zone):
             finish_time=cctxt.timestamp, result='Success', host=target.host,
             details='XenServer HA runs the instance on %s, no longer on %s'
                     % (target, source)).create(uuid, cctxt.request_id)
+
+
+def _compare_and_swap(session, uuid, source, values):
+    """Change the instance only if it is still as the pass read it.
+
+    One ``UPDATE ... WHERE``: still on the source host and node, no task
+    under way, a relocatable vm_state, not deleted. Nova's
+    ``instance_update(expected=...)`` checks the same after loading the
+    instance with its metadata, which costs a relocation three queries and
+    the objects more.
+
+    :raises nova.exception.InstanceNotFound: the instance is gone.
+    :raises nova.exception.InstanceUpdateConflict: it changed; the
+        exception's ``expected`` and ``actual`` say how.
+    """
+    inst = models.Instance.__table__
+    expected = {'host': source.host, 'node': source.nodename,
+                'task_state': None,
+                'vm_state': list(decide.RELOCATABLE_VM_STATES)}
+    changed = session.execute(sa.update(inst).where(
+        inst.c.uuid == uuid, inst.c.deleted == 0,
+        inst.c.host == source.host, inst.c.node == source.nodename,
+        inst.c.task_state.is_(None),
+        inst.c.vm_state.in_(decide.RELOCATABLE_VM_STATES)).values(**values))
+    if changed.rowcount == 1:
+        return
+    row = session.execute(sa.select(
+        inst.c.host, inst.c.node, inst.c.task_state, inst.c.vm_state).where(
+        inst.c.uuid == uuid, inst.c.deleted == 0)).first()
+    if row is None:
+        raise exception.InstanceNotFound(instance_id=uuid)
+    raise exception.InstanceUpdateConflict(
+        instance_uuid=uuid, expected=expected, actual=dict(row._mapping))
 
 
 def _compensate(context, action, mover, move, problem):
@@ -295,24 +328,25 @@ def _compensate(context, action, mover, move, problem):
                       if move.moved else ''))
 
 
-def _bind_all(context, actions, cells, binder, attacher, moves):
+def _bind_all(context, actions, cells, binder, attacher, moves, zones):
     """Apply a pass's ``bind`` actions, one step at a time for all of them.
 
     Every instance's ports are bound before any volume moves, and the info
     caches are refreshed last: after a host failure, the network of the
-    last instance does not wait for the others' volumes and caches.
+    last instance waits for nothing but the other instances' ports.
 
     :param moves: instance uuid -> its relocation's ``AllocationMove``,
         whose ``providers`` say where the allocations of ports with a
         resource request went.
+    :param zones: ``zones(host)`` is the availability zone of a host.
     :returns: one :class:`Result` per action, in order.
     """
     bindings = [_Binding(action) for action in actions]
+    _check_still_there(context, bindings, cells)
     for binding in bindings:
-        binding.load(context, cells)
-    for binding in bindings:
-        binding.bind_ports(binder, getattr(
-            moves.get(binding.action.instance_uuid), 'providers', None))
+        binding.bind_ports(binder, zones(binding.action.target.host),
+                           getattr(moves.get(binding.action.instance_uuid),
+                                   'providers', None))
     for binding in bindings:
         binding.move_volumes(attacher)
     for binding in bindings:
@@ -320,53 +354,75 @@ def _bind_all(context, actions, cells, binder, attacher, moves):
     return [binding.result() for binding in bindings]
 
 
+def _check_still_there(context, bindings, cells):
+    """Stop the binds of instances that moved, went or got a task since
+    the pass read them: one query per cell.
+    """
+    inst = models.Instance.__table__
+    by_cell = {}
+    for binding in bindings:
+        cell = cells.get(binding.action.target.cell_uuid)
+        if cell is None:
+            binding.stopped = ("cell %s of compute node %s is not known"
+                               % (binding.action.target.cell_uuid,
+                                  binding.action.target))
+            continue
+        by_cell.setdefault(cell.uuid, (cell, []))[1].append(binding)
+    for cell, members in by_cell.values():
+        with nova_context.target_cell(context, cell) as cctxt:
+            with db_api.get_context_manager(cctxt).reader.using(
+                    cctxt) as session:
+                rows = {row.uuid: row for row in session.execute(sa.select(
+                    inst.c.uuid, inst.c.host, inst.c.node,
+                    inst.c.task_state).where(
+                    inst.c.uuid.in_([b.action.instance_uuid
+                                     for b in members]),
+                    inst.c.deleted == 0))}
+        for binding in members:
+            binding.cctxt = cctxt
+            binding.stopped = _moved_on(binding.action.target, rows.get(
+                binding.action.instance_uuid))
+
+
+def _moved_on(target, row):
+    """Why an instance read as on ``target`` no longer is, or None."""
+    if row is None:
+        return "the instance was deleted"
+    if row.task_state is not None:
+        return ("task %r started since the pass read the instance; the "
+                "next pass decides again" % row.task_state)
+    if (row.host, row.node) != (target.host, target.nodename):
+        return ("the instance is on node %s of host %s now, not on %s; the "
+                "next pass decides again" % (row.node, row.host, target))
+    return None
+
+
 class _Binding:
     """One ``bind``: an instance's ports and volumes, and what came of them.
 
-    A step that cannot start (the instance is gone or moved on) stops the
-    later ones; a port or volume that fails does not stop the others.
+    A ``stopped`` bind does nothing; a port or volume that fails does not
+    stop the others.
     """
 
     def __init__(self, action):
         self.action = action
-        self.cctxt = self.instance = self.stopped = None
+        self.cctxt = self.stopped = None
         self.problems = []
         self.done = []
         self.bound = 0
 
-    def load(self, context, cells):
-        target = self.action.target
-        cell = cells.get(target.cell_uuid)
-        if cell is None:
-            self.stopped = ("cell %s of compute node %s is not known"
-                            % (target.cell_uuid, target))
-            return
-        with nova_context.target_cell(context, cell) as cctxt:
-            self.cctxt = cctxt
-        try:
-            self.instance = objects.Instance.get_by_uuid(
-                self.cctxt, self.action.instance_uuid,
-                expected_attrs=['info_cache'])
-        except exception.InstanceNotFound:
-            self.stopped = "the instance was deleted"
-            return
-        where = (self.instance.host, self.instance.node)
-        if where != (target.host, target.nodename):
-            self.stopped = ("the instance is on node %s of host %s now, "
-                            "not on %s; the next pass decides again"
-                            % (self.instance.node, self.instance.host,
-                               target))
-
-    def bind_ports(self, binder, providers):
+    def bind_ports(self, binder, availability_zone, providers):
         if self.stopped or not self.action.ports:
             return
-        failures = binder.bind(self.cctxt, self.instance, self.action.ports,
-                               providers)
+        target = self.action.target
+        failures = binder.bind(self.cctxt, self.action.instance_uuid,
+                               self.action.ports, target.host,
+                               availability_zone, providers)
         self.problems.extend(str(f) for f in failures)
         self.bound = len(self.action.ports) - len(failures)
         if self.bound:
             self.done.append('%d port(s) bound to host %s'
-                             % (self.bound, self.action.target.host))
+                             % (self.bound, target.host))
 
     def move_volumes(self, attacher):
         if self.stopped or not self.action.volumes:
@@ -396,9 +452,13 @@ class _Binding:
         if self.stopped or not self.bound:
             return
         try:
-            binder.refresh_info_cache(self.cctxt, self.instance)
-        except ports.PortError as exc:
-            self.problems.append(str(exc))
+            instance = objects.Instance.get_by_uuid(
+                self.cctxt, self.action.instance_uuid,
+                expected_attrs=['info_cache'])
+            binder.refresh_info_cache(self.cctxt, instance)
+        except (ports.PortError, exception.InstanceNotFound) as exc:
+            self.problems.append(
+                "could not refresh the network info cache: %s" % exc)
 
     def result(self):
         if self.stopped:

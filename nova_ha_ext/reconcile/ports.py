@@ -92,12 +92,13 @@ class PortBinder:
         return {uuid: tuple(sorted(ports, key=lambda p: p.port_id))
                 for uuid, ports in bindings.items()}
 
-    def bind(self, context, instance, ports, providers=None):
-        """Bind ports to the instance's host; leave no binding elsewhere.
+    def bind(self, context, instance_uuid, ports, host, availability_zone,
+             providers=None):
+        """Bind an instance's ports to ``host``; leave no binding elsewhere.
 
-        :param instance: the ``objects.Instance``, already on its new host
-            and availability zone.
         :param ports: the :class:`~.decide.PortBinding` values to move.
+        :param host: the nova-compute host the instance is on.
+        :param availability_zone: that host's availability zone.
         :param providers: old resource provider uuid -> new one, for the
             ``allocation`` of ports with a resource request whose
             allocations moved to another provider tree.
@@ -113,19 +114,20 @@ class PortBinder:
                               "%s" % (', '.join(p.port_id for p in ports),
                                       _answer(exc)))]
         for port in ports:
-            body = _binding_update(port, instance, providers or {})
+            body = _binding_update(port, host, availability_zone,
+                                   providers or {})
             LOG.info("Binding port %(port)s to host %(host)s (was "
-                     "%(old)s).", {'port': port.port_id,
-                                   'host': instance.host, 'old': port.host},
-                     instance=instance)
+                     "%(old)s).", {'port': port.port_id, 'host': host,
+                                   'old': port.host},
+                     instance_uuid=instance_uuid)
             try:
                 client.update_port(port.port_id, {'port': body})
             except Exception as exc:
                 failures.append(PortError(
                     "Neutron refused to bind port %s to host %s: %s"
-                    % (port.port_id, instance.host, _answer(exc))))
+                    % (port.port_id, host, _answer(exc))))
                 continue
-            if extended and port.host and port.host != instance.host:
+            if extended and port.host and port.host != host:
                 try:
                     self._api.delete_port_binding(context, port.port_id,
                                                   port.host)
@@ -133,7 +135,7 @@ class PortBinder:
                     failures.append(PortError(
                         "port %s is bound to host %s, but its binding on "
                         "host %s could not be deleted: %s"
-                        % (port.port_id, instance.host, port.host, exc)))
+                        % (port.port_id, host, port.host, exc)))
         return failures
 
     def refresh_info_cache(self, context, instance):
@@ -159,8 +161,8 @@ def _binding(port):
         device_owner=port.get('device_owner') or '')
 
 
-def _binding_update(port, instance, providers):
-    """The ``PUT /ports/{id}`` body binding ``port`` to the instance's host."""
+def _binding_update(port, host, availability_zone, providers):
+    """The ``PUT /ports/{id}`` body binding ``port`` to ``host``."""
     profile = dict(port.profile)
     profile.pop(constants.MIGRATING_ATTR, None)
     allocation = profile.get(constants.ALLOCATION)
@@ -169,12 +171,11 @@ def _binding_update(port, instance, providers):
     elif isinstance(allocation, dict):
         profile[constants.ALLOCATION] = {
             group: providers.get(rp, rp) for group, rp in allocation.items()}
-    body = {constants.BINDING_HOST_ID: instance.host,
+    body = {constants.BINDING_HOST_ID: host,
             constants.BINDING_PROFILE: profile}
-    if (port.device_owner.startswith(COMPUTE_OWNER) and
-            instance.availability_zone):
+    if port.device_owner.startswith(COMPUTE_OWNER) and availability_zone:
         # The host may be in another availability zone than the old one.
-        body['device_owner'] = COMPUTE_OWNER + instance.availability_zone
+        body['device_owner'] = COMPUTE_OWNER + availability_zone
     return body
 
 

@@ -354,7 +354,8 @@ class ReconcileApplyTest(base.NovaHATestCase):
         result, = apply.apply_actions(self.ctxt, actions, view.cells)
 
         self.assertEqual(apply.FAILED, result.status)
-        self.assertIn("'host': ['h1']", result.detail)
+        self.assertIn("expected {'host': 'h1'", result.detail)
+        self.assertIn("found {'host': 'h3'", result.detail)
         self.assertEqual(('h3', 'h3'), (self._instance(server_id).host,
                                         self._instance(server_id).node))
         self.assertEqual({self.providers['h1']: self.resources},

@@ -18,8 +18,6 @@ The functional tests bind ports through Nova's NeutronFixture; these cover
 the request shapes that are awkward to reach there.
 """
 
-import types
-
 from neutronclient.common import exceptions as neutron_exc
 import pytest
 
@@ -70,9 +68,6 @@ def neutron_client(monkeypatch):
     return client
 
 
-INSTANCE = types.SimpleNamespace(host='compute-2', availability_zone='az2')
-
-
 def _port(port_id='port-1', host='compute-1', owner='compute:az1',
           **profile):
     return decide.PortBinding(port_id=port_id, host=host,
@@ -107,7 +102,8 @@ def test_a_port_is_bound_to_the_new_host_and_zone(neutron_client):
     api = FakeNetworkAPI()
     port = _port(migrating_to='compute-9', other='kept')
 
-    failures = ports.PortBinder(api).bind(None, INSTANCE, [port])
+    failures = ports.PortBinder(api).bind(None, 'uuid-1', [port], 'compute-2',
+                                          'az2')
 
     assert failures == []
     assert neutron_client.updates == [('port-1', {
@@ -119,7 +115,7 @@ def test_a_port_is_bound_to_the_new_host_and_zone(neutron_client):
 
 def test_a_port_nova_does_not_own_keeps_its_owner(neutron_client):
     ports.PortBinder(FakeNetworkAPI()).bind(
-        None, INSTANCE, [_port(owner='network:dhcp')])
+        None, 'uuid-1', [_port(owner='network:dhcp')], 'compute-2', 'az2')
 
     [(_, body)] = neutron_client.updates
     assert 'device_owner' not in body
@@ -133,7 +129,7 @@ def test_a_port_nova_does_not_own_keeps_its_owner(neutron_client):
 def test_a_port_allocation_follows_its_provider(neutron_client, allocation,
                                                 moved):
     ports.PortBinder(FakeNetworkAPI()).bind(
-        None, INSTANCE, [_port(allocation=allocation)],
+        None, 'uuid-1', [_port(allocation=allocation)], 'compute-2', 'az2',
         providers={'rp-old-child': 'rp-new-child'})
 
     [(_, body)] = neutron_client.updates
@@ -143,7 +139,7 @@ def test_a_port_allocation_follows_its_provider(neutron_client, allocation,
 def test_without_the_extension_no_binding_is_deleted(neutron_client):
     api = FakeNetworkAPI(extended=False)
 
-    ports.PortBinder(api).bind(None, INSTANCE, [_port()])
+    ports.PortBinder(api).bind(None, 'uuid-1', [_port()], 'compute-2', 'az2')
 
     assert api.deleted == []
 
@@ -153,7 +149,8 @@ def test_one_refused_port_does_not_stop_the_others(neutron_client):
     api = FakeNetworkAPI()
 
     [failure] = ports.PortBinder(api).bind(
-        None, INSTANCE, [_port('port-1'), _port('port-2')])
+        None, 'uuid-1', [_port('port-1'), _port('port-2')], 'compute-2',
+        'az2')
 
     assert 'port-1' in str(failure) and 'refused' in str(failure)
     assert [u[0] for u in neutron_client.updates] == ['port-2']
