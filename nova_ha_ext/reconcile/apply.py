@@ -106,7 +106,8 @@ class Result:
 
 
 def apply_actions(context, actions, cells, set_protection=None,
-                  mover=None, binder=None, attacher=None, dry_run=False):
+                  mover=None, binder=None, attacher=None, dry_run=False,
+                  guard=None):
     """Apply a pass's actions and say what became of each.
 
     One action failing does not stop the others.
@@ -125,20 +126,28 @@ def apply_actions(context, actions, cells, set_protection=None,
         AttachmentMover`; one using Nova's Cinder API when None.
     :param dry_run: write nothing, anywhere; writes are reported as
         :data:`DRY_RUN`.
+    :param guard: called right before the placement write and before each
+        database write; raises (e.g. ``PoolUnavailable``) when this worker
+        must no longer write for the pool: the write is not made, a
+        relocation's allocations are moved back, and the writes left are
+        not attempted.
     :returns: one :class:`Result` per action, in order.
     """
+    guard = _Guard(guard)
     moves = {}
     if not dry_run:
-        relocations = [a for a in actions if a.kind == decide.RELOCATE and
-                       a.source.cell_uuid in cells]
-        if relocations:
+        placed = [a for a in actions
+                  if a.kind in (decide.RELOCATE, decide.MOVE_ALLOCATIONS) and
+                  a.source.cell_uuid in cells]
+        if placed and guard.check():
             if mover is None:
                 mover = placement.AllocationMover()
             # One placement write for all of them (a host failure moves
             # many instances at once); the database follows one by one.
             moves = mover.move_many(
-                context, [(a.instance_uuid, a.source.uuid, a.target.uuid)
-                          for a in relocations])
+                context, [(a.instance_uuid,
+                           a.allocations_from or a.source.uuid,
+                           a.target.uuid) for a in placed])
     zones = _ZoneCache(context)
     results = []
     relocations = {}
@@ -150,9 +159,13 @@ def apply_actions(context, actions, cells, set_protection=None,
         elif dry_run:
             result = Result(action, DRY_RUN, 'would %s: %s'
                             % (action.kind, action.reason))
+        elif guard.lost and uuid not in moves:
+            result = _failed(action, 'not attempted: %s' % guard.lost)
         elif action.kind == decide.RELOCATE:
             result = relocations[uuid] = _relocate(
-                context, action, cells, mover, moves.get(uuid), zones)
+                context, action, cells, mover, moves.get(uuid), zones, guard)
+        elif action.kind == decide.MOVE_ALLOCATIONS:
+            result = _moved_allocations(action, moves.get(uuid))
         elif action.kind == decide.BIND:
             relocation = relocations.get(uuid)
             if relocation is not None and relocation.status != APPLIED:
@@ -173,6 +186,25 @@ def apply_actions(context, actions, cells, set_protection=None,
         for (index, _), result in zip(binds, bound):
             results[index] = result
     return results
+
+
+class _Guard:
+    """The caller's ``guard``, and why it stopped the writes, once it did."""
+
+    def __init__(self, guard):
+        self._guard = guard
+        #: Why the writes stopped; None while they may go on.
+        self.lost = None
+
+    def check(self):
+        """Whether writes may go on (a failed guard stops the rest too)."""
+        if self.lost is None and self._guard is not None:
+            try:
+                self._guard()
+            except Exception as exc:
+                self.lost = "this worker may no longer write: %s" % exc
+                LOG.warning("Stopping the pass's writes: %s", self.lost)
+        return self.lost is None
 
 
 class _ZoneCache:
@@ -199,12 +231,24 @@ def _report(action):
     return Result(action, REPORTED, action.reason)
 
 
-def _relocate(context, action, cells, mover, move, zones):
+def _moved_allocations(action, move):
+    """The result of a ``move_allocations``: placement's half is all."""
+    if isinstance(move, placement.AllocationMoveFailed):
+        return _failed(action, str(move))
+    LOG.info("Moved the allocations of the instance to %(target)s, where "
+             "Nova and XenServer have it: %(detail)s.",
+             {'target': action.target, 'detail': move.detail},
+             instance_uuid=action.instance_uuid)
+    return Result(action, APPLIED, move.detail)
+
+
+def _relocate(context, action, cells, mover, move, zones, guard):
     """The database half of a relocation whose placement half is ``move``.
 
     :param move: what ``mover.move_many`` said of this instance: an
         ``AllocationMove`` or the ``AllocationMoveFailed`` that stopped it.
     :param zones: ``zones(host)`` is the availability zone of a host.
+    :param guard: a :class:`_Guard`, checked before the database write.
     """
     source, target = action.source, action.target
     cell = cells.get(source.cell_uuid)
@@ -214,6 +258,8 @@ def _relocate(context, action, cells, mover, move, zones):
     if isinstance(move, placement.AllocationMoveFailed):
         return _failed(action, "%s; the instance stays on %s"
                        % (move, source))
+    if not guard.check():
+        return _compensate(context, action, mover, move, guard.lost)
 
     with nova_context.target_cell(context, cell) as cctxt:
         try:
@@ -316,7 +362,7 @@ def _compensate(context, action, mover, move, problem):
                   "could not be moved back: %(error)s. Move them back to "
                   "provider %(source)s by hand.",
                   {'problem': problem, 'error': exc,
-                   'source': action.source.uuid},
+                   'source': move.source_rp},
                   instance_uuid=action.instance_uuid)
         return Result(action, FAILED,
                       "%s; the instance stays on %s, but its allocations "

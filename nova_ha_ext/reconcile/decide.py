@@ -31,8 +31,9 @@ import typing as ty
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.xenapi import pool_state
 
-# Action kinds. The first four write; the others only report.
+# Action kinds. The first five write; the others only report.
 RELOCATE = 'relocate'
+MOVE_ALLOCATIONS = 'move_allocations'
 BIND = 'bind'
 PROTECT = 'protect'
 UNPROTECT = 'unprotect'
@@ -40,7 +41,8 @@ HA_RESTART_FAILED = 'ha_restart_failed'
 MISSING = 'missing'
 SKIP = 'skip'
 
-WRITE_KINDS = frozenset((RELOCATE, BIND, PROTECT, UNPROTECT))
+WRITE_KINDS = frozenset((RELOCATE, MOVE_ALLOCATIONS, BIND, PROTECT,
+                         UNPROTECT))
 
 #: The rows of the decision table, in the order they are checked.
 RULES = (
@@ -56,6 +58,7 @@ RULES = (
     'host-not-live',
     # Where the instance is: a Running or Paused VM on a live host.
     'host-unmapped',
+    'allocations-elsewhere',
     'bindings-pending',
     'in-sync',
     'not-running-elsewhere',
@@ -170,6 +173,9 @@ class Action:
     #: runs on (:meth:`~nova_ha_ext.xenapi.pool_state.PoolHost.
     #: volume_connector`).
     connector: ty.Optional[ty.Mapping[str, str]] = None
+    #: For ``relocate`` and ``move_allocations``: the compute node provider
+    #: holding the instance's allocations, when it is not ``source``'s.
+    allocations_from: ty.Optional[str] = None
 
     @property
     def writes(self):
@@ -177,7 +183,7 @@ class Action:
         return self.kind in WRITE_KINDS
 
 
-def decide(instances, pool, host_map, ports=None):
+def decide(instances, pool, host_map, ports=None, allocations=None):
     """Decide what to do about each instance of a pool.
 
     :param instances: :class:`NovaInstance` values, the instances Nova has
@@ -188,6 +194,9 @@ def decide(instances, pool, host_map, ports=None):
         HostMap`, built from the compute nodes the instances are on.
     :param ports: instance uuid -> its :class:`PortBinding` values, as
         Neutron has them; an instance missing here has no port to follow.
+    :param allocations: instance uuid -> the compute node providers of the
+        pool holding its allocations, as placement has them; None when they
+        were not read (the allocation rows are then not checked).
     :returns: a list of :class:`Action`, in the order of ``instances``; for
         one instance the location actions (``relocate``, then ``bind``)
         come before the protection action. An instance that is in sync gets
@@ -197,13 +206,15 @@ def decide(instances, pool, host_map, ports=None):
     ports = ports or {}
     actions = []
     for instance in instances:
+        held_on = (None if allocations is None
+                   else allocations.get(instance.uuid, frozenset()))
         actions.extend(_decide_instance(
             instance, claims.get(instance.uuid, ()), pool, host_map,
-            ports.get(instance.uuid, ())))
+            ports.get(instance.uuid, ()), held_on))
     return actions
 
 
-def _decide_instance(instance, vms, pool, host_map, ports):
+def _decide_instance(instance, vms, pool, host_map, ports, held_on):
     gate = _gate(instance, vms, pool, host_map)
     if gate is not None:
         return [gate]
@@ -211,7 +222,8 @@ def _decide_instance(instance, vms, pool, host_map, ports):
     if vm.resident_on == pool_state.NULL_REF:
         location = [_locate_not_resident(instance, vm, pool, host_map)]
     else:
-        location = _locate_resident(instance, vm, pool, host_map, ports)
+        location = _locate_resident(instance, vm, pool, host_map, ports,
+                                    held_on)
     location = [a for a in location if a is not None]
     if location and location[0].kind == SKIP:
         return location[:1]
@@ -274,12 +286,15 @@ def _gate(instance, vms, pool, host_map):
     return None
 
 
-def _locate_resident(instance, vm, pool, host_map, ports):
+def _locate_resident(instance, vm, pool, host_map, ports, held_on):
     """The location rows for a Running or Paused VM on a live host.
 
+    :param held_on: the pool's compute node providers holding the
+        instance's allocations; None when not read.
     :returns: the actions, in order: none when in sync; one ``skip``; a
-        ``bind`` alone (``bindings-pending``); or a ``relocate``, followed
-        by a ``bind`` when ports or volumes must follow it.
+        ``move_allocations`` and/or a ``bind`` for an instance in sync; or a
+        ``relocate``, followed by a ``bind`` when ports or volumes must
+        follow it.
     """
     resident = pool.ha.host(vm.resident_on)
     source = host_map.find_node(instance.host, instance.node)
@@ -294,14 +309,30 @@ def _locate_resident(instance, vm, pool, host_map, ports):
                     "Nova compute node: %s"
                     % (_host_label(resident),
                        host_map.why_unmapped(resident.ref)))
+    elsewhere = _allocations_elsewhere(held_on, source)
     if target == source:
         if instance.vm_state not in RELOCATABLE_VM_STATES:
             return []
+        move = None
+        if len(elsewhere) > 1:
+            return skip('allocations-elsewhere',
+                        "the instance runs on %s, where Nova has it, but its "
+                        "allocations are on compute node providers %s; not "
+                        "guessing which to keep"
+                        % (target, ', '.join(elsewhere)))
+        if elsewhere:
+            move = Action(MOVE_ALLOCATIONS, instance.uuid,
+                          'allocations-elsewhere',
+                          "the instance runs on %s, where Nova has it, but "
+                          "its allocations are on provider %s; they move to "
+                          "provider %s" % (target, elsewhere[0], target.uuid),
+                          source=source, target=target, vm_ref=vm.ref,
+                          allocations_from=elsewhere[0])
         bind = _bindings(instance, vm, resident, target, ports,
                          'bindings-pending',
                          "the instance runs on %s, where Nova has it, but "
                          % target)
-        return [bind]
+        return [move, bind]
     if vm.power_state != RUNNING:
         return skip('not-running-elsewhere',
                     "VM is %s on host %s, not on %s where Nova has it; only "
@@ -319,13 +350,33 @@ def _locate_resident(instance, vm, pool, host_map, ports):
                     "cell %s, the instance in cell %s"
                     % (target, _host_label(resident), target.cell_uuid,
                        source.cell_uuid))
+    if len(elsewhere) > 1:
+        return skip('allocations-elsewhere',
+                    "VM runs on host %s, but the instance's allocations are "
+                    "on compute node providers %s; not guessing which to "
+                    "move" % (_host_label(resident), ', '.join(elsewhere)))
     relocate = Action(RELOCATE, instance.uuid, 'relocate',
-                      "XenServer runs the VM on host %s; Nova had it on %s"
-                      % (_host_label(resident), source),
-                      source=source, target=target, vm_ref=vm.ref)
+                      "XenServer runs the VM on host %s; Nova had it on %s%s"
+                      % (_host_label(resident), source,
+                         ", its allocations on provider %s" % elsewhere[0]
+                         if elsewhere else ''),
+                      source=source, target=target, vm_ref=vm.ref,
+                      allocations_from=elsewhere[0] if elsewhere else None)
     return [relocate, _bindings(instance, vm, resident, target, ports,
                                 'relocate', "after the relocation, ",
                                 source=source, every_volume=True)]
+
+
+def _allocations_elsewhere(held_on, source):
+    """The other compute node providers holding an instance's allocations.
+
+    Empty when they were not read, when the instance's own node holds them
+    (allocations on both are placement's own business to refuse), or when
+    no compute node of the pool holds any (nothing to move).
+    """
+    if not held_on or source.uuid in held_on:
+        return ()
+    return tuple(sorted(held_on))
 
 
 def _bindings(instance, vm, resident, target, ports, rule, context,

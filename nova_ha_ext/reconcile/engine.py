@@ -39,6 +39,7 @@ from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import discovery
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.reconcile import placement
 from nova_ha_ext.reconcile import ports
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
@@ -96,18 +97,30 @@ class Reconciler:
     :param binder: the :class:`~nova_ha_ext.reconcile.ports.PortBinder`
         reading and moving port bindings; one using Nova's Neutron API when
         None.
+    :param mover: the :class:`~nova_ha_ext.reconcile.placement.
+        AllocationMover` reading and moving allocations; one using Nova's
+        report client when None.
     """
 
     def __init__(self, conf, client_factory=None, coordinator=None,
-                 binder=None):
+                 binder=None, mover=None):
         self._conf = conf
         self._coordinator = coordinator
         self._binder = binder or ports.PortBinder()
+        self._mover_obj = mover
         self._client_factory = client_factory or self._default_client
         self._lock = threading.Lock()
         self._clients = {}
         self._pool_locks = {}
         self._targets = {}
+
+    @property
+    def _mover(self):
+        # Nova's report client reads [placement] when it is made: only
+        # when a pass first needs placement.
+        if self._mover_obj is None:
+            self._mover_obj = placement.AllocationMover()
+        return self._mover_obj
 
     def _default_client(self, target):
         return xenapi_client.PoolClient.from_conf(
@@ -168,6 +181,7 @@ class Reconciler:
 
     def _pass(self, context, target, start, dry_run, snapshot, held=None):
         name = target.name
+        full_read = snapshot is None
         try:
             client = self.client(name)
             if snapshot is None:
@@ -191,16 +205,29 @@ class Reconciler:
                         "in this pass.", name, exc)
             problems.append(str(exc))
             bindings = {}
+        allocations = None
+        if full_read:
+            # Where placement has each instance, against the pool's compute
+            # nodes: one read per node. Event-driven passes, which follow a
+            # failover, leave this slow drift to the periodic ones.
+            try:
+                allocations = self._mover.consumers_on(
+                    context, [node.uuid for node in view.compute_nodes])
+            except placement.AllocationMoveFailed as exc:
+                LOG.warning("Pool %s: %s; allocations are not checked in "
+                            "this pass.", name, exc)
+                problems.append(str(exc))
         actions = decide.decide(view.instances, snapshot, host_map,
-                                ports=bindings)
+                                ports=bindings, allocations=allocations)
         if held is not None:
             # The pool may have moved to another worker while this one read
             # (a pause longer than the member timeout): then write nothing.
             held.ensure()
         results = apply.apply_actions(
             context, actions, view.cells,
-            set_protection=client.set_restart_priority, binder=self._binder,
-            dry_run=dry_run)
+            set_protection=client.set_restart_priority, mover=self._mover,
+            binder=self._binder, dry_run=dry_run,
+            guard=held.ensure if held is not None else None)
         report = PassReport(pool=name, url=target.url, snapshot=snapshot,
                             results=tuple(results),
                             seconds=time.monotonic() - start,

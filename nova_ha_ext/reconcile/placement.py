@@ -95,6 +95,37 @@ class AllocationMover:
         self._client = report_client or report.report_client_singleton()
         self._trees = ProviderTrees(self._client)
 
+    def consumers_on(self, context, providers):
+        """Which providers hold each consumer's allocations.
+
+        One ``GET /resource_providers/{uuid}/allocations`` per provider,
+        whatever the number of consumers.
+
+        :param providers: resource provider uuids, e.g. a pool's compute
+            nodes'.
+        :returns: consumer uuid -> the frozenset of those providers that
+            hold some of its allocations.
+        :raises AllocationMoveFailed: placement could not be read.
+        """
+        held = {}
+        for rp in sorted(set(providers)):
+            try:
+                resp = self._client.get(
+                    '/resource_providers/%s/allocations' % rp,
+                    global_request_id=context.global_id)
+            except ks_exc.ClientException as exc:
+                raise AllocationMoveFailed(
+                    "placement is unreachable, could not read the "
+                    "allocations of provider %s: %s" % (rp, exc))
+            if resp.status_code != 200:
+                raise AllocationMoveFailed(
+                    "placement refused to show the allocations of provider "
+                    "%s: HTTP %s: %s" % (rp, resp.status_code,
+                                         _error_detail(resp)))
+            for consumer in resp.json()['allocations']:
+                held.setdefault(consumer, set()).add(rp)
+        return {consumer: frozenset(rps) for consumer, rps in held.items()}
+
     def move_many(self, context, moves):
         """Move several consumers' allocations, in one write where possible.
 

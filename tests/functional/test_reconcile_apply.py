@@ -39,9 +39,11 @@ from nova.scheduler.client import report
 from nova.virt import fake
 
 from nova_ha_ext.reconcile import apply
+from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.reconcile import placement
 from nova_ha_ext.xenapi import pool_state
 from tests.functional import base
 
@@ -546,6 +548,108 @@ class ReconcileApplyTest(base.NovaHATestCase):
                          self._allocations(server_id))
         self.assertIn('kept on child provider %s' % h1_eth, result.detail)
         self.assertEqual('h2', self._instance(server_id).host)
+
+    # Placement drifting from Nova: allocations on another node.
+
+    def _put_allocations_on(self, server_id, host):
+        current = self.placement.get('/allocations/%s' % server_id,
+                                     version='1.28').body
+        self.placement.put('/allocations/%s' % server_id, {
+            'allocations': {self.providers[host]: {
+                'resources': self.resources}},
+            'consumer_generation': current['consumer_generation'],
+            'project_id': current['project_id'],
+            'user_id': current['user_id']}, version='1.28')
+
+    def _reconcile_checking_placement(self, pool, **kwargs):
+        view = nova_view.read_nova_view(
+            self.ctxt, hostmap.nodenames(pool.ha.hosts))
+        host_map = hostmap.map_hosts(pool.ha.hosts, view.compute_nodes)
+        allocations = placement.AllocationMover().consumers_on(
+            self.ctxt, [node.uuid for node in view.compute_nodes])
+        actions = decide.decide(view.instances, pool, host_map,
+                                allocations=allocations)
+        return apply.apply_actions(self.ctxt, actions, view.cells, **kwargs)
+
+    def test_interrupted_relocation_allocations_come_back(self):
+        # Allocations moved to h2, the database write failed, and the VM
+        # went back to h1 before the next pass.
+        server_id = self._boot('h1')
+        self._put_allocations_on(server_id, 'h2')
+        pool = self._pool({server_id: 'h1'})
+        self.assertEqual([], self._reconcile(pool))  # host and node agree
+
+        results = self._reconcile_checking_placement(pool)
+
+        self.assertEqual([(decide.MOVE_ALLOCATIONS, apply.APPLIED)],
+                         self._summary(results))
+        self.assertEqual('allocations-elsewhere', results[0].action.rule)
+        self.assertEqual({self.providers['h1']: self.resources},
+                         self._allocations(server_id))
+        self.assertEqual('h1', self._instance(server_id).host)
+        self.assertEqual([], self._reconcile_checking_placement(pool))
+
+    def test_allocations_left_behind_by_a_lost_lock_follow_the_instance(self):
+        # Worker 1 moved the allocations to h2, worker 2 read them there
+        # and moved the instance, worker 1 rolled its move back.
+        server_id = self._boot('h1')
+        instance = self._instance(server_id)
+        instance.compute_id = self._compute_node_id('h2')
+        instance.host = instance.node = 'h2'
+        instance.save()
+
+        results = self._reconcile_checking_placement(
+            self._pool({server_id: 'h2'}))
+
+        self.assertEqual([(decide.MOVE_ALLOCATIONS, apply.APPLIED)],
+                         self._summary(results))
+        self.assertEqual({self.providers['h2']: self.resources},
+                         self._allocations(server_id))
+
+    def test_relocation_moves_allocations_from_where_they_are(self):
+        server_id = self._boot('h1')
+        self._put_allocations_on(server_id, 'h3')
+
+        results = self._reconcile_checking_placement(
+            self._pool({server_id: 'h2'}, dead=('h1',)))
+
+        self.assertEqual([(decide.RELOCATE, apply.APPLIED)],
+                         self._summary(results))
+        self.assertEqual('h2', self._instance(server_id).host)
+        self.assertEqual({self.providers['h2']: self.resources},
+                         self._allocations(server_id))
+
+    def test_dry_run_reports_allocations_elsewhere_and_writes_nothing(self):
+        server_id = self._boot('h1')
+        self._put_allocations_on(server_id, 'h2')
+
+        results = self._reconcile_checking_placement(
+            self._pool({server_id: 'h1'}), dry_run=True)
+
+        self.assertEqual([(decide.MOVE_ALLOCATIONS, apply.DRY_RUN)],
+                         self._summary(results))
+        self.assertEqual({self.providers['h2']: self.resources},
+                         self._allocations(server_id))
+
+    def test_lock_lost_before_the_database_write_undoes_the_move(self):
+        server_id = self._boot('h1')
+        checks = []
+
+        def guard():
+            checks.append(1)
+            if len(checks) > 1:  # after the placement write
+                raise coordination.PoolUnavailable('pool-a', 'lock lost')
+
+        results = self._reconcile(self._pool({server_id: 'h2'},
+                                             dead=('h1',)), guard=guard)
+
+        self.assertEqual([(decide.RELOCATE, apply.FAILED)],
+                         self._summary(results))
+        self.assertIn('lock lost', results[0].detail)
+        self.assertEqual('h1', self._instance(server_id).host)
+        self.assertEqual({self.providers['h1']: self.resources},
+                         self._allocations(server_id))
+        self.assertEqual(['create'], self._action_names(server_id))
 
     def test_database_queries_do_not_grow_with_instances(self):
         first = [self._boot('h1') for _ in range(3)]

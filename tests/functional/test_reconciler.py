@@ -330,3 +330,52 @@ class TestMasterFailsMidPass(ReconcilerTestCase):
         self.assertEqual(0, second.failed)
         self.assertEqual([], objects.MigrationList.get_by_filters(
             self.ctxt, {}).objects)
+
+
+class TestPlacementDrift(ReconcilerTestCase):
+    """Placement has an instance on another node than Nova and XenServer."""
+
+    def move_allocations(self, server, host):
+        current = self.placement.get('/allocations/%s' % server['id'],
+                                     version='1.28').body
+        [resources] = [a['resources']
+                       for a in current['allocations'].values()]
+        self.placement.put('/allocations/%s' % server['id'], {
+            'allocations': {self._get_provider_uuid_by_host(host): {
+                'resources': resources}},
+            'consumer_generation': current['consumer_generation'],
+            'project_id': current['project_id'],
+            'user_id': current['user_id']}, version='1.28')
+
+    def test_status_shows_it_and_a_pass_repairs_it(self):
+        server = self.boot_on('xs-a1', self.ha, 'ha')
+        self.move_allocations(server, 'xs-a2')
+
+        [status] = self.reconciler.reconcile(self.ctxt, dry_run=True)
+        [result] = status.results
+        self.assertEqual((decide.MOVE_ALLOCATIONS, apply.DRY_RUN),
+                         (result.action.kind, result.status))
+        self.assertEqual(1, status.out_of_sync)
+        self.assertEqual(
+            {self._get_provider_uuid_by_host('xs-a2')},
+            set(self._get_allocations_by_server_uuid(server['id'])))
+
+        report = self.reconcile()
+        [result] = report.results
+        self.assertEqual(apply.APPLIED, result.status)
+        self.assertEqual(
+            {self._get_provider_uuid_by_host('xs-a1')},
+            set(self._get_allocations_by_server_uuid(server['id'])))
+        self.assertEqual((), self.reconcile().results)
+
+    def test_event_driven_passes_leave_placement_to_the_periodic_ones(self):
+        server = self.boot_on('xs-a1', self.ha, 'ha')
+        self.move_allocations(server, 'xs-a2')
+        self.reconciler.discover(self.ctxt)
+        # The watcher hands an event-driven pass the pool it saw.
+        snapshot = self.reconciler.client('pool-a').read_pool()
+
+        report = self.reconciler.reconcile_pool(self.ctxt, 'pool-a',
+                                                snapshot=snapshot)
+
+        self.assertEqual((), report.results)

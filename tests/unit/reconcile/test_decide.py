@@ -103,6 +103,8 @@ class Row(ty.NamedTuple):
     expected: tuple
     #: Words the first action's reason must contain.
     reason_words: tuple = ()
+    #: Where placement has the allocations (None: not read).
+    allocations: ty.Optional[dict] = None
 
 
 ROWS = (
@@ -132,6 +134,9 @@ ROWS = (
     Row('host-unmapped', _instance(), (_vm(resident=XS4),),
         ((decide.SKIP, 'host-unmapped'),),
         ('xs4', "no Nova compute node has hypervisor_hostname 'xs4'")),
+    Row('allocations-elsewhere', _instance(), (_vm(),),
+        ((decide.MOVE_ALLOCATIONS, 'allocations-elsewhere'),),
+        ('rp-3', 'rp-1'), allocations={UUID: frozenset(['rp-3'])}),
     Row('bindings-pending', _instance(volumes=(_volume('xs3'),)),
         (_vm(),), ((decide.BIND, 'bindings-pending'),),
         ('volume-1', 'compute-1')),
@@ -175,7 +180,8 @@ ROWS = (
 
 @pytest.mark.parametrize('row', ROWS, ids=lambda row: row.rule)
 def test_decision_table_row(row):
-    actions = decide.decide([row.instance], _pool(*row.vms), HOST_MAP)
+    actions = decide.decide([row.instance], _pool(*row.vms), HOST_MAP,
+                            allocations=row.allocations)
 
     assert [(a.kind, a.rule) for a in actions] == list(row.expected)
     assert all(a.instance_uuid == row.instance.uuid for a in actions)
@@ -320,9 +326,10 @@ def test_actions_follow_the_order_of_the_instances():
     assert [a.instance_uuid for a in actions] == [OTHER_UUID, UUID]
 
 
-def test_only_relocate_bind_protect_and_unprotect_write():
-    assert decide.WRITE_KINDS == {decide.RELOCATE, decide.BIND,
-                                  decide.PROTECT, decide.UNPROTECT}
+def test_only_relocate_moves_bind_protect_and_unprotect_write():
+    assert decide.WRITE_KINDS == {decide.RELOCATE, decide.MOVE_ALLOCATIONS,
+                                  decide.BIND, decide.PROTECT,
+                                  decide.UNPROTECT}
 
 
 # Ports and volumes: what still names another host follows the instance.
@@ -403,3 +410,57 @@ def test_bindings_do_not_follow_a_skip():
 
     assert [(a.kind, a.rule) for a in actions] == [
         (decide.SKIP, 'not-running-elsewhere')]
+
+
+# Allocations: placement must have each instance where Nova and XenServer do.
+
+def test_allocations_on_the_instance_node_are_in_sync():
+    actions = decide.decide([_instance()], _pool(_vm()), HOST_MAP,
+                            allocations={UUID: frozenset(['rp-1'])})
+
+    assert actions == []
+
+
+def test_allocations_elsewhere_move_to_the_instance_node():
+    action, = decide.decide([_instance(node=N2)], _pool(_vm(resident=XS2)),
+                            HOST_MAP, allocations={UUID: frozenset(['rp-1'])})
+
+    assert (action.kind, action.allocations_from, action.target) == (
+        decide.MOVE_ALLOCATIONS, 'rp-1', N2)
+    assert action.writes
+
+
+def test_allocations_on_several_nodes_are_not_guessed():
+    action, = decide.decide(
+        [_instance()], _pool(_vm()), HOST_MAP,
+        allocations={UUID: frozenset(['rp-2', 'rp-3'])})
+
+    assert (action.kind, action.rule) == (decide.SKIP,
+                                          'allocations-elsewhere')
+    assert 'rp-2, rp-3' in action.reason
+
+
+@pytest.mark.parametrize('allocations', [None, {}])
+def test_allocations_not_read_or_not_found_are_left_alone(allocations):
+    actions = decide.decide([_instance()], _pool(_vm()), HOST_MAP,
+                            allocations=allocations)
+
+    assert actions == []
+
+
+def test_relocation_moves_allocations_from_where_they_are():
+    action, = decide.decide([_instance(node=N1)], _pool(_vm(resident=XS2)),
+                            HOST_MAP, allocations={UUID: frozenset(['rp-3'])})
+
+    assert (action.kind, action.source, action.target,
+            action.allocations_from) == (decide.RELOCATE, N1, N2, 'rp-3')
+    assert 'rp-3' in action.reason
+
+
+def test_allocations_and_bindings_both_follow_an_instance_in_sync():
+    actions = decide.decide([_instance()], _pool(_vm()), HOST_MAP,
+                            ports={UUID: (_port('compute-3'),)},
+                            allocations={UUID: frozenset(['rp-3'])})
+
+    assert [a.kind for a in actions] == [decide.MOVE_ALLOCATIONS,
+                                         decide.BIND]
