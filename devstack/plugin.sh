@@ -191,8 +191,10 @@ function configure_nova_ha_ext_conf {
 # Create the HA aggregate and flavor
 # ----------------------------------
 
-# The aggregate NOVA_HA_EXT_AGGREGATE with metadata ha=true (and the pool
-# URL), holding the hosts of NOVA_HA_EXT_HOSTS.
+# The aggregate NOVA_HA_EXT_AGGREGATE with metadata ha=true and the pool
+# URL, holding the compute hosts of the pool's XenServer hosts, as
+# "nova-ha-manage sync" finds them. Without a pool URL there is no pool to
+# read: it holds the hosts of NOVA_HA_EXT_HOSTS.
 function create_nova_ha_ext_aggregate {
     local agg=$NOVA_HA_EXT_AGGREGATE
     if ! _nova_ha_ext_openstack aggregate show "$agg" >/dev/null 2>&1; then
@@ -204,6 +206,11 @@ function create_nova_ha_ext_aggregate {
         props+=(--property "$NOVA_HA_EXT_POOL_URL_KEY=$NOVA_HA_EXT_POOL_URL")
     fi
     _nova_ha_ext_openstack aggregate set "${props[@]}" "$agg"
+
+    if [[ -n "$NOVA_HA_EXT_POOL_URL" ]]; then
+        _nova_ha_ext_sync_aggregate "$agg"
+        return 0
+    fi
 
     # "['a', 'b']" or "a, b", depending on the client: keep the names.
     local members
@@ -223,6 +230,25 @@ function create_nova_ha_ext_aggregate {
         fi
         _nova_ha_ext_openstack aggregate add host "$agg" "$host"
     done
+}
+
+# Make the hosts of aggregate $1 those of its pool with nova-ha-manage sync,
+# once the nova-compute of each host of NOVA_HA_EXT_HOSTS has registered.
+function _nova_ha_ext_sync_aggregate {
+    local agg=$1
+    local host
+    for host in $NOVA_HA_EXT_HOSTS; do
+        if ! _nova_ha_ext_wait_for_compute "$host"; then
+            warn $LINENO "nova-compute on $host has not registered yet"
+        fi
+    done
+    local -a manage=("$NOVA_HA_EXT_BIN_DIR/nova-ha-manage"
+        --config-file "$NOVA_CONF" --config-file "$NOVA_HA_EXT_CONF")
+    if ! "${manage[@]}" sync --pool "$agg"; then
+        local msg="The hosts of aggregate $agg do not match its pool yet"
+        msg+=" (see above); once fixed, run: ${manage[*]} sync --pool $agg"
+        warn $LINENO "$msg"
+    fi
 }
 
 # The flavor NOVA_HA_EXT_FLAVOR with extra spec ha=true.

@@ -238,6 +238,7 @@ function trueorfalse {
         *) echo "$default" ;;
     esac
 }
+function define_plugin { echo "plugin defined: $*"; }
 function get_python_exec_prefix { echo "$STUB_EXEC_PREFIX"; }
 function setup_develop { _record setup_develop "$@"; }
 function pip_install { _record pip_install "$@"; }
@@ -382,6 +383,30 @@ sys.exit(main(sys.argv[1:]))
 '''
 
 
+# nova-ha-manage sync, as far as the plugin sees it: the aggregate's hosts
+# become the registered compute hosts of the pool's hosts (STUB_POOL_HOSTS);
+# exit code 1 when a host of the pool has no compute host to add.
+NOVA_HA_MANAGE = r'''
+import json
+import os
+import shlex
+import sys
+
+with open(os.environ['STUB_CALLS'], 'a') as log:
+    log.write(shlex.join(sys.argv) + '\n')
+args = sys.argv[1:]
+with open(os.environ['STUB_STATE']) as f:
+    state = json.load(f)
+computes = os.environ.get('STUB_COMPUTES', '').split()
+pool_hosts = os.environ.get('STUB_POOL_HOSTS', '').split()
+aggregate = state['aggregates'][args[args.index('--pool') + 1]]
+aggregate['hosts'] = [h for h in pool_hosts if h in computes]
+with open(os.environ['STUB_STATE'], 'w') as f:
+    json.dump(state, f)
+sys.exit(0 if set(pool_hosts) <= set(computes) else 1)
+'''
+
+
 class Devstack(object):
     """A scratch node: nova.conf, stubs, and a way to run plugin phases."""
 
@@ -396,6 +421,10 @@ class Devstack(object):
         self.calls.write_text('')
         self.state = tmp_path / 'openstack-state.json'
         self.exec_prefix = tmp_path / 'venv' / 'bin'
+        self.exec_prefix.mkdir(parents=True)
+        manage = self.exec_prefix / 'nova-ha-manage'
+        manage.write_text('#!%s -S\n%s' % (sys.executable, NOVA_HA_MANAGE))
+        manage.chmod(0o755)
         stub_bin = tmp_path / 'stub-bin'
         stub_bin.mkdir()
         openstack = stub_bin / 'openstack'
@@ -419,6 +448,7 @@ class Devstack(object):
             'STUB_EXEC_PREFIX': str(self.exec_prefix),
             'STUB_ASYNC_DIR': str(self.async_dir),
             'STUB_COMPUTES': 'xs-a1 xs-a2',
+            'STUB_POOL_HOSTS': 'xs-a1 xs-a2',
             'TOP_DIR': str(tmp_path / 'devstack'),
             'DEST': str(tmp_path / 'opt' / 'stack'),
             'NOVA_CONF': str(self.nova_conf),
@@ -528,6 +558,12 @@ def test_install_installs_the_plugin_from_its_checkout(node):
     assert node.recorded() == [
         ['setup_develop', node.env['DEST'] + '/nova-ha-ext']]
     assert node.nova_conf.read_text() == NOVA_CONF
+
+
+def test_settings_define_the_plugin_as_devstack_asks(node):
+    result = node.run('stack', 'install')
+
+    assert 'plugin defined: nova-ha-ext' in result.stdout.splitlines()
 
 
 def test_post_config_adds_the_filter_and_keeps_existing_ones(node):
@@ -798,9 +834,6 @@ def test_extra_creates_the_aggregate_and_flavor_once(node):
     }
     assert node.openstack_calls('aggregate', 'create') == [
         ['aggregate', 'create', 'pool-a']]
-    assert node.openstack_calls('aggregate', 'add', 'host') == [
-        ['aggregate', 'add', 'host', 'pool-a', 'xs-a1'],
-        ['aggregate', 'add', 'host', 'pool-a', 'xs-a2']]
     assert node.openstack_calls('flavor', 'create') == [
         ['flavor', 'create', '--ram', '4096', '--vcpus', '2',
          '--disk', '40', 'm1.large.ha']]
@@ -819,8 +852,47 @@ def test_extra_without_pool_url_marks_the_aggregate_ha_only(node):
     assert state['flavors'] == {}
 
 
+def test_extra_gives_the_aggregate_its_pools_hosts_with_sync(node):
+    node.run('stack', 'post-config')
+    node.run('stack', 'extra', STUB_POOL_HOSTS='xs-a1 xs-a2 xs-a3',
+             STUB_COMPUTES='xs-a1 xs-a2 xs-a3')
+
+    assert [c for c in node.recorded()
+            if c[0].endswith('nova-ha-manage')] == [
+        [str(node.exec_prefix / 'nova-ha-manage'),
+         '--config-file', str(node.nova_conf),
+         '--config-file', str(node.ha_conf), 'sync', '--pool', 'pool-a']]
+    assert node.openstack_state()['aggregates']['pool-a']['hosts'] == [
+        'xs-a1', 'xs-a2', 'xs-a3']
+    # The one way to add hosts: no 'openstack aggregate add host' as well.
+    assert node.openstack_calls('aggregate', 'add', 'host') == []
+
+
+def test_extra_warns_when_sync_leaves_a_host_of_the_pool_out(node):
+    node.run('stack', 'extra', STUB_POOL_HOSTS='xs-a1 xs-a2 xs-a3')
+
+    warnings = [call[1] for call in node.recorded() if call[0] == 'warn']
+    assert len(warnings) == 1
+    assert 'The hosts of aggregate pool-a do not match its pool' in (
+        warnings[0])
+    assert warnings[0].endswith('sync --pool pool-a')
+
+
+def test_extra_without_pool_url_adds_the_hosts_it_is_given(node):
+    node.run('stack', 'extra', NOVA_HA_EXT_POOL_URL='')
+
+    assert node.openstack_state()['aggregates']['pool-a']['hosts'] == [
+        'xs-a1', 'xs-a2']
+    assert node.openstack_calls('aggregate', 'add', 'host') == [
+        ['aggregate', 'add', 'host', 'pool-a', 'xs-a1'],
+        ['aggregate', 'add', 'host', 'pool-a', 'xs-a2']]
+    assert [c for c in node.recorded()
+            if c[0].endswith('nova-ha-manage')] == []
+
+
 def test_extra_skips_a_host_whose_compute_has_not_registered(node):
-    node.run('stack', 'extra', STUB_COMPUTES='xs-a1')
+    node.run('stack', 'extra', STUB_COMPUTES='xs-a1',
+             NOVA_HA_EXT_POOL_URL='')
 
     state = node.openstack_state()
     assert state['aggregates']['pool-a']['hosts'] == ['xs-a1']
@@ -830,7 +902,7 @@ def test_extra_skips_a_host_whose_compute_has_not_registered(node):
     assert 'openstack aggregate add host pool-a xs-a2' in warnings[0]
 
     # Once it has registered, the next run adds it.
-    node.run('stack', 'extra')
+    node.run('stack', 'extra', NOVA_HA_EXT_POOL_URL='')
     state = node.openstack_state()
     assert state['aggregates']['pool-a']['hosts'] == ['xs-a1', 'xs-a2']
 
