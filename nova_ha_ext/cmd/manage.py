@@ -50,6 +50,11 @@ from nova_ha_ext.reconcile import membership
 
 CONF = ha_conf.CONF
 
+DESCRIPTION = ("The state of every XenServer HA pool that Nova's aggregates "
+               "describe, reconciling Nova with the pools, and keeping each "
+               "pool's aggregate in step with the pool. Exit code 0: all is "
+               "well; 1: an operator is needed; 2: the command could not run.")
+
 OK, ATTENTION, ERROR = 0, 1, 2
 
 
@@ -311,14 +316,14 @@ def run(context, args, out=sys.stdout):
 
 
 def main(argv=None):
-    from nova import config as nova_config
     from nova import context as nova_context
     from nova import objects
     from oslo_log import log as logging
 
     CONF.register_cli_opt(command_opt)
     try:
-        nova_config.parse_args(sys.argv if argv is None else argv)
+        cmd.parse_args(sys.argv if argv is None else argv,
+                       description=DESCRIPTION)
         ha_conf.check(CONF)
     except cfg.Error as exc:
         sys.stderr.write('nova-ha-manage: %s\n' % exc)
