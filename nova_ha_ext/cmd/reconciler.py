@@ -41,12 +41,14 @@ from nova_ha_ext import cmd
 DESCRIPTION = (
     "Keep Nova in step with XenServer HA. When XenServer HA restarts a "
     "protected VM on another host of its pool, move the instance's host, "
-    "node and placement allocations to where the VM runs, and record an "
-    "ha-relocate instance action. The pools are the aggregates with a "
-    "xenapi_pool_url metadata ([ha_reconciler] pool_url_metadata_key). "
-    "Give it nova.conf ([api_database], [database], [placement]) and "
-    "nova-ha-ext.conf ([xenapi] credentials), e.g. --config-file "
-    "/etc/nova/nova.conf --config-file /etc/nova/nova-ha-ext.conf.")
+    "node, placement allocations, port bindings and volume attachments to "
+    "where the VM runs, and record an ha-relocate instance action. The "
+    "pools are the aggregates with a xenapi_pool_url metadata "
+    "([ha_reconciler] pool_url_metadata_key). Give it nova.conf "
+    "([api_database], [database], [placement], [neutron], [cinder], "
+    "[service_user]) and nova-ha-ext.conf ([xenapi] credentials), e.g. "
+    "--config-file /etc/nova/nova.conf --config-file "
+    "/etc/nova/nova-ha-ext.conf.")
 
 
 def main(argv=None):
