@@ -27,6 +27,11 @@ BIN = pathlib.Path(sys.executable).parent
 SAMPLE_SCENARIO = 'etc/nova-ha-ext/simulator-scenario.yaml'
 
 
+def _unwrapped(text):
+    """``text`` without blanks: argparse wraps help at blanks and hyphens."""
+    return ''.join(text.split())
+
+
 def _run(*argv, **kwargs):
     return subprocess.run([str(BIN / argv[0])] + list(argv[1:]),
                           capture_output=True, text=True, timeout=120,
@@ -47,19 +52,19 @@ def test_reconciler_help_says_what_it_does():
     result = _run('nova-ha-reconciler', '--help')
 
     assert result.returncode == 0, result.stderr
-    text = ' '.join(result.stdout.split())
-    assert 'Keep Nova in step with XenServer HA.' in text
+    text = _unwrapped(result.stdout)
+    assert _unwrapped('Keep Nova in step with XenServer HA.') in text
     assert 'ha-relocate' in text
-    assert '--config-file /etc/nova/nova.conf --config-file ' \
-        '/etc/nova/nova-ha-ext.conf' in text
+    assert _unwrapped('--config-file /etc/nova/nova.conf --config-file '
+                      '/etc/nova/nova-ha-ext.conf') in text
 
 
 def test_manage_help_says_what_it_does():
     result = _run('nova-ha-manage', '--help')
 
     assert result.returncode == 0, result.stderr
-    text = ' '.join(result.stdout.split())
-    assert "The state of every XenServer HA pool" in text
+    text = _unwrapped(result.stdout)
+    assert _unwrapped('The state of every XenServer HA pool') in text
     for command in ('status', 'reconcile', 'sync'):
         assert command in text
 
@@ -68,7 +73,7 @@ def test_simulator_help_names_the_sample_scenario():
     result = _run('nova-ha-xapi-simulator', '--help')
 
     assert result.returncode == 0, result.stderr
-    assert SAMPLE_SCENARIO in ' '.join(result.stdout.split())
+    assert SAMPLE_SCENARIO in _unwrapped(result.stdout)
     assert (ROOT / SAMPLE_SCENARIO).is_file()
 
 
