@@ -47,6 +47,7 @@ from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import membership
+from nova_ha_ext.xenapi import exceptions as xenapi_exc
 
 CONF = ha_conf.CONF
 
@@ -263,18 +264,22 @@ def reconcile_command(context, args, out):
 def sync_command(context, args, out):
     reconciler = engine.Reconciler(CONF)
     try:
-        # A dry-run pass: it reads the pool and says if it is unknown.
-        [report] = reconciler.reconcile(context, names=[args.pool],
-                                        dry_run=True)
+        targets = {t.name: t for t in reconciler.discover(context)}
+        if args.pool not in targets:
+            raise KeyError(
+                "no aggregate describes pool %s; pools are aggregates with "
+                "%s metadata: %s" % (
+                    args.pool, CONF.ha_reconciler.pool_url_metadata_key,
+                    ', '.join(sorted(targets)) or 'none'))
+        snapshot = reconciler.client(args.pool).read_pool()
+    except xenapi_exc.PoolError as exc:
+        out.write('Pool %s is unreachable, nothing changed: %s\n'
+                  % (args.pool, exc))
+        return ATTENTION
     finally:
         reconciler.close()
-    if not report.reachable:
-        out.write('Pool %s is unreachable, nothing changed: %s\n'
-                  % (args.pool, report.error))
-        return ATTENTION
-    target = reconciler.targets[args.pool]
-    drift = membership.read_drifts(
-        context, [(target, report.snapshot)])[args.pool]
+    target = targets[args.pool]
+    drift = membership.read_drifts(context, [(target, snapshot)])[args.pool]
     changes = membership.sync(context, target, drift, dry_run=args.dry_run)
     if changes:
         out.write(table(['pool', 'host', 'change', 'status', 'reason'],

@@ -217,6 +217,20 @@ class TestPoolMembership(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual(['xs-a1', 'xs-a2', 'xs-a3'],
                          self.aggregate_hosts('pool-a'))
 
+    def test_sync_of_an_unreachable_pool_changes_nothing(self):
+        self.compute_joins()
+        # Nothing listens on port 9 (discard) of loopback.
+        self.admin_api.post_aggregate_action(
+            self.aggregates['pool-a']['id'], {'set_metadata': {'metadata': {
+                'xenapi_pool_url': 'http://127.0.0.1:9'}}})
+
+        code, text = self.run_manage('sync', '--pool', 'pool-a')
+
+        self.assertEqual(manage.ATTENTION, code)
+        self.assertIn('Pool pool-a is unreachable, nothing changed:', text)
+        self.assertEqual(['xs-a1', 'xs-a2', 'xs-a3'],
+                         self.aggregate_hosts('pool-a'))
+
     def test_sync_of_an_unknown_pool_is_a_usage_error(self):
         code, text = self.run_manage('sync', '--pool', 'pool-z')
 
