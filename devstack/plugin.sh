@@ -138,8 +138,9 @@ function configure_nova_ha_ext_scheduler {
 }
 
 # Write nova-ha-ext.conf, the second configuration file of the reconciler
-# and nova-ha-manage, from scratch. Not with iniset: its unquoted echo
-# expands "*", squeezes blanks and eats a leading "-n" of a password.
+# and nova-ha-manage, from scratch. Not with devstack's ini helpers: iniset's
+# sed commands eat backslashes and expand "&", and iniget echoes values
+# unquoted (globbing "*", squeezing blanks, eating a leading "-n").
 function configure_nova_ha_ext_conf {
     local conf=$NOVA_HA_EXT_CONF
     mkdir -p "$(dirname "$conf")"

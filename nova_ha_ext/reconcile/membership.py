@@ -39,6 +39,7 @@ from nova import objects
 from nova_ha_ext import ha_spec
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.xenapi import pool_state
 
 # What sync does with a host, and what became of it.
 ADD = 'add'
@@ -78,7 +79,7 @@ class Drift:
     foreign: ty.Tuple[str, ...] = ()
     #: Aggregate host -> the names of the other HA aggregates holding it.
     shared: ty.Mapping[str, ty.Tuple[str, ...]] = dataclasses.field(
-        default_factory=dict)
+        default_factory=lambda: pool_state.frozen_map({}))
 
     @property
     def in_step(self):
@@ -158,7 +159,8 @@ def compare(target, hosts, host_map, aggregates):
     return Drift(pool=target.name,
                  missing=tuple(sorted(missing, key=lambda h: h.hostname)),
                  foreign=tuple(sorted(in_aggregate - pool_hosts)),
-                 shared={h: tuple(o) for h, o in shared.items()})
+                 shared=pool_state.frozen_map(
+                     {h: tuple(o) for h, o in shared.items()}))
 
 
 def plan(drift, instances_on):
