@@ -491,9 +491,11 @@ class Devstack(object):
             if [[ -n "${STUB_NEUTRON_NOVA:-}" ]]; then
                 async_runfunc configure_neutron_nova
                 read -r _ < "$STUB_ASYNC_DIR/configure_neutron_nova.ready"
+                # stack.sh waits for it after post-config; so does this
+                # script however it ends, leaving no writer behind.
+                trap 'async_wait configure_neutron_nova' EXIT
             fi
             source "$PLUGIN_SH" "$@"
-            async_wait configure_neutron_nova
             ''')
         env['PLUGIN_SH'] = str(PLUGIN_DIR / 'plugin.sh')
         return subprocess.run(
