@@ -8,7 +8,8 @@
 #   stack install      install nova-ha-ext where nova runs
 #   stack post-config  enable HAAggregateFilter in nova.conf, set [ha_filter],
 #                      write nova-ha-ext.conf ([xenapi], [ha_reconciler])
-#   stack extra        create the HA aggregate and the HA flavor, start
+#   stack extra        create the HA aggregate (its hosts are the pool's, with
+#                      nova-ha-manage sync) and the HA flavor, start
 #                      nova-ha-reconciler
 #   unstack            stop nova-ha-reconciler
 #   clean              remove nova-ha-ext.conf
@@ -37,6 +38,26 @@ function _nova_ha_ext_has_filter {
     local filters=$2
     filters=${filters//[[:space:]]/}
     [[ ",$filters," == *",$name,"* ]]
+}
+
+# Print the line "name = value" of an option of nova-ha-ext.conf, with the
+# value written so that oslo.config reads back exactly $2: "$" doubled (it
+# would substitute "$name"), and quoted when it starts or ends with a blank
+# or starts with a quote (it would strip them). printf, unlike echo or
+# iniset, writes every other byte as it is.
+function _nova_ha_ext_conf_line {
+    local name=$1
+    local value=$2
+    if [[ "$value" == *$'\n'* ]]; then
+        die $LINENO "The value of $name in $NOVA_HA_EXT_CONF must be one line"
+    fi
+    value=${value//\$/\$\$}
+    case "$value" in
+        [[:space:]]*|*[[:space:]]|\"*|\'*)
+            value="\"$value\""
+            ;;
+    esac
+    printf '%s = %s\n' "$name" "$value"
 }
 
 # The openstack client with the admin credentials of devstack's clouds.yaml.
@@ -83,6 +104,11 @@ function install_nova_ha_ext {
 # Make HAAggregateFilter available and enabled in nova.conf, and set the
 # [ha_filter] options.
 function configure_nova_ha_ext_scheduler {
+    # stack.sh runs configure_neutron_nova in the background and waits for it
+    # only after post-config: two writers of nova.conf at once lose updates.
+    # Waiting for a job that has finished, or never started, returns at once.
+    async_wait configure_neutron_nova
+
     local available
     available=$(iniget_multiline "$NOVA_CONF" filter_scheduler \
         available_filters)
@@ -112,7 +138,9 @@ function configure_nova_ha_ext_scheduler {
 }
 
 # Write nova-ha-ext.conf, the second configuration file of the reconciler
-# and nova-ha-manage, from scratch.
+# and nova-ha-manage, from scratch. Not with devstack's ini helpers: iniset's
+# sed commands eat backslashes and expand "&", and iniget echoes values
+# unquoted (globbing "*", squeezing blanks, eating a leading "-n").
 function configure_nova_ha_ext_conf {
     local conf=$NOVA_HA_EXT_CONF
     mkdir -p "$(dirname "$conf")"
@@ -120,45 +148,54 @@ function configure_nova_ha_ext_conf {
     # It holds the XenAPI password: readable by the stack user only.
     touch "$conf"
     chmod 0600 "$conf"
-    echo "# Written by the nova-ha-ext devstack plugin at each stack.sh." \
-        >> "$conf"
 
-    iniset "$conf" xenapi connection_username \
-        "$NOVA_HA_EXT_XENAPI_USERNAME"
-    # Keep the password out of the stack.sh log.
     local xtrace
     xtrace=$(set +o | grep xtrace)
-    set +o xtrace
-    if [[ -n "${NOVA_HA_EXT_XENAPI_PASSWORD:-}" ]]; then
-        iniset "$conf" xenapi connection_password \
-            "$NOVA_HA_EXT_XENAPI_PASSWORD"
-    fi
-    $xtrace
-    if [[ -n "$NOVA_HA_EXT_XENAPI_CA_FILE" ]]; then
-        iniset "$conf" xenapi ca_file "$NOVA_HA_EXT_XENAPI_CA_FILE"
-    fi
-    iniset "$conf" xenapi insecure "$NOVA_HA_EXT_XENAPI_INSECURE"
+    {
+        echo "# Written by the nova-ha-ext devstack plugin at each stack.sh."
+        echo
+        echo "[xenapi]"
+        _nova_ha_ext_conf_line connection_username \
+            "$NOVA_HA_EXT_XENAPI_USERNAME"
+        # Keep the password out of the stack.sh log.
+        set +o xtrace
+        if [[ -n "${NOVA_HA_EXT_XENAPI_PASSWORD:-}" ]]; then
+            _nova_ha_ext_conf_line connection_password \
+                "$NOVA_HA_EXT_XENAPI_PASSWORD"
+        fi
+        $xtrace
+        if [[ -n "$NOVA_HA_EXT_XENAPI_CA_FILE" ]]; then
+            _nova_ha_ext_conf_line ca_file "$NOVA_HA_EXT_XENAPI_CA_FILE"
+        fi
+        _nova_ha_ext_conf_line insecure "$NOVA_HA_EXT_XENAPI_INSECURE"
 
-    iniset "$conf" ha_reconciler interval "$NOVA_HA_EXT_RECONCILE_INTERVAL"
-    iniset "$conf" ha_reconciler watch_events "$NOVA_HA_EXT_WATCH_EVENTS"
-    iniset "$conf" ha_reconciler pool_url_metadata_key \
-        "$NOVA_HA_EXT_POOL_URL_KEY"
+        echo
+        echo "[ha_reconciler]"
+        _nova_ha_ext_conf_line interval "$NOVA_HA_EXT_RECONCILE_INTERVAL"
+        _nova_ha_ext_conf_line watch_events "$NOVA_HA_EXT_WATCH_EVENTS"
+        _nova_ha_ext_conf_line pool_url_metadata_key \
+            "$NOVA_HA_EXT_POOL_URL_KEY"
 
-    # The URL may hold the backend's password: keep it out of the log too.
-    set +o xtrace
-    if [[ -n "${NOVA_HA_EXT_COORDINATION_URL:-}" ]]; then
-        iniset "$conf" coordination backend_url \
-            "$NOVA_HA_EXT_COORDINATION_URL"
-    fi
-    $xtrace
+        # The URL may hold the backend's password: keep it out of the log too.
+        set +o xtrace
+        if [[ -n "${NOVA_HA_EXT_COORDINATION_URL:-}" ]]; then
+            echo
+            echo "[coordination]"
+            _nova_ha_ext_conf_line backend_url \
+                "$NOVA_HA_EXT_COORDINATION_URL"
+        fi
+        $xtrace
+    } >> "$conf"
 }
 
 
 # Create the HA aggregate and flavor
 # ----------------------------------
 
-# The aggregate NOVA_HA_EXT_AGGREGATE with metadata ha=true (and the pool
-# URL), holding the hosts of NOVA_HA_EXT_HOSTS.
+# The aggregate NOVA_HA_EXT_AGGREGATE with metadata ha=true and the pool
+# URL, holding the compute hosts of the pool's XenServer hosts, as
+# "nova-ha-manage sync" finds them. Without a pool URL there is no pool to
+# read: it holds the hosts of NOVA_HA_EXT_HOSTS.
 function create_nova_ha_ext_aggregate {
     local agg=$NOVA_HA_EXT_AGGREGATE
     if ! _nova_ha_ext_openstack aggregate show "$agg" >/dev/null 2>&1; then
@@ -170,6 +207,11 @@ function create_nova_ha_ext_aggregate {
         props+=(--property "$NOVA_HA_EXT_POOL_URL_KEY=$NOVA_HA_EXT_POOL_URL")
     fi
     _nova_ha_ext_openstack aggregate set "${props[@]}" "$agg"
+
+    if [[ -n "$NOVA_HA_EXT_POOL_URL" ]]; then
+        _nova_ha_ext_sync_aggregate "$agg"
+        return 0
+    fi
 
     # "['a', 'b']" or "a, b", depending on the client: keep the names.
     local members
@@ -189,6 +231,25 @@ function create_nova_ha_ext_aggregate {
         fi
         _nova_ha_ext_openstack aggregate add host "$agg" "$host"
     done
+}
+
+# Make the hosts of aggregate $1 those of its pool with nova-ha-manage sync,
+# once the nova-compute of each host of NOVA_HA_EXT_HOSTS has registered.
+function _nova_ha_ext_sync_aggregate {
+    local agg=$1
+    local host
+    for host in $NOVA_HA_EXT_HOSTS; do
+        if ! _nova_ha_ext_wait_for_compute "$host"; then
+            warn $LINENO "nova-compute on $host has not registered yet"
+        fi
+    done
+    local -a manage=("$NOVA_HA_EXT_BIN_DIR/nova-ha-manage"
+        --config-file "$NOVA_CONF" --config-file "$NOVA_HA_EXT_CONF")
+    if ! "${manage[@]}" sync --pool "$agg"; then
+        local msg="The hosts of aggregate $agg do not match its pool yet"
+        msg+=" (see above); once fixed, run: ${manage[*]} sync --pool $agg"
+        warn $LINENO "$msg"
+    fi
 }
 
 # The flavor NOVA_HA_EXT_FLAVOR with extra spec ha=true.

@@ -27,6 +27,7 @@ Every step is checked; the exit code is non-zero if one did not behave as
 shown. Logs go to a file, named at the start.
 """
 
+import itertools
 import logging
 import os
 import statistics
@@ -42,8 +43,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 # Everything Nova and eventlet say goes to the log file, from the start.
 _fd, LOG_PATH = tempfile.mkstemp(prefix='nova-ha-demo-', suffix='.log')
 os.close(_fd)
-logging.basicConfig(filename=LOG_PATH, level=logging.INFO, format=(
+# One handler for the whole run, closed at the end: Nova's logging set-up
+# removes the root logger's handlers, and a handler nothing refers to any
+# more is an unclosed file.
+LOG_HANDLER = logging.FileHandler(LOG_PATH)
+LOG_HANDLER.setFormatter(logging.Formatter(
     '%(asctime)s %(levelname)s [%(name)s] %(message)s'))
+logging.getLogger().addHandler(LOG_HANDLER)
+logging.getLogger().setLevel(logging.INFO)
 logging.captureWarnings(True)
 warnings.simplefilter('default')
 
@@ -75,6 +82,22 @@ def table(headers, rows, indent='    '):
         say((fmt % tuple(r)).rstrip())
 
 
+def host_columns(hosts, vms, failed):
+    """The VMs of a pool under their hosts: one column per host.
+
+    :param hosts: the pool's host names, in column order.
+    :param vms: (VM name, host or None) pairs; VMs on no host are listed
+        below the table.
+    :param failed: the failed host, marked in its column's heading.
+    """
+    columns = [[name for name, host in vms if host == h] for h in hosts]
+    headers = ['%s (FAILED)' % h if h == failed else h for h in hosts]
+    table(headers, list(itertools.zip_longest(*columns, fillvalue='')))
+    nowhere = [name for name, host in vms if host is None]
+    if nowhere:
+        say('    halted, on no host: %s' % ', '.join(nowhere))
+
+
 class DemoFailed(AssertionError):
     pass
 
@@ -99,11 +122,9 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
         say('\n[%d/6] %s' % (n, text))
 
     def test_demo(self):
-        handler = logging.FileHandler(self.log_path)
-        handler.setFormatter(logging.Formatter(
-            '%(asctime)s %(levelname)s [%(name)s] %(message)s'))
-        logging.getLogger().addHandler(handler)
-        self.addCleanup(logging.getLogger().removeHandler, handler)
+        # Nova's fixtures have replaced the root logger's handlers.
+        logging.getLogger().addHandler(LOG_HANDLER)
+        self.addCleanup(logging.getLogger().removeHandler, LOG_HANDLER)
 
         self.step(1, 'XenAPI pool simulator on loopback (real XML-RPC)')
         rows = []
@@ -149,7 +170,6 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
                 '--property ha=true --property xenapi_pool_url=%s %s; '
                 '+ %d hosts' % (pool, url, pool, len(members)))
         ha_flavor = self.ha_flavor('m1.ha', memory_mb=2048)
-        plain_flavor = self.plain_flavor('m1.plain', memory_mb=2048)
         say('    openstack flavor create m1.ha; openstack flavor set '
             '--property ha=true m1.ha            -> accepted')
         self.admin_api.microversion = '2.86'
@@ -165,6 +185,9 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
                 '            -> HTTP 400: %s' % message)
         finally:
             self.admin_api.microversion = 'latest'
+        plain_flavor = self.plain_flavor('m1.plain', memory_mb=2048)
+        say('    openstack flavor create m1.plain'
+            '            -> accepted (no ha: its servers are not protected)')
 
         self.step(4, 'Boot 4 HA servers and 2 plain servers')
         servers = []
@@ -189,6 +212,17 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
                   if r[1] == 'm1.ha'), 'HA servers must land on pool-a')
         check(all(r[4] == 'restart' for r in rows if r[1] == 'm1.ha'),
               'HA servers must be protected')
+        reasons = objects.ComputeNode.get_by_nodename(
+            self.ctxt, 'xs-b1').stats.get('xenapi_pool_ha_not_ready_reasons')
+        say('    No HA server went to pool-b: it is not HA-ready (%s), and '
+            'HAAggregateFilter keeps ha=true flavors off such pools '
+            '([ha_filter] require_pool_ha_ready).' % reasons)
+        pool_a_hosts = [h['hostname'] for h in self.sim.hosts('pool-a')]
+        pool_a_vms = {}
+        for s in servers:
+            host = self._vm(s)['host']
+            if host in pool_a_hosts:
+                pool_a_vms[s['name']] = (s, host)
 
         self.step(5, 'Host xs-a2 fails; XenServer HA restarts the '
                      'protected VMs; the reconciler follows')
@@ -204,6 +238,10 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
         on_failed = [s for s in servers if before[s['id']] == 'xs-a2']
         t_fail = time.monotonic()
         self.sim.fail_host('pool-a', 'xs-a2')
+        say('    A real pool first waits out its HA timeout (60 s by default) '
+            'before it declares a host dead;')
+        say('    the simulator waits 0.05 s. The times below start when the '
+            'host fails.')
         say('    t+0.00 s  xs-a2 fails (nova-ha-reconciler is watching '
             'pool-a with event.from)')
         running, updated = {}, {}
@@ -231,7 +269,18 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
                      if k in running]
         check(latencies, 'Nova should follow the restarted VMs')
 
-        self.step(6, "Nova's view, before and after")
+        self.step(6, "XenServer's and Nova's views, before and after")
+        say('    pool-a before:')
+        host_columns(pool_a_hosts, [(name, host) for name, (_s, host)
+                                    in pool_a_vms.items()], None)
+        say('    pool-a after:')
+        vms_after = []
+        for name, (s, host_before) in pool_a_vms.items():
+            host = self._vm(s)['host']
+            moved = host not in (None, host_before)
+            vms_after.append(('%s (moved)' % name if moved else name, host))
+        host_columns(pool_a_hosts, vms_after, 'xs-a2')
+        say()
         after = self._nova_view(servers)
         rows = []
         for s in servers:
@@ -333,5 +382,12 @@ def main():
     return 0
 
 
+def _main():
+    try:
+        return main()
+    finally:
+        LOG_HANDLER.close()
+
+
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(_main())

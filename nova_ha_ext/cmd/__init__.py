@@ -21,6 +21,31 @@ import warnings
 warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
 
 
+def parse_args(argv, description=None):
+    """Parse the command line and configuration files as Nova's commands do.
+
+    The same steps as ``nova.config.parse_args``, except that ``--version``
+    prints nova-ha-ext's version, not Nova's, and ``--help`` starts with
+    ``description``.
+    """
+    from nova import config as nova_config
+    from nova.db.api import api as api_db_api
+    from nova.db.main import api as main_db_api
+    from nova import rpc
+    from oslo_log import log
+
+    from nova_ha_ext import conf as ha_conf
+    from nova_ha_ext import version
+
+    log.register_options(ha_conf.CONF)
+    nova_config.set_lib_defaults()
+    ha_conf.CONF(argv[1:], project='nova',
+                 version=version.version_string(), description=description)
+    rpc.init(ha_conf.CONF)
+    main_db_api.configure(ha_conf.CONF)
+    api_db_api.configure(ha_conf.CONF)
+
+
 def database_hint(exc):
     """A hint for errors that mean nova.conf was not given."""
     if 'sql_connection' in str(exc) or 'connection' in str(exc).lower():

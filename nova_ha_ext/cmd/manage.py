@@ -19,16 +19,18 @@
     nova-ha-manage --config-file /etc/nova/nova.conf \\
         --config-file /etc/nova/nova-ha-ext.conf status [--format json]
     nova-ha-manage ... reconcile [--pool POOL] [--dry-run] [--format json]
+    nova-ha-manage ... sync --pool POOL [--dry-run]
 
 Exit codes, for monitoring:
 
-* 0: all is well: every pool answered, is HA-ready and in sync (status);
-  every change was applied, or none was needed (reconcile); a dry run
-  found nothing to change.
+* 0: all is well: every pool answered, is HA-ready and in sync, and its
+  aggregate holds exactly its hosts (status); every change was applied, or
+  none was needed (reconcile, sync); a dry run found nothing to change.
 * 1: something needs an operator: a pool is unreachable or not HA-ready,
-  no live reconciler worker owns a pool, instances are out of sync or
-  skipped, a change failed, a pool was skipped because a worker held its
-  lock, or a dry run found changes to make.
+  its aggregate has drifted from it, no live reconciler worker owns a
+  pool, instances are out of sync or skipped, a change failed, a pool was
+  skipped because a worker held its lock, sync kept or could not add a
+  host, or a dry run found changes to make.
 * 2: the command could not run: bad arguments, configuration or database
   access, or an unknown pool.
 """
@@ -44,8 +46,15 @@ from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
+from nova_ha_ext.reconcile import membership
+from nova_ha_ext.xenapi import exceptions as xenapi_exc
 
 CONF = ha_conf.CONF
+
+DESCRIPTION = ("The state of every XenServer HA pool that Nova's aggregates "
+               "describe, reconciling Nova with the pools, and keeping each "
+               "pool's aggregate in step with the pool. Exit code 0: all is "
+               "well; 1: an operator is needed; 2: the command could not run.")
 
 OK, ATTENTION, ERROR = 0, 1, 2
 
@@ -67,6 +76,16 @@ def _add_parsers(subparsers):
     rec.add_argument('--format', choices=('table', 'json'),
                      default='table')
     rec.set_defaults(func=reconcile_command)
+    sync = subparsers.add_parser(
+        'sync', help="Make a pool's aggregate hold the pool's compute "
+                     "hosts, as 'openstack aggregate add host' and "
+                     "'remove host' do; never removes a host Nova still "
+                     "has instances on.")
+    sync.add_argument('--pool', required=True,
+                      help='The pool (an aggregate name).')
+    sync.add_argument('--dry-run', action='store_true',
+                      help='Change nothing; print what would change.')
+    sync.set_defaults(func=sync_command)
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands',
@@ -140,9 +159,14 @@ def status_command(context, args, out):
     pools = [_pool_status(r, CONF.xenapi.allow_two_host_pools)
              for r in reports]
     owners = _owners([p['pool'] for p in pools])
+    drifts = membership.read_drifts(context, [
+        (reconciler.targets[r.pool], r.snapshot)
+        for r in reports if r.reachable])
     for p in pools:
         # None: no worker is alive to reconcile it.
         p['owner'] = owners[p['pool']]
+        if p['pool'] in drifts:
+            p['aggregate'] = drifts[p['pool']].as_dict()
     if args.format == 'json':
         out.write(json.dumps({'pools': pools}, indent=2, sort_keys=True))
         out.write('\n')
@@ -151,7 +175,7 @@ def status_command(context, args, out):
         for p in pools:
             owner = p['owner'] or 'NONE (no live worker)'
             if not p['reachable']:
-                rows.append([p['pool'], 'UNREACHABLE', '-', '-', '-',
+                rows.append([p['pool'], 'UNREACHABLE', '-', '-', '-', '-',
                              owner, p['error']])
                 continue
             hosts = ' '.join('%s%s' % (h['hostname'],
@@ -161,16 +185,26 @@ def status_command(context, args, out):
                          'NOT READY', '%d/%d' % (
                              p['ha_plan_exists_for'],
                              p['ha_host_failures_to_tolerate']),
-                         p['out_of_sync'], hosts, owner,
+                         p['out_of_sync'], hosts,
+                         'in step' if p['aggregate']['in_step'] else
+                         'DRIFTED', owner,
                          '; '.join(p['not_ready_reasons'] +
                                    p['problems'])])
         out.write(table(['pool', 'HA', 'plan', 'out of sync', 'hosts',
-                         'worker', 'reasons'], rows) + '\n')
+                         'aggregate', 'worker', 'reasons'], rows) + '\n')
+        for name, drift in sorted(drifts.items()):
+            if not drift.in_step:
+                out.write('\nAggregate %s has drifted from its pool '
+                          '(nova-ha-manage sync --pool %s):\n'
+                          % (name, name))
+                out.write(''.join('  %s\n' % line
+                                  for line in drift.problems()))
         if not pools:
             out.write('No pools: no aggregate has %s metadata.\n'
                       % CONF.ha_reconciler.pool_url_metadata_key)
     healthy = all(p['reachable'] and p['ha_ready'] and not p['out_of_sync']
-                  and not p['problems'] and p['owner'] for p in pools)
+                  and not p['problems'] and p['owner'] and
+                  p['aggregate']['in_step'] for p in pools)
     return OK if healthy and pools else ATTENTION
 
 
@@ -227,6 +261,56 @@ def reconcile_command(context, args, out):
     return ATTENTION if needs_attention else OK
 
 
+def sync_command(context, args, out):
+    reconciler = engine.Reconciler(CONF)
+    try:
+        targets = {t.name: t for t in reconciler.discover(context)}
+        if args.pool not in targets:
+            raise KeyError(
+                "no aggregate describes pool %s; pools are aggregates with "
+                "%s metadata: %s" % (
+                    args.pool, CONF.ha_reconciler.pool_url_metadata_key,
+                    ', '.join(sorted(targets)) or 'none'))
+        snapshot = reconciler.client(args.pool).read_pool()
+    except xenapi_exc.PoolError as exc:
+        out.write('Pool %s is unreachable, nothing changed: %s\n'
+                  % (args.pool, exc))
+        return ATTENTION
+    finally:
+        reconciler.close()
+    target = targets[args.pool]
+    drift = membership.read_drifts(context, [(target, snapshot)])[args.pool]
+    changes = membership.sync(context, target, drift, dry_run=args.dry_run)
+    if changes:
+        out.write(table(['pool', 'host', 'change', 'status', 'reason'],
+                        [[args.pool, c.host, c.kind, c.status, c.reason]
+                         for c in changes]) + '\n')
+    for host, others in sorted(drift.shared.items()):
+        out.write('Host %s is also in HA aggregate(s) %s: remove it from '
+                  'the aggregates of pools it is not in.\n'
+                  % (host, ', '.join(others)))
+
+    def count(kind, status):
+        return sum(1 for c in changes if c.kind == kind and c.status == status)
+
+    if args.dry_run:
+        out.write('Dry run: aggregate %s, %d host(s) to add, %d to '
+                  'remove.\n' % (args.pool, count(membership.ADD,
+                                                  membership.DRY_RUN),
+                                 count(membership.REMOVE, membership.DRY_RUN)))
+    else:
+        out.write('Done: aggregate %s, %d host(s) added, %d removed, %d '
+                  'failed.\n' % (
+                      args.pool,
+                      count(membership.ADD, membership.APPLIED),
+                      count(membership.REMOVE, membership.APPLIED),
+                      sum(1 for c in changes
+                          if c.status == membership.FAILED)))
+    in_step = not drift.shared and all(
+        c.status == membership.APPLIED for c in changes)
+    return OK if in_step else ATTENTION
+
+
 def run(context, args, out=sys.stdout):
     """Run a parsed command; return the exit code."""
     try:
@@ -237,14 +321,14 @@ def run(context, args, out=sys.stdout):
 
 
 def main(argv=None):
-    from nova import config as nova_config
     from nova import context as nova_context
     from nova import objects
     from oslo_log import log as logging
 
     CONF.register_cli_opt(command_opt)
     try:
-        nova_config.parse_args(sys.argv if argv is None else argv)
+        cmd.parse_args(sys.argv if argv is None else argv,
+                       description=DESCRIPTION)
         ha_conf.check(CONF)
     except cfg.Error as exc:
         sys.stderr.write('nova-ha-manage: %s\n' % exc)

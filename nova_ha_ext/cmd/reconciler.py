@@ -36,6 +36,20 @@ import sys
 
 from oslo_config import cfg
 
+from nova_ha_ext import cmd
+
+DESCRIPTION = (
+    "Keep Nova in step with XenServer HA. When XenServer HA restarts a "
+    "protected VM on another host of its pool, move the instance's host, "
+    "node, placement allocations, port bindings and volume attachments to "
+    "where the VM runs, and record an ha-relocate instance action. The "
+    "pools are the aggregates with a xenapi_pool_url metadata "
+    "([ha_reconciler] pool_url_metadata_key). Give it nova.conf "
+    "([api_database], [database], [placement], [neutron], [cinder], "
+    "[service_user]) and nova-ha-ext.conf ([xenapi] credentials), e.g. "
+    "--config-file /etc/nova/nova.conf --config-file "
+    "/etc/nova/nova-ha-ext.conf.")
+
 
 def main(argv=None):
     # The reconciler does blocking I/O in native threads; it never needs
@@ -44,7 +58,6 @@ def main(argv=None):
     from oslo_service import backend
     backend.init_backend(backend.BackendType.THREADING)
 
-    from nova import config as nova_config
     from nova import context as nova_context
     from nova import objects
     from oslo_log import log as logging
@@ -56,7 +69,8 @@ def main(argv=None):
     from nova_ha_ext.reconcile import volumes
 
     try:
-        nova_config.parse_args(sys.argv if argv is None else argv)
+        cmd.parse_args(sys.argv if argv is None else argv,
+                       description=DESCRIPTION)
         ha_conf.check(ha_conf.CONF)
     except cfg.Error as exc:
         sys.stderr.write('nova-ha-reconciler: %s\n' % exc)

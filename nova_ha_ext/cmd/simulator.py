@@ -33,15 +33,25 @@ import threading
 
 from nova_ha_ext.simulator import control
 from nova_ha_ext.simulator import scenario as scenario_mod
+from nova_ha_ext import version
 
 
 def _parser():
     parser = argparse.ArgumentParser(
         prog='nova-ha-xapi-simulator',
         description='Serve simulated XenServer/XCP-ng pools speaking the '
-                    'XenAPI over loopback.')
+                    'XenAPI over loopback.',
+        epilog='A sample scenario, two pools of three hosts (one with HA '
+               'enabled), is etc/nova-ha-ext/simulator-scenario.yaml in '
+               "nova-ha-ext's source tree; doc/simulator.md describes every "
+               'key. Example: nova-ha-xapi-simulator --scenario '
+               'etc/nova-ha-ext/simulator-scenario.yaml')
+    parser.add_argument('--version', action='version',
+                        version=version.version_string())
     parser.add_argument('--scenario', required=True, metavar='FILE',
-                        help='YAML or JSON scenario describing the pools')
+                        help='YAML or JSON scenario describing the pools, '
+                             'such as etc/nova-ha-ext/'
+                             'simulator-scenario.yaml')
     parser.add_argument('--control-port', type=int, default=0, metavar='N',
                         help='port of the HTTP JSON control interface on '
                              '127.0.0.1 (default: any free port)')

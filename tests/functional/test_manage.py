@@ -42,11 +42,14 @@ class TestManage(xenapi_base.XenAPIPoolsTestCase):
         code, text = self.run_manage('status')
         lines = text.splitlines()
         self.assertEqual(['pool', 'HA', 'plan', 'out', 'of', 'sync',
-                          'hosts', 'worker', 'reasons'], lines[0].split())
+                          'hosts', 'aggregate', 'worker', 'reasons'],
+                         lines[0].split())
         [a] = [line for line in lines if line.startswith('pool-a')]
         [b] = [line for line in lines if line.startswith('pool-b')]
         self.assertIn('ready', a)
         self.assertIn('xs-a1 xs-a2 xs-a3', a)
+        # Each aggregate holds exactly its pool's hosts.
+        self.assertIn('in step', a)
         # Without [coordination] backend_url, one worker has every pool.
         self.assertIn(coordination.SINGLE_WORKER, a)
         self.assertIn('NOT READY', b)

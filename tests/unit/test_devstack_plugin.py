@@ -17,10 +17,11 @@
 Each phase runs in bash the way devstack runs it (``source
 devstack/settings`` then ``source devstack/plugin.sh <mode> <phase>``), with
 devstack's functions replaced by stubs: the ini functions edit real files
-with devstack's semantics, ``openstack`` keeps the aggregates and flavors it
-was asked to create in a state file and refuses what Nova would refuse (a
-second aggregate or flavor of the same name, a host twice, an unregistered
-host), and every other call is recorded.
+with devstack's semantics, ``async_runfunc`` and ``async_wait`` run and wait
+for background jobs as ``inc/async`` does, ``openstack`` keeps the
+aggregates and flavors it was asked to create in a state file and refuses
+what Nova would refuse (a second aggregate or flavor of the same name, a
+host twice, an unregistered host), and every other call is recorded.
 """
 
 import configparser
@@ -64,7 +65,11 @@ region_name = RegionOne
 # from its header to the next line starting with "["; a new option goes
 # right after the header; iniset replaces the value of every line of the
 # option; iniadd rewrites the option with the old values then the new ones;
-# iniget_multiline prints every value on one line.
+# iniget_multiline prints every value on one line. iniset writes with sed,
+# and so mangles values as sed does: a new option's value is the text of an
+# "a\\" command (a backslash escapes the next character), a replaced one
+# the replacement of an "s" command ("&" is the whole line, "\\1" the
+# option's name and "=").
 INI_TOOL = r'''
 import re
 import sys
@@ -104,6 +109,20 @@ def section_range(lines, section):
 
 def option_re(option):
     return re.compile(r'^%s[ \t]*=[ \t]*' % re.escape(option))
+
+
+def sed_text(value):
+    return re.sub(r'\\(.)', r'\1', value)
+
+
+def sed_replacement(value, match):
+    def token(m):
+        if m.group(0) == '&':
+            return match.group(0)
+        if m.group(0)[1].isdigit():
+            return match.group(int(m.group(0)[1])) or ''
+        return m.group(0)[1]
+    return re.sub(r'&|\\.', token, value)
 
 
 def values(lines, section, option):
@@ -152,9 +171,11 @@ def main(argv):
         rx = option_re(option)
         hits = [i for i in range(start + 1, end) if rx.match(lines[i])]
         if not hits:
-            lines.insert(start + 1, '%s = %s' % (option, value))
+            lines.insert(start + 1, '%s = %s' % (option, sed_text(value)))
         for i in hits:
-            lines[i] = rx.match(lines[i]).group(0) + value
+            match = re.match(r'^(%s[ \t]*=[ \t]*).*$' % re.escape(option),
+                             lines[i])
+            lines[i] = sed_replacement(r'\1' + value, match)
     elif cmd == 'iniset_multiline':
         set_multi(lines, section, option, rest)
     elif cmd == 'iniadd':
@@ -217,6 +238,7 @@ function trueorfalse {
         *) echo "$default" ;;
     esac
 }
+function define_plugin { echo "plugin defined: $*"; }
 function get_python_exec_prefix { echo "$STUB_EXEC_PREFIX"; }
 function setup_develop { _record setup_develop "$@"; }
 function pip_install { _record pip_install "$@"; }
@@ -225,6 +247,50 @@ function stop_process { _record stop_process "$@"; }
 function echo_summary { echo "summary: $*"; }
 function warn { _record warn "$2"; echo "WARNING: $2" >&2; }
 function die { _record die "$@"; echo "die: $*" >&2; exit 1; }
+
+# inc/async with DEVSTACK_PARALLEL on: the job runs in the background until
+# async_wait waits for it; waiting for a job that never started or was
+# already waited for only says so.
+function async_runfunc {
+    "$@" &
+    echo $! > "$STUB_ASYNC_DIR/$1.pid"
+}
+function async_wait {
+    local name pid
+    for name in "$@"; do
+        if [[ ! -f "$STUB_ASYNC_DIR/$name.pid" ]]; then
+            echo "Not waiting for async task $name that we never started or" \
+                "has already been waited for"
+            continue
+        fi
+        pid=$(cat "$STUB_ASYNC_DIR/$name.pid")
+        rm "$STUB_ASYNC_DIR/$name.pid"
+        if [[ -p "$STUB_ASYNC_DIR/$name.gate" ]]; then
+            : > "$STUB_ASYNC_DIR/$name.gate"
+        fi
+        wait "$pid"
+    done
+}
+
+# lib/nova's configure_neutron_nova at its slowest: it reads nova.conf, says
+# so on its "ready" pipe, and writes nova.conf back with its [neutron]
+# options only once waited for (its "gate" pipe opens), as stack.sh does
+# after post-config. Whatever nova.conf got in between is lost.
+function configure_neutron_nova {
+    "$STUB_PYTHON" -S -c '
+import sys
+path, ready, gate = sys.argv[1:]
+with open(path) as f:
+    text = f.read()
+with open(ready, "w") as f:
+    f.write("read\n")
+with open(gate) as f:
+    f.read()
+with open(path, "w") as f:
+    f.write(text.rstrip("\n") + "\n\n[neutron]\nauth_type = password\n")
+' "$NOVA_CONF" "$STUB_ASYNC_DIR/configure_neutron_nova.ready" \
+        "$STUB_ASYNC_DIR/configure_neutron_nova.gate"
+}
 '''
 
 # The openstack client, as far as the plugin uses it.
@@ -317,6 +383,30 @@ sys.exit(main(sys.argv[1:]))
 '''
 
 
+# nova-ha-manage sync, as far as the plugin sees it: the aggregate's hosts
+# become the registered compute hosts of the pool's hosts (STUB_POOL_HOSTS);
+# exit code 1 when a host of the pool has no compute host to add.
+NOVA_HA_MANAGE = r'''
+import json
+import os
+import shlex
+import sys
+
+with open(os.environ['STUB_CALLS'], 'a') as log:
+    log.write(shlex.join(sys.argv) + '\n')
+args = sys.argv[1:]
+with open(os.environ['STUB_STATE']) as f:
+    state = json.load(f)
+computes = os.environ.get('STUB_COMPUTES', '').split()
+pool_hosts = os.environ.get('STUB_POOL_HOSTS', '').split()
+aggregate = state['aggregates'][args[args.index('--pool') + 1]]
+aggregate['hosts'] = [h for h in pool_hosts if h in computes]
+with open(os.environ['STUB_STATE'], 'w') as f:
+    json.dump(state, f)
+sys.exit(0 if set(pool_hosts) <= set(computes) else 1)
+'''
+
+
 class Devstack(object):
     """A scratch node: nova.conf, stubs, and a way to run plugin phases."""
 
@@ -331,6 +421,10 @@ class Devstack(object):
         self.calls.write_text('')
         self.state = tmp_path / 'openstack-state.json'
         self.exec_prefix = tmp_path / 'venv' / 'bin'
+        self.exec_prefix.mkdir(parents=True)
+        manage = self.exec_prefix / 'nova-ha-manage'
+        manage.write_text('#!%s -S\n%s' % (sys.executable, NOVA_HA_MANAGE))
+        manage.chmod(0o755)
         stub_bin = tmp_path / 'stub-bin'
         stub_bin.mkdir()
         openstack = stub_bin / 'openstack'
@@ -340,6 +434,8 @@ class Devstack(object):
         self.ini_tool.write_text(INI_TOOL)
         self.stubs = tmp_path / 'stubs.sh'
         self.stubs.write_text(STUBS)
+        self.async_dir = tmp_path / 'async'
+        self.async_dir.mkdir()
 
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(('NOVA_', 'OS_', 'ENABLED_SERVICES'))}
@@ -350,7 +446,9 @@ class Devstack(object):
             'STUB_CALLS': str(self.calls),
             'STUB_STATE': str(self.state),
             'STUB_EXEC_PREFIX': str(self.exec_prefix),
+            'STUB_ASYNC_DIR': str(self.async_dir),
             'STUB_COMPUTES': 'xs-a1 xs-a2',
+            'STUB_POOL_HOSTS': 'xs-a1 xs-a2',
             'TOP_DIR': str(tmp_path / 'devstack'),
             'DEST': str(tmp_path / 'opt' / 'stack'),
             'NOVA_CONF': str(self.nova_conf),
@@ -370,26 +468,45 @@ class Devstack(object):
         })
         self.env = env
 
-    def run(self, *phase, **overrides):
+    def run_unchecked(self, *phase, neutron_writes_nova_conf=False,
+                      **overrides):
         """Source settings and plugin.sh with ``phase``; return the result.
 
         Traces like stack.sh, and runs with errexit, nounset and pipefail,
-        stricter than stack.sh.
+        stricter than stack.sh. With ``neutron_writes_nova_conf``, the phase
+        runs as stack.sh runs post-config: after ``async_runfunc
+        configure_neutron_nova`` has read nova.conf, and before
+        ``async_wait configure_neutron_nova``.
         """
         env = dict(self.env, **overrides)
+        if neutron_writes_nova_conf:
+            env['STUB_NEUTRON_NOVA'] = '1'
+            for pipe in ('ready', 'gate'):
+                os.mkfifo(self.async_dir / ('configure_neutron_nova.' + pipe))
         script = textwrap.dedent('''\
             set -o errexit -o nounset -o pipefail -o xtrace
             source "$1"
             source "$2/settings"
             shift 2
+            if [[ -n "${STUB_NEUTRON_NOVA:-}" ]]; then
+                async_runfunc configure_neutron_nova
+                read -r _ < "$STUB_ASYNC_DIR/configure_neutron_nova.ready"
+                # stack.sh waits for it after post-config; so does this
+                # script however it ends, leaving no writer behind.
+                trap 'async_wait configure_neutron_nova' EXIT
+            fi
             source "$PLUGIN_SH" "$@"
             ''')
         env['PLUGIN_SH'] = str(PLUGIN_DIR / 'plugin.sh')
-        result = subprocess.run(
+        return subprocess.run(
             ['bash', '-c', script, 'stack.sh', str(self.stubs),
              str(PLUGIN_DIR)] + list(phase),
             env=env, cwd=str(self.tmp), capture_output=True, text=True,
             timeout=60)
+
+    def run(self, *phase, **kwargs):
+        """Run a phase as :meth:`run_unchecked` does; it must succeed."""
+        result = self.run_unchecked(*phase, **kwargs)
         assert result.returncode == 0, (
             'phase %s failed (%d)\nstdout:\n%s\nstderr:\n%s'
             % (' '.join(phase), result.returncode, result.stdout,
@@ -443,6 +560,12 @@ def test_install_installs_the_plugin_from_its_checkout(node):
     assert node.recorded() == [
         ['setup_develop', node.env['DEST'] + '/nova-ha-ext']]
     assert node.nova_conf.read_text() == NOVA_CONF
+
+
+def test_settings_define_the_plugin_as_devstack_asks(node):
+    result = node.run('stack', 'install')
+
+    assert 'plugin defined: nova-ha-ext' in result.stdout.splitlines()
 
 
 def test_post_config_adds_the_filter_and_keeps_existing_ones(node):
@@ -527,6 +650,22 @@ def test_post_config_scheduler_settings_follow_variables(node):
                            'require_pool_ha_ready') == ['False']
 
 
+def test_post_config_waits_for_the_background_writer_of_nova_conf(node):
+    node.run('stack', 'post-config', neutron_writes_nova_conf=True)
+
+    # Neither the plugin's edits nor devstack's are lost.
+    assert node.ini_values(node.nova_conf, 'neutron', 'auth_type') == [
+        'password']
+    assert node.ini_values(node.nova_conf, 'filter_scheduler',
+                           'available_filters') == [
+        ALL_FILTERS, 'site_filters.rack.RackFilter', FILTER_PATH]
+    assert node.ini_values(node.nova_conf, 'filter_scheduler',
+                           'enabled_filters') == [
+        'ComputeFilter,ImagePropertiesFilter,RackFilter,HAAggregateFilter']
+    assert node.ini_values(node.nova_conf, 'ha_filter',
+                           'require_pool_ha_ready') == ['True']
+
+
 def test_post_config_leaves_nova_conf_alone_without_a_scheduler(node):
     node.run('stack', 'post-config', ENABLED_SERVICES='n-cpu')
 
@@ -601,6 +740,47 @@ def test_the_coordination_password_stays_out_of_the_log(node):
     assert 'r3dis' not in result.stdout + result.stderr
 
 
+def test_secrets_reach_nova_ha_ext_conf_byte_for_byte(node):
+    # The working directory has files for a "*" to expand to.
+    node.run('stack', 'post-config',
+             NOVA_HA_EXT_XENAPI_PASSWORD='-n *  pass \\ & word',
+             NOVA_HA_EXT_COORDINATION_URL='redis://:-n *  r\\3&dis@db:6379')
+
+    lines = node.ha_conf.read_text().splitlines()
+    assert 'connection_password = -n *  pass \\ & word' in lines
+    assert 'backend_url = redis://:-n *  r\\3&dis@db:6379' in lines
+
+
+@pytest.mark.parametrize('password', [
+    '-n', '*', 'a  b', ' padded ', '"quoted"', "'single", 'pa$word', '$$',
+    '#hash ;semi', 'x = y', 'back\\slash', 'and&amp'])
+def test_secrets_load_back_exactly(node, password):
+    from oslo_config import cfg
+
+    from nova_ha_ext import conf as ha_conf
+
+    node.run('stack', 'post-config', NOVA_HA_EXT_XENAPI_PASSWORD=password)
+
+    conf = cfg.ConfigOpts()
+    ha_conf.register_opts(conf)
+    conf(['--config-file', str(node.ha_conf)], default_config_files=[],
+         default_config_dirs=[])
+    try:
+        assert conf.xenapi.connection_password == password
+    finally:
+        conf.reset()
+
+
+def test_a_secret_of_several_lines_stops_the_phase_naming_the_option(node):
+    result = node.run_unchecked('stack', 'post-config',
+                                NOVA_HA_EXT_XENAPI_PASSWORD='one\ntwo')
+
+    assert result.returncode != 0
+    assert ('The value of connection_password in %s must be one line'
+            % node.ha_conf) in result.stderr
+    assert 'two' not in result.stdout + result.stderr
+
+
 def test_written_files_load_with_the_real_options(node):
     from nova.conf import scheduler as nova_scheduler_conf
     from oslo_config import cfg
@@ -656,9 +836,6 @@ def test_extra_creates_the_aggregate_and_flavor_once(node):
     }
     assert node.openstack_calls('aggregate', 'create') == [
         ['aggregate', 'create', 'pool-a']]
-    assert node.openstack_calls('aggregate', 'add', 'host') == [
-        ['aggregate', 'add', 'host', 'pool-a', 'xs-a1'],
-        ['aggregate', 'add', 'host', 'pool-a', 'xs-a2']]
     assert node.openstack_calls('flavor', 'create') == [
         ['flavor', 'create', '--ram', '4096', '--vcpus', '2',
          '--disk', '40', 'm1.large.ha']]
@@ -677,8 +854,47 @@ def test_extra_without_pool_url_marks_the_aggregate_ha_only(node):
     assert state['flavors'] == {}
 
 
+def test_extra_gives_the_aggregate_its_pools_hosts_with_sync(node):
+    node.run('stack', 'post-config')
+    node.run('stack', 'extra', STUB_POOL_HOSTS='xs-a1 xs-a2 xs-a3',
+             STUB_COMPUTES='xs-a1 xs-a2 xs-a3')
+
+    assert [c for c in node.recorded()
+            if c[0].endswith('nova-ha-manage')] == [
+        [str(node.exec_prefix / 'nova-ha-manage'),
+         '--config-file', str(node.nova_conf),
+         '--config-file', str(node.ha_conf), 'sync', '--pool', 'pool-a']]
+    assert node.openstack_state()['aggregates']['pool-a']['hosts'] == [
+        'xs-a1', 'xs-a2', 'xs-a3']
+    # The one way to add hosts: no 'openstack aggregate add host' as well.
+    assert node.openstack_calls('aggregate', 'add', 'host') == []
+
+
+def test_extra_warns_when_sync_leaves_a_host_of_the_pool_out(node):
+    node.run('stack', 'extra', STUB_POOL_HOSTS='xs-a1 xs-a2 xs-a3')
+
+    warnings = [call[1] for call in node.recorded() if call[0] == 'warn']
+    assert len(warnings) == 1
+    assert 'The hosts of aggregate pool-a do not match its pool' in (
+        warnings[0])
+    assert warnings[0].endswith('sync --pool pool-a')
+
+
+def test_extra_without_pool_url_adds_the_hosts_it_is_given(node):
+    node.run('stack', 'extra', NOVA_HA_EXT_POOL_URL='')
+
+    assert node.openstack_state()['aggregates']['pool-a']['hosts'] == [
+        'xs-a1', 'xs-a2']
+    assert node.openstack_calls('aggregate', 'add', 'host') == [
+        ['aggregate', 'add', 'host', 'pool-a', 'xs-a1'],
+        ['aggregate', 'add', 'host', 'pool-a', 'xs-a2']]
+    assert [c for c in node.recorded()
+            if c[0].endswith('nova-ha-manage')] == []
+
+
 def test_extra_skips_a_host_whose_compute_has_not_registered(node):
-    node.run('stack', 'extra', STUB_COMPUTES='xs-a1')
+    node.run('stack', 'extra', STUB_COMPUTES='xs-a1',
+             NOVA_HA_EXT_POOL_URL='')
 
     state = node.openstack_state()
     assert state['aggregates']['pool-a']['hosts'] == ['xs-a1']
@@ -688,7 +904,7 @@ def test_extra_skips_a_host_whose_compute_has_not_registered(node):
     assert 'openstack aggregate add host pool-a xs-a2' in warnings[0]
 
     # Once it has registered, the next run adds it.
-    node.run('stack', 'extra')
+    node.run('stack', 'extra', NOVA_HA_EXT_POOL_URL='')
     state = node.openstack_state()
     assert state['aggregates']['pool-a']['hosts'] == ['xs-a1', 'xs-a2']
 
