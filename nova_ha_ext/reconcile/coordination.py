@@ -536,7 +536,7 @@ class _View:
 
     def __init__(self, members, started):
         self.members = members
-        self.member_ids = sorted(_text(m) for m in members)
+        self.member_ids = tuple(sorted(_text(m) for m in members))
         self.started = started
 
 
@@ -884,8 +884,10 @@ class PoolCoordinator:
         """
         pools = self._pools
         share = self._share
-        if share is None or share[0] is not view or share[1] is not pools:
-            share = (view, pools, assignment.assign(pools, view.member_ids))
+        # Recomputed only when the members or the pools change.
+        if share is None or share[:2] != (view.member_ids, pools):
+            share = (view.member_ids, pools,
+                     assignment.assign(pools, view.member_ids))
             self._share = share
         if pool_name in pools:
             return share[2][pool_name]
