@@ -113,6 +113,23 @@ class HAAggregateFilterTest(HAPoolsTestCase):
 
         self.assertIn('No valid host was found', server['fault']['message'])
 
+    def test_a_flavor_with_a_key_taken_for_ha_boots_unprotected_once_warned(
+            self):
+        # Below microversion 2.86 the API stores any key.
+        self.admin_api.microversion = '2.85'
+        flavor = self._create_flavor_with_specs('ha.upper', {'HA': 'true'})
+        self.admin_api.microversion = self.microversion
+
+        servers = self._boot(flavor, count=2)
+
+        # Scheduled as a flavor that does not ask for HA: on the favourite.
+        self.assertEqual(['big', 'big'], self._hosts(servers))
+        warnings = [line for line in self.stdlog.logger.output.splitlines()
+                    if 'nova-ha-ext ignores' in line]
+        self.assertEqual(1, len(warnings), warnings)
+        self.assertIn("Flavor ha.upper has extra spec(s)", warnings[0])
+        self.assertIn("'HA' is not 'ha'", warnings[0])
+
     def test_ha_metadata_change_is_honoured_by_the_next_boot(self):
         [before] = self._hosts(self._boot(self.ha_flavor))
         self.assertIn(before, HA_HOSTS)
