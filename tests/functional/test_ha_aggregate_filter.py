@@ -217,3 +217,46 @@ class WithoutHAAggregateFilterTest(HAPoolsTestCase):
         server = self._migrate_server(server)
 
         self.assertEqual('big', server['OS-EXT-SRV-ATTR:host'])
+
+
+class WithAggregateInstanceExtraSpecsFilterTest(HAPoolsTestCase):
+    """The README's collision of the unscoped ``ha`` key with Nova's
+    AggregateInstanceExtraSpecsFilter, enabled beside HAAggregateFilter.
+    """
+
+    enabled_filters = base.DEFAULT_FILTERS + [
+        'AggregateInstanceExtraSpecsFilter', 'HAAggregateFilter']
+
+    def test_ha_true_in_the_aggregates_spelling_lands_on_ha_hosts(self):
+        servers = self._boot(self.ha_flavor, count=2)
+
+        for host in self._hosts(servers):
+            self.assertIn(host, HA_HOSTS)
+
+    def test_ha_true_in_another_spelling_passes_no_host(self):
+        flavor = self._create_flavor_with_specs('ha.title', {'ha': 'True'})
+
+        [server] = self._boot(flavor, expected_state='ERROR')
+
+        self.assertIn('No valid host was found', server['fault']['message'])
+
+    def test_ha_false_passes_only_hosts_with_ha_false_metadata(self):
+        flavor = self._create_flavor_with_specs('plain.false', {'ha': 'false'})
+        [server] = self._boot(flavor)
+        self.assertEqual('big', server['OS-EXT-SRV-ATTR:host'])
+
+        # Without ha=false metadata on big's aggregate, no host passes,
+        # not even the plain host outside every aggregate.
+        self._set_ha(self.plain_pool, 'no')
+        [server] = self._boot(flavor, expected_state='ERROR')
+
+        self.assertIn('No valid host was found', server['fault']['message'])
+
+    def test_a_flavor_without_ha_passes_hosts_outside_aggregates(self):
+        self._set_ha(self.plain_pool, 'no')
+        self.admin_api.remove_host_from_aggregate(self.plain_pool['id'],
+                                                  'big')
+
+        servers = self._boot(self.plain_flavor, count=2)
+
+        self.assertEqual(['big', 'big'], self._hosts(servers))
