@@ -337,7 +337,8 @@ class TestNearMissKeys:
                              'aggregate_instance_extra_specs:ha': 'true'}))
 
         [message] = _warnings(caplog, ha_aggregate.__name__)
-        assert 'scheduled as HA instances' in message
+        assert 'scheduled as HA instances; remove it' in message
+        assert 'openstack flavor set' not in message
 
     def test_flavors_without_near_misses_are_not_warned_about(self, caplog):
         _through_nova(_spec({'ha': 'true', 'hw:cpu_policy': 'dedicated'}))

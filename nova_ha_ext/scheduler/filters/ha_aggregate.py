@@ -146,13 +146,17 @@ class HAAggregateFilter(filters.BaseHostFilter):
         if warned in _warned_flavors:
             return
         _warned_flavors.add(warned)
+        fix = "remove %s (openstack flavor unset --property <key> %s)" % (
+            'it' if len(keys) == 1 else 'them', flavor.name)
+        if ha_spec.HA_KEY not in extra_specs:
+            fix = ("set '%(key)s' (openstack flavor set --property "
+                   "%(key)s=true %(flavor)s) and %(fix)s"
+                   % {'key': ha_spec.HA_KEY, 'flavor': flavor.name,
+                      'fix': fix})
         LOG.warning(
             "Flavor %(flavor)s has extra spec(s) that nova-ha-ext ignores: "
-            "%(reasons)s. Its instances are scheduled %(as)s. Set "
-            "'%(key)s' (openstack flavor set --property %(key)s=true "
-            "%(flavor)s) and remove the others (openstack flavor unset "
-            "--property <key> %(flavor)s).",
-            {'flavor': flavor.name, 'key': ha_spec.HA_KEY,
+            "%(reasons)s. Its instances are scheduled %(as)s; %(fix)s.",
+            {'flavor': flavor.name, 'fix': fix,
              'reasons': '; '.join(ha_spec.near_miss(k) for k in keys),
              'as': 'as HA instances' if wants_ha else
                    'as instances that do not ask for HA'})
