@@ -114,19 +114,22 @@ def _timing(pools, workers):
 def main():
     print('%d cases: 2-4 workers, 4-100 pools (seed %d)' % (CASES, SEED))
     print('| share | cases with a worker over ceil(pools/workers)+1 or '
-          'with none | largest spread | join: moves / minimum | '
-          'leave: moves / minimum | largest excess (join, leave) | '
-          'pools moved when one is added: mean, max |')
-    print('|---|---:|---:|---:|---:|---:|---:|')
+          'with none | largest spread | moves per join: mean (minimum) | '
+          'moves per leave: mean (minimum) | all moves / minimum (join, '
+          'leave) | largest excess (join, leave) | pools moved when one '
+          'is added: mean, max |')
+    print('|---|---:|---:|---:|---:|---:|---:|---:|')
     for name, share in (('tooz hash ring', tooz_ring),
                         ('assignment.assign', assignment.assign)):
         figures, excess, added = measure(share)
-        print('| %s | %d of %d | %d | %d / %d (%.2fx) | %d / %d (%.2fx) | '
-              '%d, %d | %.2f, %d |' % (
+        print('| %s | %d of %d | %d | %.1f (%.1f) | %.1f (%.1f) | '
+              '%.2fx, %.2fx | %d, %d | %.2f, %d |' % (
                   name, figures['outside'], CASES, figures['spread'],
-                  figures['join moves'], figures['join minimum'],
+                  figures['join moves'] / CASES,
+                  figures['join minimum'] / CASES,
+                  figures['leave moves'] / CASES,
+                  figures['leave minimum'] / CASES,
                   figures['join moves'] / figures['join minimum'],
-                  figures['leave moves'], figures['leave minimum'],
                   figures['leave moves'] / figures['leave minimum'],
                   max(excess['join']), max(excess['leave']),
                   statistics.mean(added), max(added)))
