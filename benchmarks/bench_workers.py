@@ -24,7 +24,7 @@ hosts and 20 VMs (600 instances), and ``nova-ha-reconciler`` workers with
 
 * Passes per minute with 1, 2 and 3 workers coordinating through a
   ``file://`` directory: a worker is added, the pools are shared out as
-  the ring says, and for :data:`WINDOW` seconds the full passes are
+  the workers compute them, and for :data:`WINDOW` seconds the full passes are
   counted: a full pass of a pool reads it with one
   ``VM.get_all_records_where``, which the simulator counts per pool (the
   watchers' ``event.from`` calls are not counted, and no event-driven pass
@@ -229,7 +229,7 @@ def _report(figures, total):
           'then a replacement with the same `member_id` is started. '
           'Takeover: from the kill to the last survivor\'s "Worker X '
           'reconciles N of M pools" log line that makes every pool owned '
-          'by a survivor (shares as the ring of the survivors gives them). '
+          'by a survivor (shares as the survivors compute them). '
           'Back: from the replacement\'s start (a new process: Python, '
           'Nova and oslo imports) to the three sharing the pools again.'
           % KILLS)

@@ -21,6 +21,12 @@ Two questions are answered here and nowhere else:
 * Is an aggregate an HA aggregate, i.e. a XenServer pool whose HA can restart
   instances? Its metadata ``ha`` is boolean-like too.
 
+Only the key ``ha`` itself counts. Keys an operator may take for it
+(:func:`near_miss`: ``HA``, ``ha `` with a space, ``ha:foo``,
+``aggregate_instance_extra_specs:ha``) are read by no part of nova-ha-ext;
+they are refused by the API where Nova lets a validator refuse them, and
+reported by the scheduler and ``nova-ha-manage status``.
+
 A host is an *HA host* when at least one of its aggregates is an HA
 aggregate. An aggregate saying ``ha=false`` does not veto another aggregate
 of the same host saying ``ha=true``: HA is a property of the XenServer pool,
@@ -97,6 +103,33 @@ def flavor_requests_ha(extra_specs, flavor_name=None):
         return False
     owner = "flavor %s" % flavor_name if flavor_name else "the flavor"
     return parse_ha_value(value, owner=owner)
+
+
+def near_miss(key):
+    """Why a flavor extra spec key looks like ``ha`` but is not it.
+
+    :returns: the reason, for messages, or None when ``key`` is ``ha`` or
+        unrelated to it.
+    """
+    if key == HA_KEY:
+        return None
+    scope, colon, name = key.rpartition(':')
+    if not colon:
+        if key.strip().lower() == HA_KEY:
+            return ("%r is not %r: nova-ha-ext reads only the key %r, in "
+                    "lower case and without spaces" % (key, HA_KEY, HA_KEY))
+    elif scope.split(':', 1)[0].strip().lower() == HA_KEY:
+        return ("%r is in the scope '%s:', which nova-ha-ext does not read: "
+                "it reads only the unscoped key %r" % (key, HA_KEY, HA_KEY))
+    elif name.strip().lower() == HA_KEY:
+        return ("%r is not %r: nova-ha-ext reads only the unscoped key %r"
+                % (key, HA_KEY, HA_KEY))
+    return None
+
+
+def near_miss_keys(extra_specs):
+    """The keys of ``extra_specs`` that :func:`near_miss` reports, sorted."""
+    return sorted(key for key in (extra_specs or {}) if near_miss(key))
 
 
 def aggregate_is_ha(aggregate):

@@ -12,10 +12,31 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Validator of the ``ha`` flavor extra spec for Nova's API.
+"""Validators of the ``ha`` flavor extra spec for Nova's API.
 
 Registered on the ``nova.api.extra_spec_validators`` stevedore namespace, so
-that from microversion 2.86 on Nova refuses ``ha=maybe`` with HTTP 400.
+that from microversion 2.86 on Nova refuses with HTTP 400 ``ha=maybe`` and
+the keys an operator may take for ``ha`` that Nova lets a plugin refuse.
+
+Nova looks a key up by its exact name first, then tries each validator's
+name pattern in turn, and accepts an unscoped key that none claims. A key in
+a namespace that some validator's pattern declares (the part before its
+first ``:``), but that no pattern matches, is refused; any other scoped key
+is accepted. Names are matched case-sensitively. So:
+
+* ``HA``, ``Ha``, ``ha `` (any case, spaces around): claimed by a pattern
+  without ``:`` and refused.
+* ``ha:foo``, ``HA:foo``: claimed by a pattern whose namespace part is the
+  ``ha`` namespace in any case, and refused.
+* ``aggregate_instance_extra_specs:ha`` is left alone: Nova's own validator
+  of that namespace claims it, and only shadowing it under its exact name
+  would refuse it, for a key that Nova's AggregateInstanceExtraSpecsFilter
+  reads. ``<other namespace>:ha`` is left alone too: a pattern claiming it
+  would declare every namespace, and Nova would then refuse every unknown
+  scoped key. Nova already refuses it in its own namespaces (``hw:ha``,
+  ``capabilities:ha``).
+
+The scheduler filter and ``nova-ha-manage status`` report what is accepted.
 """
 
 from nova.api.validation.extra_specs import base
@@ -37,6 +58,28 @@ class HAExtraSpecValidator(base.ExtraSpecValidator):
                 % (name, ', '.join(ha_spec.accepted_values()), value))
 
 
+class NearMissValidator(base.ExtraSpecValidator):
+    """Refuses every key its pattern claims that looks like ``ha``.
+
+    :param pattern: the name pattern, in the form Nova matches it; it names
+        no parameter, so it is given as it is rather than built from
+        ``name``.
+    """
+
+    def __init__(self, name, description, pattern):
+        super().__init__(name=name, description=description,
+                         value={'type': str})
+        self.name_regex = pattern
+
+    def validate(self, name, value):
+        reason = ha_spec.near_miss(name)
+        if reason:
+            raise exception.ValidationError(
+                "Validation failed; extra spec %s. Set '%s' instead, for "
+                "example: openstack flavor set --property %s=true <flavor>"
+                % (reason, ha_spec.HA_KEY, ha_spec.HA_KEY))
+
+
 EXTRA_SPEC_VALIDATORS = [
     HAExtraSpecValidator(
         name=ha_spec.HA_KEY,
@@ -53,6 +96,17 @@ EXTRA_SPEC_VALIDATORS = [
             'description': 'Whether the instance is highly available.',
         },
     ),
+    # Neither name can be typed (the API allows no parentheses in keys), so
+    # neither is ever looked up by name: only their patterns claim keys.
+    NearMissValidator(
+        name='ha (in another case or with spaces)',
+        description='Refused: nova-ha-ext reads only the key ha.',
+        # No ':' in it: Nova takes the part before one as a namespace.
+        pattern=r'\s*[hH][aA]\s*'),
+    NearMissValidator(
+        name='ha:{key} (in any case)',
+        description='Refused: nova-ha-ext reads only the unscoped key ha.',
+        pattern=r'\s*[hH][aA]\s*:.*'),
 ]
 
 

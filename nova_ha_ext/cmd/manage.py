@@ -28,9 +28,10 @@ Exit codes, for monitoring:
   none was needed (reconcile, sync); a dry run found nothing to change.
 * 1: something needs an operator: a pool is unreachable or not HA-ready,
   its aggregate has drifted from it, no live reconciler worker owns a
-  pool, instances are out of sync or skipped, a change failed, a pool was
-  skipped because a worker held its lock, sync kept or could not add a
-  host, or a dry run found changes to make.
+  pool, instances are out of sync or skipped, a flavor has a key taken for
+  ``ha`` that nothing reads, a change failed, a pool was skipped because a
+  worker held its lock, sync kept or could not add a host, or a dry run
+  found changes to make.
 * 2: the command could not run: bad arguments, configuration or database
   access, or an unknown pool.
 """
@@ -38,10 +39,12 @@ Exit codes, for monitoring:
 import json
 import sys
 
+from nova import objects
 from oslo_config import cfg
 
 from nova_ha_ext import cmd
 from nova_ha_ext import conf as ha_conf
+from nova_ha_ext import ha_spec
 from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
@@ -150,6 +153,15 @@ def _owners(names):
         return {name: 'unknown (%s)' % exc for name in names}
 
 
+def _ignored_flavor_keys(context):
+    """One row per flavor extra spec taken for ``ha`` that nothing reads."""
+    return [{'flavor': flavor.name, 'flavor_id': flavor.flavorid,
+             'key': key, 'value': flavor.extra_specs[key],
+             'reason': ha_spec.near_miss(key)}
+            for flavor in objects.FlavorList.get_all(context)
+            for key in ha_spec.near_miss_keys(flavor.extra_specs)]
+
+
 def status_command(context, args, out):
     reconciler = engine.Reconciler(CONF)
     try:
@@ -167,8 +179,10 @@ def status_command(context, args, out):
         p['owner'] = owners[p['pool']]
         if p['pool'] in drifts:
             p['aggregate'] = drifts[p['pool']].as_dict()
+    ignored = _ignored_flavor_keys(context)
     if args.format == 'json':
-        out.write(json.dumps({'pools': pools}, indent=2, sort_keys=True))
+        out.write(json.dumps({'pools': pools, 'ignored_flavor_keys': ignored},
+                             indent=2, sort_keys=True))
         out.write('\n')
     else:
         rows = []
@@ -202,10 +216,17 @@ def status_command(context, args, out):
         if not pools:
             out.write('No pools: no aggregate has %s metadata.\n'
                       % CONF.ha_reconciler.pool_url_metadata_key)
+        if ignored:
+            out.write('\nFlavor extra specs that nova-ha-ext ignores (use '
+                      '%s=true or %s=false instead):\n'
+                      % (ha_spec.HA_KEY, ha_spec.HA_KEY))
+            out.write(table(['flavor', 'key', 'value', 'reason'], [
+                [i['flavor'], repr(i['key']), i['value'], i['reason']]
+                for i in ignored]) + '\n')
     healthy = all(p['reachable'] and p['ha_ready'] and not p['out_of_sync']
                   and not p['problems'] and p['owner'] and
                   p['aggregate']['in_step'] for p in pools)
-    return OK if healthy and pools else ATTENTION
+    return OK if healthy and pools and not ignored else ATTENTION
 
 
 def reconcile_command(context, args, out):
@@ -322,7 +343,6 @@ def run(context, args, out=sys.stdout):
 
 def main(argv=None):
     from nova import context as nova_context
-    from nova import objects
     from oslo_log import log as logging
 
     CONF.register_cli_opt(command_opt)

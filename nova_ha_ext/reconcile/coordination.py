@@ -33,15 +33,13 @@ pool while the worker acts on it::
 
 With ``[coordination] backend_url`` the workers join a tooz group. A
 background thread heartbeats every ``heartbeat_interval`` and reads the
-group's live members each time; pools are spread over them with the consistent
-hash ring of :class:`tooz.partitioner.Partitioner` (the same
-:class:`tooz.hashring.HashRing`, partition count, weights and object hashing),
-rebuilt from each full read of the membership. That is why
-:func:`pool_owners`, which reads the membership without joining, gives the
-same answer as the workers, and why a worker never acts on a ring that a
-partial update left half-changed: tooz's own ``Partitioner`` updates its
-ring incrementally from ``run_watchers()`` events, from the heartbeat thread,
-while the service reads it from others.
+group's live members each time; the pools the worker was last told of
+(:meth:`PoolCoordinator.set_pools`) are shared out over them by
+:func:`nova_ha_ext.reconcile.assignment.assign`, a pure function of the
+pool names and the member ids, recomputed from each full read of the
+membership. That is why :func:`pool_owners`, which reads the membership
+without joining, gives the same answer as the workers, and why a worker
+never acts on a share that a partial update left half-changed.
 
 How a dead worker is noticed depends on the driver, and ``member_timeout``
 is handed to each as the option it understands (:func:`backend_options`):
@@ -90,8 +88,8 @@ from oslo_log import log as logging
 from oslo_utils import netutils
 import tooz
 from tooz import coordination as tooz_coordination
-from tooz import hashring
-from tooz import partitioner as tooz_partitioner
+
+from nova_ha_ext.reconcile import assignment
 
 LOG = logging.getLogger(__name__)
 
@@ -309,7 +307,7 @@ def backend_options(url, member_timeout):
     return options
 
 
-# -- names and the ring ----------------------------------------------------
+# -- names and members -----------------------------------------------------
 
 def default_member_id():
     """``<hostname>-<pid>-<random>``: unique even across containers."""
@@ -334,33 +332,6 @@ def lock_name(pool_name):
     file name.
     """
     return _binary(LOCK_PREFIX + urllib.parse.quote(pool_name, safe=''))
-
-
-def _weight(capabilities):
-    # As tooz.partitioner.Partitioner reads a member's weight.
-    if isinstance(capabilities, dict):
-        return capabilities.get('weight', 1)
-    return 1
-
-
-def build_ring(members):
-    """The hash ring of ``{member_id: capabilities}``.
-
-    The same ring as :class:`tooz.partitioner.Partitioner` builds for the
-    group, so :func:`ring_owner` answers as its ``members_for_object``.
-    """
-    ring = hashring.HashRing(
-        [], partitions=tooz_partitioner.Partitioner.DEFAULT_PARTITION_NUMBER)
-    for member in sorted(members):
-        ring.add_node(member, _weight(members[member]))
-    return ring
-
-
-def ring_owner(ring, pool_name):
-    """The member (bytes) that owns ``pool_name``, or None if none lives."""
-    nodes = ring.get_nodes(
-        tooz_partitioner.Partitioner._hash_object(pool_name))
-    return next(iter(nodes), None)
 
 
 def _read_members(coord, group_id):
@@ -561,11 +532,11 @@ class PoolLock:
 
 
 class _View:
-    """One read of the group: its members, ring and when it was taken."""
+    """One read of the group: its members and when it was taken."""
 
     def __init__(self, members, started):
         self.members = members
-        self.ring = build_ring(members)
+        self.member_ids = tuple(sorted(_text(m) for m in members))
         self.started = started
 
 
@@ -613,6 +584,8 @@ class PoolCoordinator:
         self._joined = False
         self._started = False
         self._view = None
+        self._pools = frozenset()
+        self._share = None
         self._healthy = None
         self._stale_warned = False
         self._guard = None
@@ -892,7 +865,34 @@ class PoolCoordinator:
         if self._clock() - view.started > self.stale_after:
             self._warn_stale(view)
             return False
-        return ring_owner(view.ring, pool_name) == self._member
+        return self._owner(view, pool_name) == self.member_id
+
+    def set_pools(self, pool_names):
+        """The pools to share out: every pool there is, as discovered.
+
+        Every worker must be told the same names (each full pass discovers
+        the aggregates with a pool URL). Until they are, a pool that one
+        worker has discovered and another not can move the owner of a few
+        others: such a pool may have two owners, whose passes its lock keeps
+        apart, or none, until the next full pass.
+        """
+        self._pools = frozenset(pool_names)
+
+    def _owner(self, view, pool_name):
+        """The owner of ``pool_name`` when the known pools are shared over
+        ``view``'s members; a pool not known yet is placed as if added.
+        """
+        pools = self._pools
+        share = self._share
+        # Recomputed only when the members or the pools change.
+        if share is None or share[:2] != (view.member_ids, pools):
+            share = (view.member_ids, pools,
+                     assignment.assign(pools, view.member_ids))
+            self._share = share
+        if pool_name in pools:
+            return share[2][pool_name]
+        return assignment.assign(pools | {pool_name},
+                                 view.member_ids)[pool_name]
 
     def _warn_stale(self, view):
         with self._state_lock:
@@ -925,8 +925,7 @@ class PoolCoordinator:
         view = self._view
         if view is None:
             return {name: None for name in pool_names}
-        return {name: _owner_text(ring_owner(view.ring, name))
-                for name in pool_names}
+        return {name: self._owner(view, name) for name in pool_names}
 
     # -- locks -------------------------------------------------------------
 
@@ -993,17 +992,14 @@ class PoolCoordinator:
                             _scrub(exc, self._secrets))
 
 
-def _owner_text(member):
-    return None if member is None else _text(member)
-
-
 def pool_owners(conf, pool_names, timeout=None):
     """``{pool: member id of its owner, or None}`` from the live group.
 
     For ``nova-ha-manage status``: reads the group's members once, without
-    joining it, and answers as the workers do (:func:`build_ring`). A pool
-    maps to None when no worker is alive. Without a backend every pool maps
-    to :data:`SINGLE_WORKER`.
+    joining it, and answers as the workers do
+    (:func:`~nova_ha_ext.reconcile.assignment.assign` over ``pool_names``).
+    A pool maps to None when no worker is alive. Without a backend every
+    pool maps to :data:`SINGLE_WORKER`.
 
     :param timeout: seconds to wait for the backend (default
         ``[coordination] member_timeout``).
@@ -1039,5 +1035,4 @@ def pool_owners(conf, pool_names, timeout=None):
             "cannot read group %s from %s: %s" % (
                 opts.group, redact_url(opts.backend_url),
                 _scrub(exc, secrets)))
-    ring = build_ring(members)
-    return {name: _owner_text(ring_owner(ring, name)) for name in pool_names}
+    return assignment.assign(pool_names, [_text(m) for m in members])

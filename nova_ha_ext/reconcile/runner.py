@@ -175,6 +175,7 @@ class ReconcilerRunner:
     def _full_pass(self, context):
         """A pass over every owned pool; False if one was skipped."""
         targets = self.reconciler.discover(context)
+        self.coordinator.set_pools(t.name for t in targets)
         owned = [t for t in targets if self.coordinator.owns(t.name)]
         self._log_ownership(targets, owned)
         if self._conf.ha_reconciler.watch_events:

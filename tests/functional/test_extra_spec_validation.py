@@ -16,6 +16,8 @@
 
 Nova validates extra specs from microversion 2.86 on, with the validators
 registered on ``nova.api.extra_spec_validators``; below it stores any value.
+Keys an operator may take for ``ha`` are refused where Nova lets a plugin
+refuse them (see :mod:`nova_ha_ext.api.extra_specs`).
 """
 
 import json
@@ -31,11 +33,11 @@ class HAExtraSpecValidationTest(base.NovaHATestCase):
         super().setUp()
         self.flavor_id = self._create_flavor(name='ha.small')
 
-    def _post_ha(self, value, microversion):
+    def _post_ha(self, value, microversion, key='ha'):
         self.admin_api.microversion = microversion
         try:
             self.admin_api.post_extra_spec(
-                self.flavor_id, {'extra_specs': {'ha': value}})
+                self.flavor_id, {'extra_specs': {key: value}})
         finally:
             self.admin_api.microversion = self.microversion
 
@@ -83,3 +85,67 @@ class HAExtraSpecValidationTest(base.NovaHATestCase):
         self._post_ha('maybe', '2.85')
 
         self.assertEqual('maybe', self._stored_specs()['ha'])
+
+
+class NearMissKeyValidationTest(base.NovaHATestCase):
+    """Keys taken for ``ha`` through Nova's flavor extra specs API."""
+
+    def setUp(self):
+        super().setUp()
+        self.flavor_id = self._create_flavor(name='ha.small')
+
+    def _post(self, key, microversion='2.86'):
+        self.admin_api.microversion = microversion
+        try:
+            self.admin_api.post_extra_spec(
+                self.flavor_id, {'extra_specs': {key: 'true'}})
+        finally:
+            self.admin_api.microversion = self.microversion
+
+    def _assert_refused(self, key, microversion='2.86'):
+        exc = self.assertRaises(api_client.OpenStackApiException,
+                                self._post, key, microversion)
+        self.assertEqual(400, exc.response.status_code)
+        message = json.loads(exc.response.content)['badRequest']['message']
+        self.assertIn('extra spec %r' % key, message)
+        self.assertIn('openstack flavor set --property ha=true', message)
+        self.assertNotIn(key, self.admin_api.get_extra_specs(self.flavor_id))
+        return message
+
+    def test_ha_in_upper_case_is_refused_with_400(self):
+        message = self._assert_refused('HA')
+
+        self.assertIn('lower case and without spaces', message)
+
+    def test_ha_with_a_trailing_space_is_refused_with_400(self):
+        self._assert_refused('ha ')
+
+    def test_keys_in_the_ha_scope_are_refused_with_400(self):
+        for key in ('ha:foo', 'HA:enabled'):
+            message = self._assert_refused(key)
+
+            self.assertIn("in the scope 'ha:'", message)
+
+    def test_near_misses_are_refused_at_the_latest_microversion(self):
+        self._assert_refused('Ha', microversion='latest')
+
+    def test_updating_a_near_miss_is_refused_with_400(self):
+        exc = self.assertRaises(
+            api_client.OpenStackApiException, self.admin_api.put_extra_spec,
+            self.flavor_id, 'HA', {'HA': 'true'})
+
+        self.assertEqual(400, exc.response.status_code)
+
+    def test_the_aggregate_instance_extra_specs_key_is_left_to_nova(self):
+        # Nova's own validator of that namespace accepts it, for its
+        # AggregateInstanceExtraSpecsFilter; the scheduler warns instead.
+        self._post('aggregate_instance_extra_specs:ha')
+
+        self.assertEqual('true', self.admin_api.get_extra_specs(
+            self.flavor_id)['aggregate_instance_extra_specs:ha'])
+
+    def test_near_misses_are_not_validated_below_2_86(self):
+        self._post('HA', microversion='2.85')
+
+        self.assertEqual(
+            'true', self.admin_api.get_extra_specs(self.flavor_id)['HA'])

@@ -113,6 +113,23 @@ class HAAggregateFilterTest(HAPoolsTestCase):
 
         self.assertIn('No valid host was found', server['fault']['message'])
 
+    def test_a_flavor_with_a_key_taken_for_ha_boots_unprotected_once_warned(
+            self):
+        # Below microversion 2.86 the API stores any key.
+        self.admin_api.microversion = '2.85'
+        flavor = self._create_flavor_with_specs('ha.upper', {'HA': 'true'})
+        self.admin_api.microversion = self.microversion
+
+        servers = self._boot(flavor, count=2)
+
+        # Scheduled as a flavor that does not ask for HA: on the favourite.
+        self.assertEqual(['big', 'big'], self._hosts(servers))
+        warnings = [line for line in self.stdlog.logger.output.splitlines()
+                    if 'nova-ha-ext ignores' in line]
+        self.assertEqual(1, len(warnings), warnings)
+        self.assertIn("Flavor ha.upper has extra spec(s)", warnings[0])
+        self.assertIn("'HA' is not 'ha'", warnings[0])
+
     def test_ha_metadata_change_is_honoured_by_the_next_boot(self):
         [before] = self._hosts(self._boot(self.ha_flavor))
         self.assertIn(before, HA_HOSTS)
@@ -200,3 +217,46 @@ class WithoutHAAggregateFilterTest(HAPoolsTestCase):
         server = self._migrate_server(server)
 
         self.assertEqual('big', server['OS-EXT-SRV-ATTR:host'])
+
+
+class WithAggregateInstanceExtraSpecsFilterTest(HAPoolsTestCase):
+    """The README's collision of the unscoped ``ha`` key with Nova's
+    AggregateInstanceExtraSpecsFilter, enabled beside HAAggregateFilter.
+    """
+
+    enabled_filters = base.DEFAULT_FILTERS + [
+        'AggregateInstanceExtraSpecsFilter', 'HAAggregateFilter']
+
+    def test_ha_true_in_the_aggregates_spelling_lands_on_ha_hosts(self):
+        servers = self._boot(self.ha_flavor, count=2)
+
+        for host in self._hosts(servers):
+            self.assertIn(host, HA_HOSTS)
+
+    def test_ha_true_in_another_spelling_passes_no_host(self):
+        flavor = self._create_flavor_with_specs('ha.title', {'ha': 'True'})
+
+        [server] = self._boot(flavor, expected_state='ERROR')
+
+        self.assertIn('No valid host was found', server['fault']['message'])
+
+    def test_ha_false_passes_only_hosts_with_ha_false_metadata(self):
+        flavor = self._create_flavor_with_specs('plain.false', {'ha': 'false'})
+        [server] = self._boot(flavor)
+        self.assertEqual('big', server['OS-EXT-SRV-ATTR:host'])
+
+        # Without ha=false metadata on big's aggregate, no host passes,
+        # not even the plain host outside every aggregate.
+        self._set_ha(self.plain_pool, 'no')
+        [server] = self._boot(flavor, expected_state='ERROR')
+
+        self.assertIn('No valid host was found', server['fault']['message'])
+
+    def test_a_flavor_without_ha_passes_hosts_outside_aggregates(self):
+        self._set_ha(self.plain_pool, 'no')
+        self.admin_api.remove_host_from_aggregate(self.plain_pool['id'],
+                                                  'big')
+
+        servers = self._boot(self.plain_flavor, count=2)
+
+        self.assertEqual(['big', 'big'], self._hosts(servers))

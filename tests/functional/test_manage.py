@@ -111,3 +111,58 @@ class TestManage(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual(manage.ERROR, code)
         self.assertIn('pool-z', text)
         self.assertIn('pool-a, pool-b', text)
+
+
+class TestStatusIgnoredFlavorKeys(xenapi_base.XenAPIPoolsTestCase):
+    """``status`` lists the flavor keys taken for ``ha`` that nothing reads."""
+
+    POOLS = {'pool-a': True}
+
+    def run_status(self, *argv):
+        out = io.StringIO()
+        code = manage.run(self.ctxt, parse('status', *argv), out)
+        return code, out.getvalue()
+
+    def _flavor(self, name, extra_specs, microversion):
+        self.admin_api.microversion = microversion
+        try:
+            return self._create_flavor_with_specs(name, extra_specs)
+        finally:
+            self.admin_api.microversion = self.microversion
+
+    def test_a_healthy_cloud_lists_none(self):
+        self._flavor('ha.good', {'ha': 'true'}, '2.86')
+
+        code, text = self.run_status()
+
+        self.assertEqual(manage.OK, code, text)
+        self.assertNotIn('ignores', text)
+        code, text = self.run_status('--format', 'json')
+        self.assertEqual([], json.loads(text)['ignored_flavor_keys'])
+
+    def test_flavors_with_keys_taken_for_ha_need_attention(self):
+        # Stored before the API refused it, or below microversion 2.86.
+        upper = self._flavor('ha.upper', {'HA': 'true'}, '2.85')
+        # Accepted at any microversion: Nova's own validator's key.
+        scoped = self._flavor('ha.scoped', {
+            'ha': 'true', 'aggregate_instance_extra_specs:ha': 'true'},
+            '2.86')
+
+        code, text = self.run_status()
+
+        self.assertEqual(manage.ATTENTION, code)
+        lines = text.splitlines()
+        self.assertIn('Flavor extra specs that nova-ha-ext ignores (use '
+                      'ha=true or ha=false instead):', lines)
+        [row] = [line for line in lines if line.startswith('ha.upper ')]
+        self.assertIn("'HA' is not 'ha'", row)
+        [row] = [line for line in lines if line.startswith('ha.scoped ')]
+        self.assertIn("'aggregate_instance_extra_specs:ha'", row)
+
+        code, text = self.run_status('--format', 'json')
+        self.assertEqual(manage.ATTENTION, code)
+        self.assertEqual(
+            {(scoped, 'aggregate_instance_extra_specs:ha', 'true'),
+             (upper, 'HA', 'true')},
+            {(i['flavor_id'], i['key'], i['value'])
+             for i in json.loads(text)['ignored_flavor_keys']})

@@ -712,23 +712,22 @@ class Deployment:
         return owners
 
     def expected_shares(self, members):
-        """``{member id: set of pools}`` as the hash ring of ``members``
-        shares the pools: what the workers and ``nova-ha-manage`` compute
-        (:func:`nova_ha_ext.reconcile.coordination.build_ring`).
+        """``{member id: set of pools}`` as the pools are shared over
+        ``members``: what the workers and ``nova-ha-manage`` compute
+        (:func:`nova_ha_ext.reconcile.assignment.assign`).
         """
-        from nova_ha_ext.reconcile import coordination
+        from nova_ha_ext.reconcile import assignment
 
-        ring = coordination.build_ring(
-            {m.encode(): {'weight': 1} for m in members})
         shares = {m: set() for m in members}
-        for pool in self.pool_names:
-            shares[coordination.ring_owner(ring, pool).decode()].add(pool)
+        for pool, member in assignment.assign(self.pool_names,
+                                              members).items():
+            shares[member].add(pool)
         return shares
 
     def ownership_problems(self, owners):
         """Why the live workers' latest lines, ``owners``, are not the
-        share of each that the ring of the live workers gives ([] if they
-        are). Shares of one ring hold every pool exactly once.
+        share of each that the live workers compute ([] if they are).
+        Shares of one membership hold every pool exactly once.
         """
         problems = []
         expected = self.expected_shares(sorted(owners))
@@ -748,8 +747,8 @@ class Deployment:
         return problems
 
     def wait_balanced(self, timeout, since=None):
-        """Wait until each live worker's latest line is its share of the
-        ring of the live workers: every pool owned exactly once.
+        """Wait until each live worker's latest line is its share among
+        the live workers: every pool owned exactly once.
 
         :param since: an epoch time; the returned moment is the latest of
             the lines logged after it (None if none was).

@@ -130,6 +130,7 @@ CELLS = [pytest.param(specs, isolate, host, host in expected,
 def fresh_warnings(monkeypatch):
     """Forget the bad values already warned about by earlier tests."""
     monkeypatch.setattr(ha_spec, '_warned_aggregates', set())
+    monkeypatch.setattr(ha_aggregate, '_warned_flavors', set())
 
 
 @pytest.fixture
@@ -305,6 +306,46 @@ class TestFilterBehaviour:
         assert "flavor gold has ha='maybe'" in message
 
 
+class TestNearMissKeys:
+
+    def test_a_near_miss_flavor_is_treated_as_not_asking_for_ha(self):
+        passed = _through_nova(_spec({'HA': 'true'}))
+
+        assert _names(passed) == ALL
+
+    def test_one_warning_per_flavor_across_requests(self, caplog):
+        for _ in range(10):
+            _through_nova(_spec({'HA': 'true', 'ha:foo': 'x'}, name='gold'))
+
+        [message] = _warnings(caplog, ha_aggregate.__name__)
+        assert message.startswith('Flavor gold has extra spec(s) that '
+                                  'nova-ha-ext ignores')
+        assert "'HA' is not 'ha'" in message
+        assert "'ha:foo' is in the scope 'ha:'" in message
+        assert 'scheduled as instances that do not ask for HA' in message
+        assert 'openstack flavor set --property ha=true gold' in message
+
+    def test_each_flavor_is_warned_about(self, caplog):
+        _through_nova(_spec({'HA': 'true'}, name='gold'))
+        _through_nova(_spec({'ha ': 'true'}, name='silver'))
+
+        messages = _warnings(caplog, ha_aggregate.__name__)
+        assert [m.split()[1] for m in messages] == ['gold', 'silver']
+
+    def test_the_warning_says_how_the_flavor_is_scheduled(self, caplog):
+        _through_nova(_spec({'ha': 'true',
+                             'aggregate_instance_extra_specs:ha': 'true'}))
+
+        [message] = _warnings(caplog, ha_aggregate.__name__)
+        assert 'scheduled as HA instances; remove it' in message
+        assert 'openstack flavor set' not in message
+
+    def test_flavors_without_near_misses_are_not_warned_about(self, caplog):
+        _through_nova(_spec({'ha': 'true', 'hw:cpu_policy': 'dedicated'}))
+
+        assert _warnings(caplog, ha_aggregate.__name__) == []
+
+
 class TestBadAggregateValue:
 
     @pytest.mark.parametrize('isolation', [False, True])
@@ -339,7 +380,7 @@ class TestHAExtraSpecValidator:
 
     @pytest.fixture
     def validator(self):
-        [validator] = extra_specs.register()
+        [validator] = [v for v in extra_specs.register() if v.name == 'ha']
         return validator
 
     def test_validator_is_registered_for_the_ha_key(self, validator):
@@ -370,3 +411,26 @@ class TestHAExtraSpecValidator:
 
     def test_scoped_keys_are_left_to_their_own_validators(self):
         validators.validate('aggregate_instance_extra_specs:ha', 'maybe')
+
+    @pytest.mark.parametrize('key', [
+        'HA', 'Ha', 'ha ', ' ha', ' HA ', 'ha:foo', 'HA:foo', 'ha :foo'])
+    def test_near_misses_nova_lets_a_plugin_claim_are_refused(self, key):
+        with pytest.raises(exception.ValidationError) as exc:
+            validators.validate(key, 'true')
+
+        message = str(exc.value)
+        assert message.startswith('Validation failed; extra spec %r' % key)
+        assert 'openstack flavor set --property ha=true' in message
+
+    @pytest.mark.parametrize('key', [
+        # Nova's own validator claims it, for its own filter.
+        'aggregate_instance_extra_specs:ha',
+        # Claiming it would make Nova refuse every unknown namespace.
+        'xenapi:ha'])
+    def test_near_misses_in_other_namespaces_are_left_to_nova(self, key):
+        validators.validate(key, 'true')
+
+    @pytest.mark.parametrize('key', [
+        'hardware', 'has_gpu', 'foo:bar', 'hide_hypervisor_id'])
+    def test_other_keys_are_still_accepted(self, key):
+        validators.validate(key, 'true')

@@ -112,6 +112,47 @@ class TestFlavorRequestsHA:
             ha_spec.flavor_requests_ha({'ha': 'maybe'}, flavor_name='gold')
 
 
+class TestNearMiss:
+
+    @pytest.mark.parametrize('key', [
+        'HA', 'Ha', 'hA', 'ha ', ' ha', ' HA ', 'ha:foo', 'HA:foo', 'ha:',
+        'ha:a:b', 'aggregate_instance_extra_specs:ha',
+        'aggregate_instance_extra_specs:HA', 'capabilities:ha', 'xenapi:ha'])
+    def test_keys_that_look_like_ha_are_near_misses(self, key):
+        reason = ha_spec.near_miss(key)
+
+        assert reason.startswith(repr(key))
+        assert "'ha'" in reason
+
+    @pytest.mark.parametrize('key', [
+        'ha', 'hw:cpu_policy', 'hardware', 'aha', 'has', 'hw:ha_mode',
+        'trait:CUSTOM_HA', 'a:ha:b', 'aggregate_instance_extra_specs:zone'])
+    def test_ha_itself_and_other_keys_are_not(self, key):
+        assert ha_spec.near_miss(key) is None
+
+    def test_case_and_spaces_are_named_in_the_reason(self):
+        assert 'lower case and without spaces' in ha_spec.near_miss('HA')
+
+    def test_the_ha_scope_is_named_in_the_reason(self):
+        assert "scope 'ha:'" in ha_spec.near_miss('ha:foo')
+
+    def test_near_miss_keys_of_a_flavor_are_sorted(self):
+        specs = {'ha': 'true', 'hw:cpu_policy': 'dedicated', 'ha:foo': 'x',
+                 'HA': 'true', 'aggregate_instance_extra_specs:ha': 'true'}
+
+        assert ha_spec.near_miss_keys(specs) == [
+            'HA', 'aggregate_instance_extra_specs:ha', 'ha:foo']
+
+    @pytest.mark.parametrize('extra_specs', [None, {}])
+    def test_a_flavor_without_extra_specs_has_none(self, extra_specs):
+        assert ha_spec.near_miss_keys(extra_specs) == []
+
+    def test_near_misses_do_not_ask_for_ha(self):
+        specs = {'HA': 'true', 'ha ': 'true', 'ha:foo': 'true'}
+
+        assert ha_spec.flavor_requests_ha(specs) is False
+
+
 class TestAggregateIsHA:
 
     def test_aggregate_without_metadata_is_not_ha(self):

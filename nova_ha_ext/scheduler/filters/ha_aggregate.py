@@ -33,6 +33,9 @@ from nova_ha_ext import ha_spec
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
 
+# (flavor id, keys) already warned about: once per process, not per request.
+_warned_flavors = set()
+
 
 class HAAggregateFilter(filters.BaseHostFilter):
     """Keep instances of HA flavors on HA hosts.
@@ -49,6 +52,9 @@ class HAAggregateFilter(filters.BaseHostFilter):
       hosts outside every HA aggregate.
     * A flavor whose ``ha`` extra spec is not boolean-like passes no host:
       guessing would put an instance where its owner did not want it.
+    * Keys that look like ``ha`` but are not it (``HA``, ``ha:foo``,
+      ``aggregate_instance_extra_specs:ha``, ...) are ignored; one warning
+      per flavor names them.
 
     Like Nova's aggregate filters, it does not run on rebuild: the instance
     stays on its host. Moves (migrate, resize, evacuate, unshelve) are
@@ -122,11 +128,38 @@ class HAAggregateFilter(filters.BaseHostFilter):
         flavor = spec_obj.flavor
         extra_specs = flavor.extra_specs if 'extra_specs' in flavor else {}
         try:
-            return ha_spec.flavor_requests_ha(
+            wants_ha = ha_spec.flavor_requests_ha(
                 extra_specs, flavor_name=flavor.name)
         except ha_spec.InvalidHAValue as exc:
             LOG.warning("HAAggregateFilter rejects every host: %s", exc)
             return None
+        HAAggregateFilter._warn_near_misses(flavor, extra_specs, wants_ha)
+        return wants_ha
+
+    @staticmethod
+    def _warn_near_misses(flavor, extra_specs, wants_ha):
+        keys = ha_spec.near_miss_keys(extra_specs)
+        if not keys:
+            return
+        warned = (flavor.flavorid if 'flavorid' in flavor else flavor.name,
+                  tuple(keys))
+        if warned in _warned_flavors:
+            return
+        _warned_flavors.add(warned)
+        fix = "remove %s (openstack flavor unset --property <key> %s)" % (
+            'it' if len(keys) == 1 else 'them', flavor.name)
+        if ha_spec.HA_KEY not in extra_specs:
+            fix = ("set '%(key)s' (openstack flavor set --property "
+                   "%(key)s=true %(flavor)s) and %(fix)s"
+                   % {'key': ha_spec.HA_KEY, 'flavor': flavor.name,
+                      'fix': fix})
+        LOG.warning(
+            "Flavor %(flavor)s has extra spec(s) that nova-ha-ext ignores: "
+            "%(reasons)s. Its instances are scheduled %(as)s; %(fix)s.",
+            {'flavor': flavor.name, 'fix': fix,
+             'reasons': '; '.join(ha_spec.near_miss(k) for k in keys),
+             'as': 'as HA instances' if wants_ha else
+                   'as instances that do not ask for HA'})
 
     @staticmethod
     def _log_rejection(host_state, wants_ha, is_ha):

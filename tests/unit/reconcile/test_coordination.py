@@ -18,6 +18,7 @@ Workers run in-process (each with its own tooz coordinator and heartbeat
 thread) and, to test a SIGKILL, in a child process.
 """
 
+import collections
 import hashlib
 import logging
 import os
@@ -33,8 +34,6 @@ from oslo_concurrency import lockutils
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 import testtools
-from tooz import coordination as tooz_coordination
-from tooz import partitioner as tooz_partitioner
 
 from nova_ha_ext import conf as ha_conf
 from nova_ha_ext.reconcile import coordination
@@ -60,6 +59,7 @@ conf.set_override('backend_url', sys.argv[1], 'coordination')
 conf.set_override('member_timeout', 1, 'coordination')
 conf.set_override('heartbeat_interval', 0.1, 'coordination')
 worker = coordination.PoolCoordinator(conf, member_id='child')
+worker.set_pools(sys.argv[2:])
 worker.start()
 deadline = time.monotonic() + 5
 while len(worker.members()) < 2 and time.monotonic() < deadline:
@@ -139,6 +139,7 @@ class CoordinationTestCase(testtools.TestCase):
     def worker(self, member_id, conf=None, **kw):
         worker = coordination.PoolCoordinator(conf or self.make_conf(),
                                               member_id=member_id, **kw)
+        worker.set_pools(POOLS)
         self.assertTrue(worker.start())
         self.addCleanup(worker.stop)
         return worker
@@ -159,34 +160,48 @@ class CoordinationTestCase(testtools.TestCase):
 
 class TestPartitioning(CoordinationTestCase):
 
-    def test_three_workers_share_the_pools_as_tooz_partitioner(self):
+    def test_three_workers_share_six_pools_two_each(self):
         workers = [self.worker(name) for name in ('w1', 'w2', 'w3')]
         for w in workers:
             self.assertTrue(w.refresh())
             self.assertEqual(['w1', 'w2', 'w3'], w.members())
 
         owners = self.assert_partitioned(workers)
-        self.assertGreater(len(set(owners.values())), 1)
+
+        self.assertEqual({'w1': 2, 'w2': 2, 'w3': 2},
+                         collections.Counter(owners.values()))
         for w in workers:
             self.assertEqual(owners, w.owners(POOLS))
             self.assertEqual([p for p in POOLS if owners[p] == w.member_id],
                              w.owned(POOLS))
-
         # The read-only view of nova-ha-manage status agrees.
         self.assertEqual(owners, coordination.pool_owners(self.make_conf(),
                                                           POOLS))
-
-        # And so does tooz's own Partitioner, built by a non-member.
-        reader = tooz_coordination.get_coordinator(
-            self.url, b'reader', timeout=MEMBER_TIMEOUT,
-            executor='synchronous')
-        reader.start()
-        self.addCleanup(reader.stop)
-        part = tooz_partitioner.Partitioner(reader, b'nova-ha-reconciler')
-        self.addCleanup(part.stop)
-        for pool, owner in owners.items():
-            self.assertEqual({owner.encode()}, part.members_for_object(pool))
         self.assert_no_password_shown()
+
+    def test_two_workers_share_four_pools_two_each(self):
+        pools = POOLS[:4]
+        workers = [self.worker(name) for name in ('w1', 'w2')]
+        for w in workers:
+            w.set_pools(pools)
+            self.assertTrue(w.refresh())
+
+        owners = self.assert_partitioned(workers, pools)
+
+        self.assertEqual({'w1': 2, 'w2': 2},
+                         collections.Counter(owners.values()))
+
+    def test_a_pool_not_discovered_yet_is_placed_as_if_added(self):
+        w1, w2 = (self.worker(name) for name in ('w1', 'w2'))
+        for w in (w1, w2):
+            w.refresh()
+        later = POOLS + ['pool-g']
+        expected = coordination.pool_owners(self.make_conf(), later)
+
+        self.assertEqual(expected['pool-g'], w1.owners(['pool-g'])['pool-g'])
+        for w in (w1, w2):
+            w.set_pools(later)
+        self.assertEqual(expected, w1.owners(later))
 
     def test_a_worker_that_leaves_hands_its_pools_over(self):
         w1, w2, w3 = (self.worker(name) for name in ('w1', 'w2', 'w3'))
