@@ -58,12 +58,15 @@ from tests.functional import xenapi_base  # noqa: E402  (eventlet first)
 
 from nova import context as nova_context  # noqa: E402
 from nova import objects  # noqa: E402
+from nova.tests import fixtures as nova_fixtures  # noqa: E402
 from nova.tests.functional.api import client as api_client  # noqa: E402
 
 from nova_ha_ext import conf as ha_conf  # noqa: E402
 from nova_ha_ext.reconcile import runner  # noqa: E402
 
 OUT = sys.__stdout__
+#: The volume ha-1 has attached (Nova's Cinder fixture fakes any id).
+VOLUME = '8d6b3c4e-5f71-4a2b-9c0d-1e2f3a4b5c6d'
 
 
 def say(text=''):
@@ -117,6 +120,8 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
     def setUp(self):
         self.t0 = time.monotonic()
         super().setUp()
+        # Nova's Cinder fixture, with a handle on its attachments.
+        self.cinder = self.useFixture(nova_fixtures.CinderFixture(self))
 
     def step(self, n, text):
         say('\n[%d/6] %s' % (n, text))
@@ -189,12 +194,16 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
         say('    openstack flavor create m1.plain'
             '            -> accepted (no ha: its servers are not protected)')
 
-        self.step(4, 'Boot 4 HA servers and 2 plain servers')
+        self.step(4, 'Boot 4 HA servers and 2 plain servers; ha-1 has a '
+                     'port and a volume')
         servers = []
         for i, host in enumerate(('xs-a2', 'xs-a2', 'xs-a3', None)):
             servers.append(self._create_server(
                 name='ha-%d' % (i + 1), flavor_id=ha_flavor,
-                networks='none', host=host))
+                networks=[{'uuid': self.neutron.network_1['id']}]
+                if i == 0 else 'none', host=host))
+        self._attach_volume(servers[0], VOLUME)
+        wiring_before = self._wiring(servers[0])
         for i, host in enumerate(('xs-a2', None)):
             servers.append(self._create_server(
                 name='plain-%d' % (i + 1), flavor_id=plain_flavor,
@@ -306,6 +315,31 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
                       '%s: an unprotected halted VM stays put' % s['name'])
         check(not objects.MigrationList.get_by_filters(
             self.ctxt, {}).objects, 'no migration record may exist')
+        ha_1 = servers[0]
+        vm_host = self._vm(ha_1)['host']
+        self._wait(lambda: self._wiring(ha_1)['port'] == vm_host, 10,
+                   "ha-1's port to follow it")
+        wiring_after = self._wiring(ha_1)
+        say("\n    ha-1's port and volume follow it (Neutron and Cinder as "
+            "Nova's own fixtures model them):")
+        table(['ha-1', 'before', 'after'], [
+            ['port %s bound to' % wiring_after['port_id'][:8],
+             wiring_before['port'], wiring_after['port']],
+            ['port bindings', wiring_before['bindings'],
+             wiring_after['bindings']],
+            ['volume %s attachment' % VOLUME[:8],
+             wiring_before['attachment'], wiring_after['attachment']],
+            ['attachment connector', wiring_before['connector'],
+             wiring_after['connector']],
+        ])
+        check(wiring_after['bindings'] == '%s (ACTIVE)' % vm_host,
+              "ha-1's port must have one binding, on its new host")
+        check(wiring_after['connector'].startswith(vm_host + ' '),
+              "ha-1's volume must be attached to its new host")
+        check(wiring_after['attachment'] != wiring_before['attachment'],
+              "ha-1's volume must have a new attachment")
+        check(wiring_before['connector'].startswith('xs-a2 '),
+              "ha-1's volume was attached to xs-a2")
         say('\n    Reconcile latency, VM running -> Nova updated: median '
             '%.2f s, max %.2f s (%d servers)' % (
                 statistics.median(latencies), max(latencies),
@@ -319,6 +353,23 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
                                     r.action.instance_uuid, r.detail))
         say('    Nothing was deleted, stopped or duplicated; no migration '
             'record exists.')
+
+    def _wiring(self, server):
+        """Where a server's one port and volume are bound, as text."""
+        [port] = [p for p in self.neutron._ports.values()
+                  if p['device_id'] == server['id']]
+        [attachment] = self.cinder.volume_to_attachment[VOLUME].values()
+        connector = attachment['connector'] or {}
+        return {
+            'port_id': port['id'],
+            'port': port['binding:host_id'],
+            'bindings': ', '.join(
+                '%s (%s)' % (host, b['status']) for host, b in sorted(
+                    self.neutron._port_bindings[port['id']].items())),
+            'attachment': attachment['id'][:8],
+            'connector': '%s %s' % (connector.get('host'),
+                                    connector.get('initiator')),
+        }
 
     def _nova_view(self, servers):
         return {s['id']: objects.Instance.get_by_uuid(
