@@ -126,11 +126,11 @@ def apply_actions(context, actions, cells, set_protection=None,
         AttachmentMover`; one using Nova's Cinder API when None.
     :param dry_run: write nothing, anywhere; writes are reported as
         :data:`DRY_RUN`.
-    :param guard: called right before the placement write and before each
-        database write; raises (e.g. ``PoolUnavailable``) when this worker
-        must no longer write for the pool: the write is not made, a
-        relocation's allocations are moved back, and the writes left are
-        not attempted.
+    :param guard: called right before the placement write, before each
+        database write and before the binds; raises (e.g.
+        ``PoolUnavailable``) when this worker must no longer write for the
+        pool: the write is not made, a relocation's allocations are moved
+        back, and the writes left are not attempted.
     :returns: one :class:`Result` per action, in order.
     """
     guard = _Guard(guard)
@@ -178,7 +178,11 @@ def apply_actions(context, actions, cells, set_protection=None,
         else:
             result = _set_protection(action, set_protection)
         results.append(result)
-    if binds:
+    if binds and not guard.check():
+        for index, action in binds:
+            results[index] = _failed(action, 'not attempted: %s'
+                                     % guard.lost)
+    elif binds:
         bound = _bind_all(context, [action for _, action in binds], cells,
                           binder or ports.PortBinder(),
                           attacher or volumes.AttachmentMover(), moves,

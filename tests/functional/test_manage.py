@@ -14,8 +14,6 @@
 
 """nova-ha-manage against real Nova and simulated pools."""
 
-import argparse
-import io
 import json
 
 from nova import objects
@@ -25,18 +23,7 @@ from nova_ha_ext.reconcile import coordination
 from tests.functional import xenapi_base
 
 
-def parse(*argv):
-    parser = argparse.ArgumentParser(prog='nova-ha-manage')
-    manage._add_parsers(parser.add_subparsers())
-    return parser.parse_args(argv)
-
-
 class TestManage(xenapi_base.XenAPIPoolsTestCase):
-
-    def run_manage(self, *argv):
-        out = io.StringIO()
-        code = manage.run(self.ctxt, parse(*argv), out)
-        return code, out.getvalue()
 
     def test_status_table_and_json(self):
         code, text = self.run_manage('status')
@@ -119,9 +106,7 @@ class TestStatusIgnoredFlavorKeys(xenapi_base.XenAPIPoolsTestCase):
     POOLS = {'pool-a': True}
 
     def run_status(self, *argv):
-        out = io.StringIO()
-        code = manage.run(self.ctxt, parse('status', *argv), out)
-        return code, out.getvalue()
+        return self.run_manage('status', *argv)
 
     def _flavor(self, name, extra_specs, microversion):
         self.admin_api.microversion = microversion

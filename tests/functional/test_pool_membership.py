@@ -20,8 +20,6 @@ aggregate was made: at first it has no nova-compute; :meth:`compute_joins`
 starts one, as the operator deploying it would.
 """
 
-import argparse
-import io
 import json
 
 from nova import objects
@@ -30,12 +28,6 @@ from nova_ha_ext.cmd import manage
 from tests.functional import xenapi_base
 
 NEW_HOST = 'xs-a4'
-
-
-def parse(*argv):
-    parser = argparse.ArgumentParser(prog='nova-ha-manage')
-    manage._add_parsers(parser.add_subparsers())
-    return parser.parse_args(argv)
 
 
 class TestPoolMembership(xenapi_base.XenAPIPoolsTestCase):
@@ -56,11 +48,6 @@ class TestPoolMembership(xenapi_base.XenAPIPoolsTestCase):
     def compute_joins(self, hostname=NEW_HOST):
         self.not_deployed.discard(hostname)
         self.start_xenapi_compute('pool-a', hostname)
-
-    def run_manage(self, *argv):
-        out = io.StringIO()
-        code = manage.run(self.ctxt, parse(*argv), out)
-        return code, out.getvalue()
 
     def aggregate_hosts(self, pool):
         return sorted(objects.Aggregate.get_by_id(

@@ -483,6 +483,8 @@ class ReconcileApplyTest(base.NovaHATestCase):
     PHYSNET_TRAITS = ['CUSTOM_PHYSNET_PHYSNET0', 'CUSTOM_VNIC_TYPE_NORMAL']
 
     def _child_provider(self, host, device, traits):
+        for trait in traits:
+            self._create_trait(trait)
         name = '%s:Open vSwitch agent:%s' % (host, device)
         rp = self.placement.post('/resource_providers', {
             'name': name, 'parent_provider_uuid': self.providers[host]},
@@ -512,9 +514,6 @@ class ReconcileApplyTest(base.NovaHATestCase):
             'user_id': current['user_id']}, version='1.28')
 
     def test_child_provider_allocations_move_to_the_matching_provider(self):
-        for trait in ('CUSTOM_OTHER_PHYSNET', 'CUSTOM_PHYSNET_PHYSNET0'):
-            self._create_trait(trait)
-        self._create_trait('CUSTOM_VNIC_TYPE_NORMAL')
         server_id = self._boot('h1')
         h1_eth = self._child_provider('h1', 'eth1', self.PHYSNET_TRAITS)
         # Under h2: one on another physical network, then the match.
@@ -533,8 +532,6 @@ class ReconcileApplyTest(base.NovaHATestCase):
         self.assertIn(h2_eth, result.detail)
 
     def test_child_provider_allocations_without_a_match_stay_and_say_so(self):
-        self._create_trait('CUSTOM_PHYSNET_PHYSNET0')
-        self._create_trait('CUSTOM_VNIC_TYPE_NORMAL')
         server_id = self._boot('h1')
         h1_eth = self._child_provider('h1', 'eth1', self.PHYSNET_TRAITS)
         self._allocate_bandwidth(server_id, h1_eth)

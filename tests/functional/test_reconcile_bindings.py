@@ -23,9 +23,7 @@ restarts them elsewhere, and a pass of the reconciler must leave each
 instance fully usable where it now runs.
 """
 
-import argparse
 import contextlib
-import io
 from unittest import mock
 
 from cinderclient import exceptions as cinder_exc
@@ -54,12 +52,6 @@ def failing(fixture_mock, exc):
         yield
     finally:
         fixture_mock.side_effect = original
-
-
-def parse(*argv):
-    parser = argparse.ArgumentParser(prog='nova-ha-manage')
-    manage._add_parsers(parser.add_subparsers())
-    return parser.parse_args(argv)
 
 
 class BindingsTestCase(test_reconciler.ReconcilerTestCase):
@@ -262,11 +254,6 @@ class TestPortsAndVolumesFollow(BindingsTestCase):
         self.assertEqual('xs-a3', self.server_host(server))
         self.assertEqual({'xs-a3': 'ACTIVE'}, self.bindings(port))
         self.assertEqual([attachment], self.attachments(uuids.volume))
-
-    def run_manage(self, *argv):
-        out = io.StringIO()
-        code = manage.run(self.ctxt, parse(*argv), out)
-        return code, out.getvalue()
 
 
 class TestAvailabilityZone(BindingsTestCase):

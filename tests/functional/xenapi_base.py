@@ -21,6 +21,10 @@ Two pools, each a Nova aggregate with ``ha=true`` and its pool URL:
 * ``pool-b``: three hosts ``xs-b1..3``, HA disabled (not ready).
 """
 
+import argparse
+import io
+
+from nova_ha_ext.cmd import manage
 from nova_ha_ext.simulator import fixture as sim_fixture
 from nova_ha_ext.virt.xenapi import fake as xenapi_fake
 from tests.functional import base
@@ -94,6 +98,17 @@ class XenAPIPoolsTestCase(base.NovaHATestCase):
         # Each compute reads [xenapi] connection_url once, at init_host.
         self.flags(connection_url=info.member_urls[hostname], group='xenapi')
         return self._start_compute(hostname)
+
+    def run_manage(self, *argv):
+        """``nova-ha-manage`` with these arguments, in this process.
+
+        :returns: its exit code and what it printed.
+        """
+        parser = argparse.ArgumentParser(prog='nova-ha-manage')
+        manage._add_parsers(parser.add_subparsers())
+        out = io.StringIO()
+        code = manage.run(self.ctxt, parser.parse_args(argv), out)
+        return code, out.getvalue()
 
     def xenapi(self, pool):
         """A logged-in XenAPI session's ``xenapi`` proxy to ``pool``."""
