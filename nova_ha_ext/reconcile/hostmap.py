@@ -28,9 +28,11 @@ node a XenServer host is, on the host itself::
 An empty value means "not set". Names are compared exactly, as Nova does.
 
 A host is left unmapped, with the reason, when no compute node has its name,
-when several compute nodes have it (e.g. in two cells), or when several hosts
-of the pool name the same compute node: guessing would move instances to the
-wrong place.
+when several compute nodes have it (e.g. in two cells), when several hosts
+of the pool name the same compute node, or when the compute node's service
+host is not in the pool's aggregate: guessing would move instances to the
+wrong place, and a pool's hosts (which may name any node they like in
+``other_config``) must never reach a node of another pool.
 """
 
 import collections
@@ -125,16 +127,26 @@ def nodenames(hosts):
     return frozenset(filter(None, (nodename_for(host) for host in hosts)))
 
 
-def map_hosts(hosts, compute_nodes):
+def map_hosts(hosts, compute_nodes, aggregate=None):
     """Map each XenServer host of a pool to its Nova compute node.
 
     :param hosts: the pool's :class:`~nova_ha_ext.xenapi.pool_state.PoolHost`
         values.
     :param compute_nodes: :class:`ComputeNode` values, at least those whose
         node name is one of :func:`nodenames` of ``hosts``.
+    :param aggregate: the pool's aggregate, as ``(name, compute hosts)``:
+        only compute nodes whose service host is in it may be the pool's
+        (the map holds no other); any node when None.
     :returns: a :class:`HostMap`.
     """
     compute_nodes = tuple(compute_nodes)
+    outside = {}
+    if aggregate is not None:
+        aggregate_name, aggregate_hosts = aggregate
+        outside = {node.nodename: node for node in compute_nodes
+                   if node.host not in aggregate_hosts}
+        compute_nodes = tuple(node for node in compute_nodes
+                              if node.host in aggregate_hosts)
     nodes_by_name = collections.defaultdict(list)
     for node in compute_nodes:
         nodes_by_name[node.nodename].append(node)
@@ -148,6 +160,13 @@ def map_hosts(hosts, compute_nodes):
             unmapped.append(UnmappedHost(
                 host, "host %s has no hostname and no other-config:%s"
                 % (host.uuid, HYPERVISOR_HOSTNAME_KEY)))
+        elif not candidates and name in outside:
+            unmapped.append(UnmappedHost(
+                host, "Nova compute node %r is on compute host %s, which is "
+                "not in the pool's aggregate %s; if it is one of the "
+                "pool's, add it (nova-ha-manage sync --pool %s)"
+                % (name, outside[name].host, aggregate_name,
+                   aggregate_name)))
         elif not candidates:
             unmapped.append(UnmappedHost(
                 host, "no Nova compute node has hypervisor_hostname %r"

@@ -62,14 +62,15 @@ class NovaView:
 
     #: The compute nodes found, whose node name was asked for.
     compute_nodes: ty.Tuple[hostmap.ComputeNode, ...]
-    #: The instances on those nodes, neither deleted nor soft-deleted.
+    #: The instances on those nodes (those of the aggregate's hosts, when
+    #: they were given), neither deleted nor soft-deleted.
     instances: ty.Tuple[decide.NovaInstance, ...]
     #: Cell uuid -> ``objects.CellMapping``, for the cells holding the nodes;
     #: :func:`nova_ha_ext.reconcile.apply.apply_actions` writes through them.
     cells: ty.Mapping[str, ty.Any]
 
 
-def read_nova_view(context, nodenames, cells=None):
+def read_nova_view(context, nodenames, cells=None, hosts=None):
     """Read the compute nodes with these node names and their instances.
 
     :param context: an admin ``nova.context.RequestContext``.
@@ -77,6 +78,10 @@ def read_nova_view(context, nodenames, cells=None):
         :func:`nova_ha_ext.reconcile.hostmap.nodenames` of a pool's hosts.
     :param cells: the ``objects.CellMapping`` values to search; all cells
         but cell0 when None (one more query, on the API database).
+    :param hosts: the compute service hosts of the pool's aggregate: the
+        instances of nodes on other hosts are not read (the nodes are, so
+        that the host map can say why they are not the pool's); every
+        node's when None.
     :returns: a :class:`NovaView`.
     """
     nodenames = frozenset(nodenames)
@@ -100,7 +105,10 @@ def read_nova_view(context, nodenames, cells=None):
                 continue
             cells_used[cell.uuid] = cell
             compute_nodes.extend(nodes)
-            instances.extend(_instances_on(cctxt, nodes))
+            ours = [node for node in nodes
+                    if hosts is None or node.host in hosts]
+            if ours:
+                instances.extend(_instances_on(cctxt, ours))
     return NovaView(compute_nodes=tuple(compute_nodes),
                     instances=tuple(instances),
                     cells=cells_used)

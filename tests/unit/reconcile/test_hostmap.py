@@ -154,3 +154,31 @@ def test_map_is_read_only():
 def test_compute_node_prints_as_its_host_and_node():
     assert str(_node('xs1', host='xs1')) == 'xs1'
     assert str(_node('xs1', host='domu-1')) == 'domu-1 (node xs1)'
+
+
+# The pool's aggregate bounds what its hosts may name.
+
+def test_a_node_outside_the_aggregate_is_not_the_pools():
+    # A host of pool B names a node of pool A in other_config.
+    xs1 = _host('xs1', nova_hypervisor_hostname='a-node')
+    a_node = _node('a-node', host='compute-a')
+
+    host_map = hostmap.map_hosts([xs1], [a_node],
+                                 aggregate=('pool-b', {'compute-b'}))
+
+    assert host_map.node_for(xs1.ref) is None
+    assert host_map.find_node('compute-a', 'a-node') is None
+    reason = _reasons(host_map)[xs1.ref]
+    assert "'a-node'" in reason and 'compute-a' in reason
+    assert 'pool-b' in reason and 'sync --pool pool-b' in reason
+
+
+def test_nodes_inside_the_aggregate_map_as_before():
+    xs1, xs2 = _host('xs1'), _host('xs2')
+    n1, n2 = _node('xs1'), _node('xs2')
+
+    host_map = hostmap.map_hosts(
+        [xs1, xs2], [n1, n2],
+        aggregate=('pool-a', {'compute-xs1', 'compute-xs2'}))
+
+    assert dict(host_map.by_host_ref) == {xs1.ref: n1, xs2.ref: n2}
