@@ -185,13 +185,14 @@ def _message(cls, name):
 
 @_message('session', 'login_with_password')
 def _login(ctx, uname, pwd, version='1.1', originator=''):
-    return ctx.pool.login(uname, pwd, originator,
-                          ctx.pool.state_of(ctx.endpoint.host_ref))
+    return ctx.pool.sessions.login(uname, pwd, originator,
+                                   ctx.endpoint.host_ref,
+                                   ctx.endpoint.hostname)
 
 
 @_message('session', 'logout')
 def _logout(ctx):
-    ctx.pool.logout(ctx.session.ref)
+    ctx.pool.sessions.logout(ctx.session.ref)
 
 
 # event -----------------------------------------------------------------

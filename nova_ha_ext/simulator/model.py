@@ -12,15 +12,16 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The state and behaviour of one simulated pool.
+"""The state and the accounting of one simulated pool.
 
 A :class:`Pool` owns its database (pool, hosts, host metrics, VMs, SRs,
-sessions, tasks) and implements what xapi does to it: VM lifecycle with
-memory capacity checks, pool HA (enabling, failover planning, restarting
-protected VMs after a host failure), master election, and the faults the
-simulator can inject.  Every method that touches state runs under the
-pool's lock; those that raise :class:`~database.Failure` are the XenAPI
-failures a client sees.
+tasks) and implements what xapi does to it: VM lifecycle with memory
+capacity checks, pool HA configuration and the failover plan.  Its
+sessions are a :class:`~sessions.Sessions`, host failures, HA restarts and
+master election a :class:`~failover.Failover`; its endpoints (and the wire
+faults injected on them) are the ``transport`` the simulator gives it.
+Every method that touches state runs under the pool's lock; those that
+raise :class:`~database.Failure` are the XenAPI failures a client sees.
 
 Memory: a host's capacity is its ``host_metrics.memory_total``; every VM
 resident on it (the control domain included) uses its
@@ -36,23 +37,28 @@ import uuid as uuid_lib
 from nova_ha_ext.simulator import database
 from nova_ha_ext.simulator.database import Failure
 from nova_ha_ext.simulator import datamodel
+from nova_ha_ext.simulator import failover
 from nova_ha_ext.simulator import ha
 from nova_ha_ext.simulator import scenario as scenario_mod
+from nova_ha_ext.simulator import sessions
 
 LOG = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 NULL = datamodel.NULL_REF
 RUNNING_STATES = ('Running', 'Paused')
-# xapi keeps at most this many sessions per originator (and without one),
-# destroying the oldest: a client that never logs out loses old sessions.
-MAX_SESSIONS_PER_ORIGINATOR = 500
-MAX_SESSIONS_WITHOUT_ORIGINATOR = 400
-SESSION_LOG_SIZE = 10000
+
+SimulatorError = failover.SimulatorError
 
 
-class SimulatorError(Exception):
-    """A control API call that does not make sense (unknown pool, ...)."""
+class NoTransport(object):
+    """The transport of a pool that is not served (a pool in a test)."""
+
+    def host_down(self, hostname):
+        pass
+
+    def host_up(self, hostname):
+        pass
 
 
 class HostState(object):
@@ -93,14 +99,11 @@ class Pool(object):
         self.changed = threading.Condition(self.lock)
         self.db = database.Database(dm, self.lock, self.changed)
         self.hosts = collections.OrderedDict()
-        self.endpoints = {}
-        self.latency = 0.0
-        self.drops = 0
+        self.transport = NoTransport()
         self.calls = collections.Counter()
-        self.session_log = collections.OrderedDict()
-        self._by_originator = collections.defaultdict(
-            collections.OrderedDict)
-        self.pending_restarts = set()
+        self.sessions = sessions.Sessions(self.db, spec.username,
+                                          spec.password)
+        self.failover = failover.Failover(self)
         self.stopping = False
         self._stop = threading.Event()
         self._work = threading.Condition()
@@ -276,7 +279,7 @@ class Pool(object):
             'domain_type': 'hvm',
         })
         if spec.power_state in RUNNING_STATES:
-            self._place(vm, self.hosts[spec.host], spec.power_state)
+            self.place(vm, self.hosts[spec.host], spec.power_state)
         elif spec.power_state == 'Suspended':
             self.db.update(vm, power_state='Suspended')
         return vm
@@ -354,7 +357,7 @@ class Pool(object):
         self.db.update(metrics, memory_free=max(self.free(state), 0),
                        last_updated=datamodel.now())
 
-    def _place(self, vm, state, power_state='Running'):
+    def place(self, vm, state, power_state='Running'):
         domid = state.next_domid
         state.next_domid += 1
         self.db.update(vm, power_state=power_state, resident_on=state.ref,
@@ -365,7 +368,7 @@ class Pool(object):
         self._account(vm, state, +1)
         self._update_free(state)
 
-    def _unplace(self, vm, power_state='Halted'):
+    def unplace(self, vm, power_state='Halted'):
         host_ref = vm['resident_on']
         if host_ref != NULL:
             self._account(vm, self.state_of(host_ref), -1)
@@ -455,62 +458,6 @@ class Pool(object):
     def plan_exists(self, failures):
         return ha.plan_exists(self._loads(), failures)
 
-    # Sessions -----------------------------------------------------------
-
-    def login(self, username, password, originator, state):
-        if username != self.username or password != self.password:
-            raise Failure('SESSION_AUTHENTICATION_FAILED')
-        now = datamodel.now()
-        session = self.db.create('session', {
-            'this_host': state.ref,
-            'this_user': NULL,
-            'last_active': now,
-            'validation_time': now,
-            'pool': False,
-            'is_local_superuser': True,
-            'auth_user_name': username,
-            'tasks': [],
-            'originator': originator,
-        })
-        self.session_log[session.ref] = {
-            'ref': session.ref, 'uuid': session.uuid,
-            'username': username, 'originator': originator,
-            'host': state.hostname, 'created': time.time(),
-            'logged_out': False, 'expired': False,
-        }
-        while len(self.session_log) > SESSION_LOG_SIZE:
-            self.session_log.popitem(last=False)
-        sessions = self._by_originator[originator]
-        sessions[session.ref] = True
-        limit = (MAX_SESSIONS_PER_ORIGINATOR if originator
-                 else MAX_SESSIONS_WITHOUT_ORIGINATOR)
-        while len(sessions) > limit:
-            oldest, _true = sessions.popitem(last=False)
-            self._end_session(oldest, 'expired')
-        return session.ref
-
-    def _end_session(self, ref, how):
-        session = self.db.tables['session'].get(ref)
-        if session is not None:
-            self._by_originator[session['originator']].pop(ref, None)
-            self.db.destroy(session)
-        if ref in self.session_log:
-            self.session_log[ref][how] = True
-
-    def session(self, ref):
-        session = self.db.tables['session'].get(ref)
-        if session is None:
-            raise Failure('SESSION_INVALID', ref)
-        return session
-
-    def logout(self, ref):
-        self.session(ref)
-        self._end_session(ref, 'logged_out')
-
-    def expire_sessions(self):
-        for session in list(self.db.all('session')):
-            self._end_session(session.ref, 'expired')
-
     # VM lifecycle -------------------------------------------------------
 
     def _assert_power(self, vm, expected, *allowed):
@@ -543,7 +490,7 @@ class Pool(object):
         if needed > available:
             raise Failure('HOST_NOT_ENOUGH_FREE_MEMORY', needed, available)
 
-    def _candidates(self, vm):
+    def candidates(self, vm):
         """Hosts that can start a VM: affinity first, then most free."""
         result = []
         for state in self.hosts.values():
@@ -564,7 +511,7 @@ class Pool(object):
             self._assert_plan_kept([self._vm_delta(vm, host.hostname, +1)])
             chosen = host
         else:
-            candidates = self._candidates(vm)
+            candidates = self.candidates(vm)
             if not candidates:
                 raise Failure('NO_HOSTS_AVAILABLE')
             chosen = None
@@ -578,8 +525,8 @@ class Pool(object):
                 break
             if chosen is None:
                 raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
-        self.pending_restarts.discard(vm.ref)
-        self._place(vm, chosen, 'Paused' if paused else 'Running')
+        self.failover.pending.discard(vm.ref)
+        self.place(vm, chosen, 'Paused' if paused else 'Running')
         self.refresh_ha()
 
     def vm_shutdown(self, vm, clean):
@@ -591,11 +538,11 @@ class Pool(object):
             self._assert_power(vm, 'Running', 'Running', 'Paused',
                                'Suspended')
         self._assert_reachable(vm)
-        self.pending_restarts.discard(vm.ref)
+        self.failover.pending.discard(vm.ref)
         if vm['power_state'] == 'Suspended':
             self.db.update(vm, power_state='Halted')
         else:
-            self._unplace(vm)
+            self.unplace(vm)
         self.refresh_ha()
 
     def vm_reboot(self, vm):
@@ -618,7 +565,7 @@ class Pool(object):
             raise Failure('OPERATION_NOT_ALLOWED',
                           'Cannot reset the power state of a control domain')
         if vm['power_state'] in RUNNING_STATES:
-            self._unplace(vm)
+            self.unplace(vm)
         else:
             self.db.update(vm, power_state='Halted')
         self.refresh_ha()
@@ -637,8 +584,8 @@ class Pool(object):
         self._assert_plan_kept([self._vm_delta(vm, source.hostname, -1),
                                 self._vm_delta(vm, state.hostname, +1)])
         power_state = vm['power_state']
-        self._unplace(vm, power_state)
-        self._place(vm, state, power_state)
+        self.unplace(vm, power_state)
+        self.place(vm, state, power_state)
         self.refresh_ha()
 
     def vm_create(self, record):
@@ -681,7 +628,7 @@ class Pool(object):
             raise Failure('OPERATION_NOT_ALLOWED',
                           'Cannot destroy a control domain')
         self._assert_power(vm, 'Halted', 'Halted', 'Suspended')
-        self.pending_restarts.discard(vm.ref)
+        self.failover.pending.discard(vm.ref)
         self.db.destroy(vm)
 
     def vm_set_restart_priority(self, vm, value):
@@ -701,7 +648,7 @@ class Pool(object):
         if state is not None:
             self._account(vm, state, +1)
         if value != 'restart':
-            self.pending_restarts.discard(vm.ref)
+            self.failover.pending.discard(vm.ref)
         self.refresh_ha()
 
     def vm_set_int(self, vm, field, value):
@@ -717,7 +664,7 @@ class Pool(object):
         self.db.update(self.host_obj(state), enabled=enabled)
         self.refresh_ha()
         if enabled:
-            self._retry_pending()
+            self.failover.retry_pending()
 
     def declare_dead(self, state):
         """host.declare_dead: an administrator vouches the host is dead.
@@ -733,7 +680,7 @@ class Pool(object):
         vms = self.db.tables['VM']
         for ref in list(self.host_obj(state)['resident_VMs']):
             if not vms[ref]['is_control_domain']:
-                self._unplace(vms[ref])
+                self.unplace(vms[ref])
         self.refresh_ha()
 
     # Pool HA ------------------------------------------------------------
@@ -783,7 +730,7 @@ class Pool(object):
         for state in self.hosts.values():
             self.db.update(self.host_obj(state), ha_statefiles=[],
                            ha_network_peers=[])
-        self.pending_restarts.clear()
+        self.failover.pending.clear()
         self.refresh_ha()
 
     def set_failures_to_tolerate(self, value):
@@ -807,189 +754,11 @@ class Pool(object):
             raise Failure('HOST_OFFLINE', state.ref)
         self.db.update(self.pool_obj, master=state.ref)
 
-    # Faults -------------------------------------------------------------
+    def pending_restarts(self):
+        """Refs of the protected VMs waiting for a host to restart them."""
+        return set(self.failover.pending)
 
-    def _elect(self):
-        """Make the first host that is up the master, if the master is not."""
-        if self.master.mode == 'up':
-            return
-        for state in self.hosts.values():
-            if state.mode == 'up':
-                self.db.update(self.pool_obj, master=state.ref)
-                LOG.info('pool %s: %s is the new master', self.name,
-                         state.hostname)
-                return
-
-    def _take_down(self, state, mode):
-        state.mode = mode
-        state.downs += 1
-        endpoint = self.endpoints.get(state.hostname)
-        if endpoint is not None:
-            endpoint.stop()
-        # Wake event.from callers so that those served by this host drop.
-        self.changed.notify_all()
-        self._spawn(self._declare_dead, state, state.downs)
-
-    def fail_host(self, hostname):
-        """The host dies now; xapi notices after detection_delay."""
-        with self.lock:
-            state = self.host_state(hostname)
-            if state.mode != 'up':
-                raise SimulatorError('host %s of pool %s is already down'
-                                     % (state.hostname, self.name))
-            self._take_down(state, 'failed')
-
-    def fail_master(self):
-        with self.lock:
-            self.fail_host(self.master.hostname)
-
-    def isolate_host(self, hostname):
-        """Cut a host off the pool network.
-
-        With HA the larger side survives (on a tie, the master's side) and
-        the hosts on the other side fence themselves: they die like failed
-        hosts.  Without HA the isolated host keeps its VMs running but the
-        pool sees it as not live.
-        """
-        with self.lock:
-            state = self.host_state(hostname)
-            if state.mode != 'up':
-                raise SimulatorError('host %s of pool %s is already down'
-                                     % (state.hostname, self.name))
-            if not self.pool_obj['ha_enabled']:
-                self._take_down(state, 'isolated')
-                return
-            others = [s for s in self.hosts.values()
-                      if s is not state and s.mode == 'up']
-            isolated_survives = (len(others) < 1 or (
-                len(others) == 1 and self.master is state))
-            if isolated_survives:
-                state.fenced_with = others
-                for other in others:
-                    self._take_down(other, 'failed')
-            else:
-                self._take_down(state, 'failed')
-
-    def _declare_dead(self, state, down):
-        if not self._sleep(self.detection_delay):
-            return
-        with self.lock:
-            # Recovered in the meantime (maybe to fail again later).
-            if state.mode == 'up' or state.downs != down or self.stopping:
-                return
-            self.db.update(self.metrics(state), live=False,
-                           last_updated=datamodel.now())
-            self._elect()
-            restart = []
-            if self.pool_obj['ha_enabled']:
-                restart = self._reset_vms(state)
-            self.refresh_ha()
-        self._restart(restart)
-
-    def _reset_vms(self, state):
-        """The VMs of a dead host are halted; return restart candidates."""
-        vms = self.db.tables['VM']
-        candidates = []
-        for ref in list(self.host_obj(state)['resident_VMs']):
-            vm = vms[ref]
-            if vm['is_control_domain']:
-                continue
-            self._unplace(vm)
-            candidates.append(ha.RestartCandidate(
-                ref, vm['ha_restart_priority'], vm['order'],
-                vm['start_delay'], vm['name_label']))
-        return candidates
-
-    def _restart(self, candidates):
-        """Restart protected then best-effort VMs, one at a time."""
-        protected, best_effort = ha.restart_order(candidates)
-        if not protected and not best_effort:
-            return
-        if not self._sleep(self.restart_delay):
-            return
-        with self.lock:
-            vms = self.db.tables['VM']
-            free = {s.hostname: self.free(s) for s in self.hosts.values()
-                    if s.mode == 'up' and self.is_live(s) and
-                    self.host_obj(s)['enabled']}
-            plan = ha.place([(c.key, self.footprint(vms[c.key]))
-                             for c in protected if c.key in vms], free)
-        for candidate in protected:
-            started = self._restart_one(candidate, plan.get(candidate.key))
-            if started and candidate.start_delay:
-                if not self._sleep(candidate.start_delay):
-                    return
-        for candidate in best_effort:
-            self._restart_one(candidate, None, retry=False)
-        with self.lock:
-            self.refresh_ha()
-
-    def _restart_one(self, candidate, planned, retry=True):
-        with self.lock:
-            vm = self.db.tables['VM'].get(candidate.key)
-            if (self.stopping or vm is None or
-                    not self.pool_obj['ha_enabled'] or
-                    vm['power_state'] != 'Halted' or
-                    vm['ha_restart_priority'] != candidate.priority):
-                return False
-            hosts = self._candidates(vm)
-            if planned is not None:
-                hosts.sort(key=lambda s: s.hostname != planned)
-            if not hosts:
-                LOG.info('pool %s: no host can restart %s', self.name,
-                         vm['name_label'])
-                if retry:
-                    self.pending_restarts.add(vm.ref)
-                return False
-            self.pending_restarts.discard(vm.ref)
-            self._place(vm, hosts[0])
-            return True
-
-    def _retry_pending(self):
-        vms = self.db.tables['VM']
-        candidates = [ha.RestartCandidate(
-            ref, 'restart', vms[ref]['order'], vms[ref]['start_delay'],
-            vms[ref]['name_label'])
-            for ref in self.pending_restarts if ref in vms]
-        if candidates:
-            self.pending_restarts.clear()
-            self._spawn(self._restart, candidates)
-
-    def recover_host(self, hostname):
-        """A failed or isolated host is back (rebooted, or reconnected).
-
-        For a host whose isolation fenced the other side, this heals the
-        partition: the fenced hosts come back.
-        """
-        with self.lock:
-            state = self.host_state(hostname)
-            if state.mode == 'up' and not state.fenced_with:
-                raise SimulatorError('host %s of pool %s is not down'
-                                     % (state.hostname, self.name))
-            for other in state.fenced_with:
-                if other.mode != 'up':
-                    self._bring_up(other)
-            state.fenced_with = []
-            if state.mode != 'up':
-                self._bring_up(state)
-            self._elect()
-            self.refresh_ha()
-            self._retry_pending()
-
-    def _bring_up(self, state):
-        if state.mode == 'failed':
-            # The host rebooted: whatever the database still shows
-            # running there died with it.
-            vms = self.db.tables['VM']
-            for ref in list(self.host_obj(state)['resident_VMs']):
-                if not vms[ref]['is_control_domain']:
-                    self._unplace(vms[ref])
-        state.mode = 'up'
-        self.db.update(self.metrics(state), live=True,
-                       last_updated=datamodel.now())
-        endpoint = self.endpoints.get(state.hostname)
-        if endpoint is not None:
-            endpoint.start()
+    # Administrator's actions ---------------------------------------------
 
     def migrate_vm(self, vm, hostname):
         with self.lock:
@@ -1003,22 +772,6 @@ class Pool(object):
         with self.lock:
             host = self.host_state(hostname) if hostname else None
             self.vm_start(self.vm_obj(vm), host=host)
-
-    def set_latency(self, seconds):
-        with self.lock:
-            self.latency = float(seconds)
-
-    def drop_connections(self, count):
-        with self.lock:
-            self.drops += int(count)
-
-    def take_drop(self):
-        """True if the next request's connection is to be dropped."""
-        with self.lock:
-            if self.drops > 0:
-                self.drops -= 1
-                return True
-            return False
 
     # Tasks --------------------------------------------------------------
 
@@ -1055,13 +808,14 @@ class Pool(object):
 
     # Background work ----------------------------------------------------
 
-    def _sleep(self, seconds):
+    def sleep(self, seconds):
         """Sleep unless the simulator stops; False if it is stopping."""
         if seconds <= 0:
             return not self._stop.is_set()
         return not self._stop.wait(seconds)
 
-    def _spawn(self, func, *args):
+    def spawn(self, func, *args):
+        """Run ``func`` in the background; wait_until_quiet waits for it."""
         with self._work:
             self._pending += 1
         thread = threading.Thread(target=self._run, args=(func, args),
@@ -1084,10 +838,6 @@ class Pool(object):
                 self._threads.discard(threading.current_thread())
                 self._work.notify_all()
 
-    def spawn(self, func, *args):
-        """Run ``func`` in the background; wait_until_quiet waits for it."""
-        self._spawn(func, *args)
-
     def wait_until_quiet(self, timeout):
         with self._work:
             if not self._work.wait_for(lambda: self._pending == 0, timeout):
@@ -1105,70 +855,3 @@ class Pool(object):
             threads = list(self._threads)
         for thread in threads:
             thread.join(max(deadline - time.monotonic(), 0))
-
-    # Inspection ---------------------------------------------------------
-
-    def vm_info(self, vm):
-        host = None
-        if vm['resident_on'] != NULL:
-            host = self.state_of(vm['resident_on']).hostname
-        other_config = dict(vm['other_config'])
-        return {
-            'ref': vm.ref, 'uuid': vm.uuid, 'name_label': vm['name_label'],
-            'power_state': vm['power_state'], 'host': host,
-            'memory_mb': vm['memory_static_max'] // MIB,
-            'vcpus': vm['VCPUs_max'],
-            'ha_restart_priority': vm['ha_restart_priority'],
-            'order': vm['order'], 'start_delay': vm['start_delay'],
-            'other_config': other_config,
-            'nova_uuid': other_config.get('nova_uuid'),
-            'is_control_domain': vm['is_control_domain'],
-        }
-
-    def vm_infos(self, include_control_domains=False):
-        with self.lock:
-            return [self.vm_info(vm) for vm in self.db.all('VM')
-                    if include_control_domains or
-                    not vm['is_control_domain']]
-
-    def host_infos(self):
-        with self.lock:
-            vms = self.db.tables['VM']
-            result = []
-            for state in self.hosts.values():
-                host = self.host_obj(state)
-                metrics = self.metrics(state)
-                result.append({
-                    'ref': state.ref, 'uuid': host.uuid,
-                    'hostname': state.hostname, 'address': state.address,
-                    'state': state.mode, 'live': metrics['live'],
-                    'enabled': host['enabled'],
-                    'master': state.ref == self.pool_obj['master'],
-                    'memory_total_mb': metrics['memory_total'] // MIB,
-                    'memory_free_mb': self.free(state) // MIB,
-                    'vms': sorted(vms[r]['name_label']
-                                  for r in host['resident_VMs']
-                                  if not vms[r]['is_control_domain']),
-                })
-            return result
-
-    def ha_info(self):
-        with self.lock:
-            pool = self.pool_obj
-            return {
-                'enabled': pool['ha_enabled'],
-                'host_failures_to_tolerate':
-                    pool['ha_host_failures_to_tolerate'],
-                'plan_exists_for': pool['ha_plan_exists_for'],
-                'overcommitted': pool['ha_overcommitted'],
-                'allow_overcommit': pool['ha_allow_overcommit'],
-                'statefiles': list(pool['ha_statefiles']),
-                'master': self.master.hostname,
-                'pending_restarts': sorted(
-                    self.db.tables['VM'][r]['name_label']
-                    for r in self.pending_restarts),
-            }
-
-    def session_infos(self):
-        with self.lock:
-            return [dict(info) for info in self.session_log.values()]

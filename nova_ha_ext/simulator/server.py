@@ -179,7 +179,7 @@ class Dispatcher(object):
         with pool.lock:
             session = None
             if message.takes_session:
-                session = pool.session(decoded[0][1])
+                session = pool.sessions.get(decoded[0][1])
                 pool.db.set_quietly(session, last_active=datamodel.now())
                 decoded = decoded[1:]
             args = [self._resolve_refs(pool, t, v, setter)
@@ -333,10 +333,11 @@ class Endpoint(object):
     """The XML-RPC endpoint of one host: ``http(s)://address:port/``."""
 
     def __init__(self, acceptor, dispatcher, pool, state, port,
-                 ssl_context=None):
+                 ssl_context=None, faults=None):
         self.acceptor = acceptor
         self.dispatcher = dispatcher
         self.pool = pool
+        self.faults = faults or WireFaults()
         self.hostname = state.hostname
         self.host_ref = state.ref
         self.address = state.address
@@ -447,10 +448,10 @@ class Endpoint(object):
 
     def handle(self, body):
         """The response to one request body, or None to drop it."""
-        pool = self.pool
-        if pool.take_drop():
+        faults = self.faults
+        if faults.take_drop():
             return None
-        latency = pool.latency
+        latency = faults.latency
         if latency:
             time.sleep(latency)
         try:
@@ -466,6 +467,54 @@ class Endpoint(object):
         except Exception as e:
             LOG.exception('%s: %s failed', self.hostname, method)
             return failure_xml(['INTERNAL_ERROR', str(e)])
+
+
+class WireFaults(object):
+    """Faults injected on the wire of a pool's endpoints."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.latency = 0.0
+        self._drops = 0
+
+    def set_latency(self, seconds):
+        """Every request waits ``seconds`` before it is answered."""
+        self.latency = float(seconds)
+
+    def drop_connections(self, count):
+        """Close the connection of the next ``count`` requests unanswered."""
+        with self._lock:
+            self._drops += int(count)
+
+    def take_drop(self):
+        """True if the next request's connection is to be dropped."""
+        with self._lock:
+            if self._drops > 0:
+                self._drops -= 1
+                return True
+            return False
+
+
+class PoolTransport(object):
+    """The endpoints of a pool's hosts and the faults on their wire.
+
+    The pool tells it when xapi on a host stops or starts
+    (``host_down`` / ``host_up``); it closes or reopens that endpoint.
+    """
+
+    def __init__(self, endpoints, faults):
+        self.endpoints = endpoints
+        self.faults = faults
+
+    def host_down(self, hostname):
+        self.endpoints[hostname].stop()
+
+    def host_up(self, hostname):
+        self.endpoints[hostname].start()
+
+    def close(self):
+        for endpoint in self.endpoints.values():
+            endpoint.close()
 
 
 def bind_pool(endpoints, attempts=20):
