@@ -327,6 +327,7 @@ class PoolClient:
     def _call(self, method, args):
         deadline = time.monotonic() + self._election_timeout
         delay = 0.1
+        electing = False
         while True:
             errors = []
             self._member_answered = False
@@ -334,17 +335,31 @@ class PoolClient:
                 result = self._call_at(url, method, args, errors)
                 if result is not _NO_ANSWER:
                     return result
-            if not self._member_answered:
+            if not self._member_answered and self._session_url is None:
                 raise exceptions.PoolUnreachable(
                     self.name, self.url,
                     "no pool member answered (%s)" % '; '.join(errors))
             if time.monotonic() >= deadline:
+                if electing:
+                    raise exceptions.ElectingMaster(
+                        self.name, self.url,
+                        "every pool member has refused connections for "
+                        "%.0f s: the pool is electing a master, or is down "
+                        "(%s)" % (self._election_timeout, '; '.join(errors)))
                 raise exceptions.NotMaster(
                     self.name, self.url,
                     "pool members answer but the master they name does not "
                     "(%s); no new master was elected within %.0f s"
                     % ('; '.join(errors), self._election_timeout))
-            # Members still name the dead master: an election is under way.
+            if not self._member_answered and not electing:
+                # The pool answered before: after a master failover xapi
+                # restarts on every host, which refuse connections a while.
+                electing = True
+                LOG.info("Pool %s: every member refuses connections; "
+                         "waiting up to %.0f s for it to elect a master.",
+                         self.name, self._election_timeout)
+            # Members still name the dead master, or none answers yet: an
+            # election is under way.
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
 
@@ -361,6 +376,12 @@ class PoolClient:
                     self._drop_session()
                     self._session = self._login(url)
                     self._session_url = url
+                    if method == 'event.from' and args[1]:
+                        # A token belongs to the master that issued it.
+                        raise exceptions.EventTokenLost(
+                            self.name, _redact(url),
+                            "the session of the event.from token ended; "
+                            "read the pool again and start from a new token")
                 return self._invoke(method, args)
             except XenAPI.Failure as exc:
                 details = list(exc.details)
