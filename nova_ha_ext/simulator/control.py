@@ -144,6 +144,7 @@ class Simulator(object):
                     for state in pool.hosts.values():
                         if state.mode == 'up':
                             transport.host_up(state.hostname)
+                pool.failover.start()
             if self.control_port is not None:
                 self.control = ControlServer(self, self._acceptor,
                                              self.control_port)

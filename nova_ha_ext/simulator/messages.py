@@ -199,15 +199,22 @@ def _logout(ctx):
 
 @_message('event', 'from')
 def _event_from(ctx, classes, token, timeout):
+    """event.from, as xapi_event.ml ``from`` and ``from_inner``."""
     pool = ctx.pool
     db = pool.db
     since = database.parse_token(token)
     matches = database.subscription_matcher(classes)
     deadline = time.monotonic() + timeout
+    scanned = since
     while True:
-        events = db.changes_since(since, matches)
+        if ctx.session.ref not in db.tables['session']:
+            # A logout or expiry wakes the call (xapi_event.ml with_call).
+            raise Failure('SESSION_INVALID', ctx.session.ref)
+        generation = db.generation
+        events, last = db.changes_since(since, matches, scanned)
         if events or pool.stopping or ctx.cancelled():
             break
+        scanned = max(scanned, generation)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
@@ -215,7 +222,7 @@ def _event_from(ctx, classes, token, timeout):
     if ctx.cancelled():
         raise Dropped()
     return Raw(database.event_batch_xml(
-        events, db.ref_counts(), database.event_token(db.generation)))
+        events, db.ref_counts(), database.event_token(last)))
 
 
 @_message('event', 'get_current_id')
@@ -355,7 +362,7 @@ def _vm_clean_reboot(ctx, vm):
 
 @_message('VM', 'hard_reboot')
 def _vm_hard_reboot(ctx, vm):
-    ctx.pool.vm_reboot(vm)
+    ctx.pool.vm_reboot(vm, hard=True)
 
 
 @_message('VM', 'pause')

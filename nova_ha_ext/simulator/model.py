@@ -100,6 +100,8 @@ class Pool(object):
         self.db = database.Database(dm, self.lock, self.changed)
         self.hosts = collections.OrderedDict()
         self.transport = NoTransport()
+        # Halted protected VMs that should always run (see _track).
+        self.waiting = set()
         self.calls = collections.Counter()
         self.sessions = sessions.Sessions(self.db, spec.username,
                                           spec.password)
@@ -273,7 +275,7 @@ class Pool(object):
             'other_config': dict(spec.other_config),
             'domid': -1,
             'ha_restart_priority': spec.ha_restart_priority,
-            'ha_always_run': spec.ha_restart_priority == 'restart',
+            'ha_always_run': False,
             'order': spec.order,
             'start_delay': spec.start_delay,
             'domain_type': 'hvm',
@@ -352,61 +354,116 @@ class Pool(object):
             if not state.protected[size]:
                 del state.protected[size]
 
+    def _track(self, vm):
+        """Keep the set of protected VMs waiting for a restart current.
+
+        xapi's HA restarts every Halted VM that "should always run"
+        (``ha_always_run`` and priority ``restart``; helpers.ml
+        ``vm_should_always_run``), wherever it stopped.
+        """
+        if (vm.ref in self.db.tables['VM'] and
+                vm['power_state'] == 'Halted' and vm['ha_always_run'] and
+                vm['ha_restart_priority'] == 'restart'):
+            self.waiting.add(vm.ref)
+        else:
+            self.waiting.discard(vm.ref)
+
     def _update_free(self, state):
         metrics = self.metrics(state)
         self.db.update(metrics, memory_free=max(self.free(state), 0),
                        last_updated=datamodel.now())
 
     def place(self, vm, state, power_state='Running'):
+        if vm['resident_on'] != NULL:
+            # Halted by a host failure but not yet cleared from it.
+            self.clear_residence(vm, self.state_of(vm['resident_on']))
         domid = state.next_domid
         state.next_domid += 1
-        self.db.update(vm, power_state=power_state, resident_on=state.ref,
+        changes = dict(power_state=power_state, resident_on=state.ref,
                        scheduled_to_be_resident_on=NULL, domid=domid,
                        domarch='x64')
+        if vm['ha_restart_priority'] == 'restart':
+            # xapi_vm.ml start: a protected VM that starts should always run.
+            changes['ha_always_run'] = True
+        self.db.update(vm, **changes)
         host = self.host_obj(state)
         self.db.update(host, resident_VMs=host['resident_VMs'] + [vm.ref])
         self._account(vm, state, +1)
         self._update_free(state)
+        self._track(vm)
 
     def unplace(self, vm, power_state='Halted'):
+        """The VM stops running where it was."""
         host_ref = vm['resident_on']
+        self.halt(vm, power_state)
         if host_ref != NULL:
-            self._account(vm, self.state_of(host_ref), -1)
-        self.db.update(vm, power_state=power_state, resident_on=NULL,
-                       scheduled_to_be_resident_on=NULL, domid=-1,
-                       domarch='')
-        if host_ref != NULL:
-            state = self.state_of(host_ref)
-            host = self.host_obj(state)
+            self.clear_residence(vm, self.state_of(host_ref))
+
+    def halt(self, vm, power_state='Halted'):
+        """First half of xapi's ``force_state_reset``: the power state.
+
+        xapi_vm_lifecycle.ml writes the power state first, then the VM's
+        devices, then ``resident_on`` (:meth:`clear_residence`): a reader
+        in between sees a Halted VM still resident on its host.
+        """
+        if vm['resident_on'] != NULL and vm['power_state'] in RUNNING_STATES:
+            self._account(vm, self.state_of(vm['resident_on']), -1)
+        self.db.update(vm, power_state=power_state, domid=-1, domarch='')
+        self._track(vm)
+
+    def clear_residence(self, vm, state, report_free=True):
+        """Second half of ``force_state_reset``: off the host's books.
+
+        ``report_free`` is False for a dead host: its own xapi writes its
+        ``host_metrics.memory_free``, and it is gone.
+        """
+        if vm['resident_on'] == state.ref:
+            self.db.update(vm, resident_on=NULL,
+                           scheduled_to_be_resident_on=NULL)
+        host = self.host_obj(state)
+        if vm.ref in host['resident_VMs']:
             self.db.update(host, resident_VMs=[
                 r for r in host['resident_VMs'] if r != vm.ref])
+        if report_free:
             self._update_free(state)
 
     # HA planning --------------------------------------------------------
+    #
+    # The plan follows xapi_ha_vm_failover.ml: the hosts that count are
+    # the "live set" (live and enabled, get_live_set); protected VMs not
+    # running on one of them -- Halted ones waiting for a restart, and
+    # those on a disabled or dead host -- are placed first
+    # (compute_restart_plan); if one cannot be placed there is no plan at
+    # all (plan_for_n_failures answers No_plan_exists).
 
-    def _base_loads(self):
-        """Free memory, protected VM sizes and enabled flag per live host."""
-        loads = {}
-        for name, state in self.hosts.items():
-            if not self.is_live(state) or state.mode != 'up':
-                continue
-            protected = tuple(size for size, count in state.protected.items()
-                              for _i in range(count))
-            loads[name] = (self.free(state), protected,
-                           self.host_obj(state)['enabled'])
-        return loads
+    def in_live_set(self, state):
+        return self.is_live(state) and self.host_obj(state)['enabled']
 
-    def _loads(self, delta=()):
-        """The planner's view of the live hosts, after hypothetical changes.
+    def _plan_view(self, delta=(), disabled=()):
+        """The planner's hosts and offline protected VM sizes.
 
-        ``delta`` holds ``(hostname, size, protected, sign)``: +1 adds a VM
-        to a host, -1 removes one.
+        ``delta`` holds ``(vm_ref, hostname, size, protected, sign)``
+        hypothetical changes: +1 adds a VM to a host, -1 removes one.
+        ``disabled`` are hostnames to leave out as if disabled.
         """
-        loads = {name: [free, list(prot), receives]
-                 for name, (free, prot, receives)
-                 in self._base_loads().items()}
-        for name, size, protected, sign in delta:
+        loads = {}
+        offline = []
+        for name, state in self.hosts.items():
+            protected = [size for size, count in state.protected.items()
+                         for _i in range(count)]
+            if self.in_live_set(state) and name not in disabled:
+                loads[name] = [self.free(state), protected]
+            else:
+                offline.extend(protected)
+        arriving = set()
+        for ref, name, size, protected, sign in delta:
+            if sign > 0:
+                arriving.add(ref)
             if name not in loads:
+                if protected and sign < 0 and size in offline:
+                    offline.remove(size)
+                elif protected and sign > 0:
+                    offline.append(size)
                 continue
             loads[name][0] -= sign * size
             if protected:
@@ -414,33 +471,57 @@ class Pool(object):
                     loads[name][1].append(size)
                 elif size in loads[name][1]:
                     loads[name][1].remove(size)
-        return [ha.HostLoad(name, free, tuple(prot), receives)
-                for name, (free, prot, receives) in loads.items()]
+        vms = self.db.tables['VM']
+        offline.extend(self.footprint(vms[ref]) for ref in self.waiting
+                       if ref not in arriving)
+        hosts = [ha.HostLoad(name, free, tuple(prot), True)
+                 for name, (free, prot) in loads.items()]
+        return hosts, offline
 
     def refresh_ha(self):
-        """Recompute pool.ha_plan_exists_for and ha_overcommitted."""
+        """Recompute pool.ha_plan_exists_for and ha_overcommitted.
+
+        As xapi_ha_vm_failover.ml update_pool_status and
+        mark_pool_as_overcommitted.
+        """
         pool = self.pool_obj
         if not pool['ha_enabled']:
             self.db.update(pool, ha_plan_exists_for=0, ha_overcommitted=False)
             return
         ntol = pool['ha_host_failures_to_tolerate']
-        plan_for = ha.max_failures(self._loads(), limit=ntol)
+        hosts, offline = self._plan_view()
+        settled = ha.restart_offline(hosts, offline)
+        if settled is None:
+            plan_for, overcommitted = 0, True
+        else:
+            plan_for = ha.max_failures(settled, limit=ntol)
+            overcommitted = plan_for < ntol
         self.db.update(pool, ha_plan_exists_for=plan_for,
-                       ha_overcommitted=plan_for < ntol)
+                       ha_overcommitted=overcommitted)
 
-    def _assert_plan_kept(self, delta):
-        """Refuse a change that would lower the failover plan's reach."""
+    def _assert_plan_kept(self, delta=(), disabled=(), failures=None):
+        """Refuse a change that would break the failover plan.
+
+        xapi_ha_vm_failover.ml assert_configuration_change_preserves_ha_plan:
+        only a plan for ``ha_plan_exists_for`` failures that exists now and
+        would not after the change blocks it.
+        """
         pool = self.pool_obj
         if not pool['ha_enabled'] or pool['ha_allow_overcommit']:
             return
         needed = pool['ha_plan_exists_for']
-        if needed and not ha.plan_exists(self._loads(delta), needed):
+        hosts, offline = self._plan_view()
+        if not ha.plan_exists(hosts, needed, offline):
+            return
+        hosts, offline = self._plan_view(delta, disabled)
+        after = needed if failures is None else failures
+        if not ha.plan_exists(hosts, after, offline):
             raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
 
     def _vm_delta(self, vm, hostname, sign, priority=None):
         protected = (vm['ha_restart_priority'] if priority is None
                      else priority) == 'restart'
-        return (hostname, self.footprint(vm), protected, sign)
+        return (vm.ref, hostname, self.footprint(vm), protected, sign)
 
     def max_failures(self, priorities=None):
         """pool.ha_compute_(hypothetical_)max_host_failures_to_tolerate."""
@@ -453,16 +534,25 @@ class Pool(object):
             state = self.state_of(vm['resident_on'])
             delta.append(self._vm_delta(vm, state.hostname, -1))
             delta.append(self._vm_delta(vm, state.hostname, +1, priority))
-        return ha.max_failures(self._loads(delta))
+        hosts, offline = self._plan_view(delta)
+        settled = ha.restart_offline(hosts, offline)
+        return 0 if settled is None else ha.max_failures(settled)
 
     def plan_exists(self, failures):
-        return ha.plan_exists(self._loads(), failures)
+        hosts, offline = self._plan_view()
+        return ha.plan_exists(hosts, failures, offline)
 
     # VM lifecycle -------------------------------------------------------
 
-    def _assert_power(self, vm, expected, *allowed):
-        if vm['power_state'] not in (allowed or (expected,)):
-            raise Failure('VM_BAD_POWER_STATE', vm.ref, expected.lower(),
+    def _assert_power(self, vm, *allowed):
+        """VM_BAD_POWER_STATE [vm, allowed states, actual], as xapi says it.
+
+        xapi_vm_lifecycle.ml assert_initial_power_state_in lists every
+        allowed state, in lower case, joined by ";".
+        """
+        if vm['power_state'] not in allowed:
+            raise Failure('VM_BAD_POWER_STATE', vm.ref,
+                          ';'.join(a.lower() for a in allowed),
                           vm['power_state'].lower())
 
     def _assert_not_special(self, vm):
@@ -525,7 +615,6 @@ class Pool(object):
                 break
             if chosen is None:
                 raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
-        self.failover.pending.discard(vm.ref)
         self.place(vm, chosen, 'Paused' if paused else 'Running')
         self.refresh_ha()
 
@@ -535,19 +624,25 @@ class Pool(object):
         if clean:
             self._assert_power(vm, 'Running')
         else:
-            self._assert_power(vm, 'Running', 'Running', 'Paused',
-                               'Suspended')
+            # allowed_power_states of hard_shutdown, in xapi's order.
+            self._assert_power(vm, 'Paused', 'Suspended', 'Running')
         self._assert_reachable(vm)
-        self.failover.pending.discard(vm.ref)
+        # xapi_vm.ml clean_shutdown / hard_shutdown: a VM shut down on
+        # purpose no longer should always run.
+        self.db.update(vm, ha_always_run=False)
         if vm['power_state'] == 'Suspended':
             self.db.update(vm, power_state='Halted')
+            self._track(vm)
         else:
             self.unplace(vm)
         self.refresh_ha()
 
-    def vm_reboot(self, vm):
+    def vm_reboot(self, vm, hard=False):
         self._assert_not_special(vm)
-        self._assert_power(vm, 'Running')
+        if hard:
+            self._assert_power(vm, 'Paused', 'Running')
+        else:
+            self._assert_power(vm, 'Running')
         self._assert_reachable(vm)
         state = self.state_of(vm['resident_on'])
         self.db.update(vm, domid=state.next_domid)
@@ -560,20 +655,28 @@ class Pool(object):
         self.db.update(vm, power_state='Paused' if pause else 'Running')
 
     def vm_power_state_reset(self, vm):
-        """VM.power_state_reset: mark a VM halted, wherever it was."""
+        """VM.power_state_reset: mark a VM halted, if its host is dead.
+
+        xapi_vm.ml power_state_reset: a control domain cannot be reset; a
+        running VM whose host is live is refused (xapi trusts that host to
+        know the VM's state).
+        """
         if vm['is_control_domain']:
-            raise Failure('OPERATION_NOT_ALLOWED',
-                          'Cannot reset the power state of a control domain')
+            raise Failure('CANNOT_RESET_CONTROL_DOMAIN', vm.ref)
         if vm['power_state'] in RUNNING_STATES:
+            host_ref = vm['resident_on']
+            if host_ref != NULL and self.is_live(self.state_of(host_ref)):
+                raise Failure('HOST_IS_LIVE', host_ref)
             self.unplace(vm)
         else:
             self.db.update(vm, power_state='Halted')
+            self._track(vm)
         self.refresh_ha()
 
     def vm_migrate(self, vm, state):
         """VM.pool_migrate (also what an administrator's migrate does)."""
         self._assert_not_special(vm)
-        self._assert_power(vm, 'Running', 'Running', 'Paused')
+        self._assert_power(vm, 'Running')
         self._assert_reachable(vm)
         source = self.state_of(vm['resident_on'])
         if source is state:
@@ -618,7 +721,7 @@ class Pool(object):
             self.db.get('host', affinity)
         values['power_state'] = 'Halted'
         values['domid'] = -1
-        values['ha_always_run'] = priority == 'restart'
+        values.setdefault('ha_always_run', False)
         values.setdefault('memory_target', dmax)
         values['uuid'] = str(uuid_lib.uuid4())
         return self.db.create('VM', values).ref
@@ -627,9 +730,9 @@ class Pool(object):
         if vm['is_control_domain']:
             raise Failure('OPERATION_NOT_ALLOWED',
                           'Cannot destroy a control domain')
-        self._assert_power(vm, 'Halted', 'Halted', 'Suspended')
-        self.failover.pending.discard(vm.ref)
+        self._assert_power(vm, 'Halted', 'Suspended')
         self.db.destroy(vm)
+        self._track(vm)
 
     def vm_set_restart_priority(self, vm, value):
         if value not in scenario_mod.RESTART_PRIORITIES:
@@ -643,12 +746,14 @@ class Pool(object):
         if vm['resident_on'] != NULL:
             state = self.state_of(vm['resident_on'])
             self._account(vm, state, -1)
-        self.db.update(vm, ha_restart_priority=value,
-                       ha_always_run=value == 'restart')
+        self.db.update(vm, ha_restart_priority=value)
+        if vm['power_state'] == 'Running':
+            # xapi_vm.ml set_ha_restart_priority: only a running VM's
+            # protection changes at once.
+            self.db.update(vm, ha_always_run=value == 'restart')
         if state is not None:
             self._account(vm, state, +1)
-        if value != 'restart':
-            self.failover.pending.discard(vm.ref)
+        self._track(vm)
         self.refresh_ha()
 
     def vm_set_int(self, vm, field, value):
@@ -659,28 +764,34 @@ class Pool(object):
     # Hosts --------------------------------------------------------------
 
     def host_set_enabled(self, state, enabled):
+        """host.enable / host.disable.
+
+        Disabling a host takes it out of the failover plan's hosts, so
+        with HA xapi refuses it when it would break the plan
+        (xapi_host.ml disable, assert_host_disable_preserves_ha_plan).
+        """
         if enabled and not self.is_live(state):
             raise Failure('HOST_NOT_LIVE')
+        if not enabled and self.host_obj(state)['enabled']:
+            self._assert_plan_kept(disabled=(state.hostname,))
         self.db.update(self.host_obj(state), enabled=enabled)
         self.refresh_ha()
-        if enabled:
-            self.failover.retry_pending()
 
     def declare_dead(self, state):
         """host.declare_dead: an administrator vouches the host is dead.
 
-        Its VMs are reset to Halted and it is marked not live, as xapi does;
-        nothing is restarted.
+        xapi_host.ml declare_dead: refused with HOST_IS_LIVE while the host
+        is live (precheck_destroy_declare_dead); otherwise its VMs are
+        reset to Halted (VM.power_state_reset) and the host is disabled.
+        Nothing is restarted, and ``live`` is left as it is.
         """
-        if state is self.master and state.mode == 'up':
-            raise Failure('OPERATION_NOT_ALLOWED',
-                          'The pool master cannot be declared dead')
-        self.db.update(self.metrics(state), live=False,
-                       last_updated=datamodel.now())
+        if self.is_live(state) or state is self.master:
+            raise Failure('HOST_IS_LIVE', state.ref)
         vms = self.db.tables['VM']
         for ref in list(self.host_obj(state)['resident_VMs']):
             if not vms[ref]['is_control_domain']:
                 self.unplace(vms[ref])
+        self.db.update(self.host_obj(state), enabled=False)
         self.refresh_ha()
 
     # Pool HA ------------------------------------------------------------
@@ -730,19 +841,18 @@ class Pool(object):
         for state in self.hosts.values():
             self.db.update(self.host_obj(state), ha_statefiles=[],
                            ha_network_peers=[])
-        self.failover.pending.clear()
         self.refresh_ha()
 
     def set_failures_to_tolerate(self, value):
+        """pool.set_ha_host_failures_to_tolerate.
+
+        xapi_ha_vm_failover.ml assert_nfailures_change_preserves_ha_plan.
+        """
         if value < 0:
             raise Failure('INVALID_VALUE', 'ha_host_failures_to_tolerate',
                           value)
-        pool = self.pool_obj
-        if (pool['ha_enabled'] and not pool['ha_allow_overcommit'] and
-                value > pool['ha_plan_exists_for'] and
-                not self.plan_exists(value)):
-            raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
-        self.db.update(pool, ha_host_failures_to_tolerate=value)
+        self._assert_plan_kept(failures=value)
+        self.db.update(self.pool_obj, ha_host_failures_to_tolerate=value)
         self.refresh_ha()
 
     def set_allow_overcommit(self, value):
@@ -755,8 +865,10 @@ class Pool(object):
         self.db.update(self.pool_obj, master=state.ref)
 
     def pending_restarts(self):
-        """Refs of the protected VMs waiting for a host to restart them."""
-        return set(self.failover.pending)
+        """Refs of the protected VMs waiting for HA to restart them."""
+        if not self.pool_obj['ha_enabled']:
+            return set()
+        return set(self.waiting)
 
     # Administrator's actions ---------------------------------------------
 
@@ -839,10 +951,28 @@ class Pool(object):
                 self._work.notify_all()
 
     def wait_until_quiet(self, timeout):
-        with self._work:
-            if not self._work.wait_for(lambda: self._pending == 0, timeout):
-                raise TimeoutError('pool %s still busy after %.1f s'
-                                   % (self.name, timeout))
+        """Wait for background work and the HA monitor's pending restarts.
+
+        A protected VM that waits for a restart which would now succeed is
+        work too: the monitor starts it at its next round.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._work:
+                if not self._work.wait_for(
+                        lambda: self._pending == 0,
+                        max(deadline - time.monotonic(), 0)):
+                    break
+            with self.lock:
+                if not self.failover.restartable():
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.changed.wait(min(remaining,
+                                      self.spec.monitor_interval))
+        raise TimeoutError('pool %s still busy after %.1f s'
+                           % (self.name, timeout))
 
     def stop(self, timeout=5.0):
         """Stop background work and wake every waiter."""
@@ -851,6 +981,7 @@ class Pool(object):
             self.changed.notify_all()
         self._stop.set()
         deadline = time.monotonic() + timeout
+        self.failover.join(timeout)
         with self._work:
             threads = list(self._threads)
         for thread in threads:

@@ -160,6 +160,11 @@ class Dispatcher(object):
             with pool.lock:
                 pool.calls[name] += 1
                 if not endpoint.is_master():
+                    # A member checks the session with the master before
+                    # it answers that it is not the master.
+                    if (message is not None and message.takes_session and
+                            params and isinstance(params[0], str)):
+                        pool.sessions.get(params[0])
                     raise Failure('HOST_IS_SLAVE', pool.master.address)
             if message is None:
                 raise Failure('MESSAGE_METHOD_UNKNOWN', method)
@@ -171,8 +176,11 @@ class Dispatcher(object):
     def _call(self, endpoint, message, is_async, name, params, cancelled):
         pool = endpoint.pool
         if not message.min_params <= len(params) <= message.max_params:
+            # Counts leave the session out, as xapi's dispatcher does.
+            session = 1 if message.takes_session else 0
             raise Failure('MESSAGE_PARAMETER_COUNT_MISMATCH', name,
-                          message.max_params, len(params))
+                          message.max_params - session,
+                          max(len(params) - session, 0))
         setter = message.implicit and message.name.startswith('set_')
         decoded = self._decode(message, params)
         handler = self.handlers.get((message.cls, message.name))

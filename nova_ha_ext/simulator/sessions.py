@@ -32,6 +32,9 @@ from nova_ha_ext.simulator import datamodel
 MAX_SESSIONS_PER_ORIGINATOR = 500
 MAX_SESSIONS_WITHOUT_ORIGINATOR = 400
 SESSION_LOG_SIZE = 10000
+# What xapi passes on from PAM for a wrong user name or password
+# (xapi_session.ml login_with_password: [uname; msg]).
+PAM_FAILURE = 'Authentication failure'
 
 
 class Sessions(object):
@@ -51,7 +54,8 @@ class Sessions(object):
 
     def login(self, username, password, originator, host_ref, hostname):
         if username != self.username or password != self.password:
-            raise Failure('SESSION_AUTHENTICATION_FAILED')
+            raise Failure('SESSION_AUTHENTICATION_FAILED', username,
+                          PAM_FAILURE)
         now = datamodel.now()
         session = self.db.create('session', {
             'this_host': host_ref,

@@ -83,6 +83,7 @@ def ha(pool):
             'allow_overcommit': obj['ha_allow_overcommit'],
             'statefiles': list(obj['ha_statefiles']),
             'master': pool.master.hostname,
+            'electing': pool.failover.electing,
             'pending_restarts': sorted(
                 vm_table[r]['name_label'] for r in pool.pending_restarts()),
         }
