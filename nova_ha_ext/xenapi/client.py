@@ -493,5 +493,22 @@ class PoolClient:
         self.call('VM.set_ha_restart_priority', vm_ref, priority)
 
     def event_from(self, classes, token, timeout):
-        """One ``event.from`` long-poll; returns xapi's result struct."""
-        return self.call('event.from', list(classes), token, float(timeout))
+        """One ``event.from`` long-poll; returns xapi's result struct.
+
+        Host records among the events teach the client the pool's members,
+        where it looks for a new master after a failover.
+
+        :raises EventTokenLost: the client had to log in again (a master
+            failover ends every session): read the pool again and start
+            from a new token; the client itself is fine.
+        """
+        result = self.call('event.from', list(classes), token,
+                           float(timeout))
+        addresses = {e['snapshot'].get('address')
+                     for e in result.get('events', ())
+                     if e.get('class') == 'host' and e.get('snapshot')}
+        addresses.discard(None)
+        if addresses - set(self._members):
+            self._members = tuple(self._members) + tuple(
+                sorted(addresses - set(self._members)))
+        return result

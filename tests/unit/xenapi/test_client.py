@@ -168,6 +168,27 @@ class TestPoolConnection(PoolClientTestCase):
                        testtools.content.text_content('%.3f' % elapsed))
         self.assertLess(elapsed, 5.0)
 
+    def test_event_token_does_not_outlive_a_master_failover(self):
+        # xapi keeps neither sessions nor event tokens across a master
+        # failover (simulator: test_master_failover).
+        c = self.client(connect_timeout=1.0, read_timeout=5.0)
+        token = c.event_from(['vm', 'host'], '', 0.0)['token']
+        self.sim.fail_master('pool-a')
+        self.sim.wait_until_quiet('pool-a')
+        self.assertRaises(exceptions.EventTokenLost, c.event_from, ['vm'],
+                          token, 0.0)
+        self.assertTrue(c.event_from(['vm'], '', 0.0)['events'])
+
+    def test_a_pool_whose_members_all_refuse_reports_an_election(self):
+        c = self.client(connect_timeout=1.0, read_timeout=5.0,
+                        election_timeout=0.5)
+        c.read_ha_state()
+        for host in ('xs-a2', 'xs-a3', 'xs-a1'):
+            self.sim.fail_host('pool-a', host)
+        exc = self.assertRaises(exceptions.ElectingMaster, c.read_ha_state)
+        self.assertIsInstance(exc, exceptions.PoolUnreachable)
+        self.assertIn('electing a master', str(exc))
+
     def test_expired_session_is_renewed_transparently(self):
         c = self.client()
         c.read_ha_state()
