@@ -34,6 +34,7 @@ of nova-compute or the reconciler. A call that long-polls
 watchers use a client of their own.
 """
 
+import dataclasses
 import http.client
 import ipaddress
 import os
@@ -56,6 +57,12 @@ LOG = logging.getLogger(__name__)
 #: Sent with ``session.login_with_password``; shows up in xapi's logs.
 ORIGINATOR = 'nova-ha-ext'
 API_VERSION = '1.0'
+
+#: Protected VMs waiting for XenServer HA to restart them
+#: (:func:`records.waits_for_restart`).
+WAITING_VMS_QUERY = ('field "power_state"="Halted" and '
+                     'field "ha_always_run"="true" and '
+                     'field "ha_restart_priority"="restart"')
 
 #: Guest VMs: what ``read_pool`` returns of ``VM``.
 GUEST_VMS_QUERY = ('field "is_control_domain"="false" and '
@@ -222,6 +229,7 @@ class PoolClient:
         self._read_timeout = read_timeout
         self._election_timeout = election_timeout
         self._member_answered = False
+        self._only_refused = True
         self._ssl_context = self._make_ssl_context(
             parts.scheme, ca_file, insecure)
         self._lock = threading.RLock()
@@ -331,11 +339,13 @@ class PoolClient:
         while True:
             errors = []
             self._member_answered = False
+            self._only_refused = True
             for url in self._candidate_urls():
                 result = self._call_at(url, method, args, errors)
                 if result is not _NO_ANSWER:
                     return result
-            if not self._member_answered and self._session_url is None:
+            if not self._member_answered and (
+                    self._session_url is None or not self._only_refused):
                 raise exceptions.PoolUnreachable(
                     self.name, self.url,
                     "no pool member answered (%s)" % '; '.join(errors))
@@ -407,6 +417,8 @@ class PoolClient:
             except _CONNECTION_ERRORS as exc:
                 self._drop_session()
                 errors.append('%s: %s' % (_redact(url), exc))
+                if not isinstance(exc, ConnectionRefusedError):
+                    self._only_refused = False
                 return _NO_ANSWER
             except xmlrpc.client.Fault as exc:
                 raise exceptions.CallFailed(
@@ -448,13 +460,18 @@ class PoolClient:
         self._members = tuple(h.address for h in ha.hosts if h.address)
         return ha
 
+    def _read_hosts(self):
+        return self._read_ha(
+            self._call('pool.get_all_records', ()),
+            self._call('host.get_all_records', ()),
+            self._call('host_metrics.get_all_records', ()))
+
     def read_ha_state(self):
-        """Read the pool's HA state and hosts: three calls."""
+        """Read the pool's HA state and hosts: four calls."""
         with self._lock:
-            return self._read_ha(
-                self._call('pool.get_all_records', ()),
-                self._call('host.get_all_records', ()),
-                self._call('host_metrics.get_all_records', ()))
+            ha = self._read_hosts()
+            waiting = self._call('VM.get_all_where', (WAITING_VMS_QUERY,))
+        return dataclasses.replace(ha, waiting_restarts=len(waiting))
 
     def read_pool(self):
         """Read the whole pool in four calls, whatever its size.
@@ -462,7 +479,7 @@ class PoolClient:
         :returns: a :class:`pool_state.PoolSnapshot`.
         """
         with self._lock:
-            ha = self.read_ha_state()
+            ha = self._read_hosts()
             vm_records = self._call('VM.get_all_records_where',
                                     (GUEST_VMS_QUERY,))
         return records.snapshot(ha, vm_records)

@@ -142,6 +142,8 @@ class PoolHAState:
     #: ``pool.ha_statefiles``: the VDIs on the heartbeat SR(s) that hold
     #: the HA statefiles; empty when HA is off.
     statefiles: ty.Tuple[str, ...] = ()
+    #: Protected VMs Halted and waiting for XenServer HA to restart them.
+    waiting_restarts: int = 0
 
     @property
     def live_hosts(self):
@@ -158,8 +160,9 @@ class PoolHAState:
         """Judge whether XenServer HA can restart this pool's VMs.
 
         Ready means HA is enabled, a failover plan exists for at least one
-        host failure, the pool is not overcommitted, and at least three
-        hosts are live (two when ``allow_two_host_pools``).
+        host failure, the pool is not overcommitted, no protected VM waits
+        for a restart, and at least three hosts are live (two when
+        ``allow_two_host_pools``).
         """
         reasons = []
         if not self.ha_enabled:
@@ -175,6 +178,12 @@ class PoolHAState:
                     "pool is overcommitted: protected VMs cannot all be "
                     "restarted after %d host failure(s)"
                     % self.ha_host_failures_to_tolerate)
+            if self.waiting_restarts:
+                reasons.append(
+                    "%d protected VM%s wait%s for a restart"
+                    % (self.waiting_restarts,
+                       '' if self.waiting_restarts == 1 else 's',
+                       's' if self.waiting_restarts == 1 else ''))
         needed = 2 if allow_two_host_pools else MIN_READY_HOSTS
         live = len(self.live_hosts)
         if live < needed:
