@@ -155,7 +155,10 @@ class Pool(object):
                 h.cpus for h in spec.hosts))},
         })
         if spec.ha.enabled:
-            self._ha_on(srs[spec.ha.heartbeat_sr], {})
+            # The HA timeout is how long a host goes unheard before it is
+            # declared dead: the pool's detection delay.
+            self._ha_on(srs[spec.ha.heartbeat_sr],
+                        {'timeout': '%g' % spec.detection_delay})
         self.refresh_ha()
 
     def _create_host(self, spec, address):

@@ -30,7 +30,8 @@ from nova_ha_ext.xenapi import pool_state
 FIELDS = {
     'pool': ('uuid', 'name_label', 'master', 'ha_enabled',
              'ha_host_failures_to_tolerate', 'ha_plan_exists_for',
-             'ha_overcommitted', 'ha_allow_overcommit', 'ha_statefiles'),
+             'ha_overcommitted', 'ha_allow_overcommit', 'ha_statefiles',
+             'ha_configuration'),
     'host': ('uuid', 'hostname', 'name_label', 'address', 'enabled',
              'metrics', 'other_config', 'iscsi_iqn'),
     'host_metrics': ('live', 'memory_total', 'memory_free'),
@@ -47,6 +48,13 @@ class NoPoolRecord(ValueError):
 
 def _int(value):
     return int(value) if value not in (None, '') else 0
+
+
+def _ha_timeout(configuration):
+    try:
+        return float((configuration or {})['timeout'])
+    except (KeyError, TypeError, ValueError):
+        return pool_state.DEFAULT_HA_TIMEOUT
 
 
 def is_guest_vm(rec):
@@ -85,7 +93,8 @@ def ha_state(pool_records, host_records, metrics_records):
         ha_overcommitted=bool(pool['ha_overcommitted']),
         ha_allow_overcommit=bool(pool['ha_allow_overcommit']),
         master=pool['master'], hosts=tuple(hosts),
-        statefiles=tuple(pool.get('ha_statefiles') or ()))
+        statefiles=tuple(pool.get('ha_statefiles') or ()),
+        ha_timeout=_ha_timeout(pool.get('ha_configuration')))
 
 
 def pool_vm(ref, rec):
