@@ -110,12 +110,19 @@ class Failover(object):
                 if now - self._attempts.get(ref, -backoff) >= backoff]
 
     def restartable(self):
-        """True if a waiting VM would fit on a host now."""
+        """True if the monitor's next round has something to start.
+
+        A waiting VM that would fit on a host now, or halted best-effort
+        VMs once the live set has grown.
+        """
         pool = self.pool
         if not pool.pool_obj['ha_enabled'] or self.electing:
             return False
         vms = pool.db.tables['VM']
-        return any(pool.candidates(vms[ref]) for ref in pool.waiting)
+        if any(pool.candidates(vms[ref]) for ref in pool.waiting):
+            return True
+        return (len(self._current_live_set()) > len(self._live_set) and
+                bool(self._halted_best_effort()))
 
     # Election -----------------------------------------------------------
 
