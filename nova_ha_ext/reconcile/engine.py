@@ -89,10 +89,14 @@ class PassReport:
 def _with_not_live_times(snapshot, since):
     """The snapshot with each dead host's time not live, as passes saw it.
 
-    ``since`` maps host refs to when a pass first saw them not live; it is
-    updated in place.
+    ``since`` maps host refs to when a pass first saw them not live, or is
+    None before the pool's first pass: hosts already dead then died at an
+    unknown time (``not_live_for`` stays None). Returns the snapshot and
+    the updated mapping.
     """
     now = snapshot.read_at or time.monotonic()
+    first_pass = since is None
+    since = {} if first_pass else dict(since)
     hosts = []
     for host in snapshot.ha.hosts:
         if host.live:
@@ -100,9 +104,11 @@ def _with_not_live_times(snapshot, since):
             hosts.append(host)
             continue
         first = since.setdefault(host.ref, now)
-        hosts.append(dataclasses.replace(host, not_live_for=now - first))
+        if not first_pass:
+            host = dataclasses.replace(host, not_live_for=now - first)
+        hosts.append(host)
     ha = dataclasses.replace(snapshot.ha, hosts=tuple(hosts))
-    return dataclasses.replace(snapshot, ha=ha)
+    return dataclasses.replace(snapshot, ha=ha), since
 
 
 class Reconciler:
@@ -212,8 +218,8 @@ class Reconciler:
             return PassReport(pool=name, url=target.url, error=str(exc),
                               seconds=time.monotonic() - start,
                               dry_run=dry_run)
-        snapshot = _with_not_live_times(
-            snapshot, self._not_live_since.setdefault(name, {}))
+        snapshot, self._not_live_since[name] = _with_not_live_times(
+            snapshot, self._not_live_since.get(name))
         view = nova_view.read_nova_view(
             context, hostmap.nodenames(snapshot.ha.hosts))
         host_map = hostmap.map_hosts(snapshot.ha.hosts, view.compute_nodes)

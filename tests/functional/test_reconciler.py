@@ -163,6 +163,7 @@ class TestHAFailoverStoryOnXapiTiming(TestHAFailoverStory):
 
     def test_no_ha_restart_failed_inside_the_restart_window(self):
         server = self.boot_on('xs-a2', self.ha, 'ha')
+        self.reconcile()
         self.sim.fail_host('pool-a', 'xs-a2')
         waiting.wait_for(
             lambda: not {h['hostname']: h for h in self.sim.hosts(
@@ -213,6 +214,7 @@ class TestSkips(ReconcilerTestCase):
         api.pool.set_ha_allow_overcommit(pool_ref, True)
         for host in ('xs-a1', 'xs-a3'):
             self.sim.start_vm('pool-a', self._filler(api, host), host)
+        self.reconcile()
         self.fail('xs-a2')
         # Within the pool's HA timeout (its detection delay here) the
         # restart may still come: the pass waits for it.

@@ -34,18 +34,29 @@ def _not_live_for(snapshot):
     return snapshot.ha.hosts[0].not_live_for
 
 
+def _passes(*snapshots):
+    """not_live_for of the host in each of a series of passes."""
+    since = None
+    seen = []
+    for snapshot in snapshots:
+        snapshot, since = engine._with_not_live_times(snapshot, since)
+        seen.append(_not_live_for(snapshot))
+    return seen
+
+
 def test_time_not_live_counts_from_the_first_pass_that_saw_it():
-    since = {}
-    assert _not_live_for(engine._with_not_live_times(
-        _snapshot(100.0, live=False), since)) == 0.0
-    assert _not_live_for(engine._with_not_live_times(
-        _snapshot(130.0, live=False), since)) == 30.0
+    assert _passes(_snapshot(90.0, live=True),
+                   _snapshot(100.0, live=False),
+                   _snapshot(130.0, live=False)) == [None, 0.0, 30.0]
+
+
+def test_a_host_dead_before_the_first_pass_died_at_an_unknown_time():
+    assert _passes(_snapshot(100.0, live=False),
+                   _snapshot(130.0, live=False)) == [None, 30.0]
 
 
 def test_a_host_live_again_starts_afresh():
-    since = {}
-    engine._with_not_live_times(_snapshot(100.0, live=False), since)
-    live = engine._with_not_live_times(_snapshot(110.0, live=True), since)
-    assert _not_live_for(live) is None
-    assert _not_live_for(engine._with_not_live_times(
-        _snapshot(120.0, live=False), since)) == 0.0
+    assert _passes(_snapshot(90.0, live=True),
+                   _snapshot(100.0, live=False),
+                   _snapshot(110.0, live=True),
+                   _snapshot(120.0, live=False)) == [None, 0.0, None, 0.0]
