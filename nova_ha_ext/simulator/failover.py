@@ -72,7 +72,7 @@ class Failover(object):
     def _current_live_set(self):
         pool = self.pool
         return frozenset(s.hostname for s in pool.hosts.values()
-                         if pool.in_live_set(s))
+                         if pool.ha.in_live_set(s))
 
     def _watch(self):
         """Every monitor_interval, restart what waits (ha_monitor)."""
@@ -164,7 +164,7 @@ class Failover(object):
             pool.db.restart()
             for state in pool.hosts.values():
                 pool.db.update(pool.host_obj(state), enabled=False)
-            pool.refresh_ha()
+            pool.ha.refresh()
             self.electing = False
             for state in pool.hosts.values():
                 if state.mode == 'up':
@@ -175,7 +175,7 @@ class Failover(object):
             with pool.lock:
                 if state.mode == 'up' and pool.is_live(state):
                     pool.db.update(pool.host_obj(state), enabled=True)
-                    pool.refresh_ha()
+                    pool.ha.refresh()
         return True
 
     # Faults -------------------------------------------------------------
@@ -254,7 +254,7 @@ class Failover(object):
                                last_updated=datamodel.now())
                 self._live_set = self._current_live_set()
                 if not pool.pool_obj['ha_enabled']:
-                    pool.refresh_ha()
+                    pool.ha.refresh()
                     return
                 reset = self._halt_vms(state)
             if reset and not pool.sleep(pool.spec.reset_seconds):
@@ -262,7 +262,7 @@ class Failover(object):
             with pool.lock:
                 for vm in reset:
                     pool.clear_residence(vm, state, report_free=False)
-                pool.refresh_ha()
+                pool.ha.refresh()
             if not pool.sleep(pool.restart_delay):
                 return
             self._restart([vm.ref for vm in reset
@@ -307,7 +307,7 @@ class Failover(object):
                 vms[ref]['start_delay'], vms[ref]['name_label'])
                 for ref in best_effort if ref in vms]
             free = {s.hostname: pool.free(s) for s in pool.hosts.values()
-                    if s.mode == 'up' and pool.in_live_set(s)}
+                    if s.mode == 'up' and pool.ha.in_live_set(s)}
             plan = ha.place([(c.key, pool.footprint(vms[c.key]))
                              for c in protected], free)
         for group in ha.order_groups(protected):
@@ -317,7 +317,7 @@ class Failover(object):
             if not self._start_group(group, {}):
                 return
         with pool.lock:
-            pool.refresh_ha()
+            pool.ha.refresh()
 
     def _start_group(self, group, plan):
         """Start VMs of one order together; False if the pool stops."""
@@ -373,7 +373,7 @@ class Failover(object):
             if pool.master.mode != 'up':
                 # Every host was down: the first one back leads.
                 pool.db.update(pool.pool_obj, master=state.ref)
-            pool.refresh_ha()
+            pool.ha.refresh()
 
     def _bring_up(self, state):
         pool = self.pool

@@ -243,27 +243,27 @@ def _event_inject(ctx, cls, ref):
 
 @_message('pool', 'enable_ha')
 def _enable_ha(ctx, heartbeat_srs, configuration):
-    ctx.pool.enable_ha(heartbeat_srs, configuration)
+    ctx.pool.ha.enable(heartbeat_srs, configuration)
 
 
 @_message('pool', 'disable_ha')
 def _disable_ha(ctx):
-    ctx.pool.disable_ha()
+    ctx.pool.ha.disable()
 
 
 @_message('pool', 'set_ha_host_failures_to_tolerate')
 def _set_ntol(ctx, pool, value):
-    ctx.pool.set_failures_to_tolerate(value)
+    ctx.pool.ha.set_failures_to_tolerate(value)
 
 
 @_message('pool', 'set_ha_allow_overcommit')
 def _set_overcommit(ctx, pool, value):
-    ctx.pool.set_allow_overcommit(value)
+    ctx.pool.ha.set_allow_overcommit(value)
 
 
 @_message('pool', 'ha_compute_max_host_failures_to_tolerate')
 def _compute_max(ctx):
-    return ctx.pool.max_failures()
+    return ctx.pool.ha.max_failures()
 
 
 @_message('pool', 'ha_compute_hypothetical_max_host_failures_to_tolerate')
@@ -273,12 +273,12 @@ def _compute_hypothetical(ctx, configuration):
         if priority not in ('', 'restart', 'best-effort'):
             raise Failure('INVALID_VALUE', 'ha_restart_priority', priority)
         priorities[ctx.db.get('VM', ref).ref] = priority
-    return ctx.pool.max_failures(priorities)
+    return ctx.pool.ha.max_failures(priorities)
 
 
 @_message('pool', 'ha_failover_plan_exists')
 def _plan_exists(ctx, n):
-    return ctx.pool.plan_exists(n)
+    return ctx.pool.ha.exists(n)
 
 
 @_message('pool', 'designate_new_master')

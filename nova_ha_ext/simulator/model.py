@@ -16,10 +16,11 @@
 
 A :class:`Pool` owns its database (pool, hosts, host metrics, VMs, SRs,
 tasks) and implements what xapi does to it: VM lifecycle with memory
-capacity checks, pool HA configuration and the failover plan.  Its
-sessions are a :class:`~sessions.Sessions`, host failures, HA restarts and
-master election a :class:`~failover.Failover`; its endpoints (and the wire
-faults injected on them) are the ``transport`` the simulator gives it.
+capacity checks, and the accounting that keeps the failover plan cheap.
+Its HA configuration and plan are a :class:`~pool_ha.PoolHA`, its sessions
+a :class:`~sessions.Sessions`, host failures, HA restarts and master
+election a :class:`~failover.Failover`; its endpoints (and the wire faults
+injected on them) are the ``transport`` the simulator gives it.
 Every method that touches state runs under the pool's lock; those that
 raise :class:`~database.Failure` are the XenAPI failures a client sees.
 
@@ -38,7 +39,7 @@ from nova_ha_ext.simulator import database
 from nova_ha_ext.simulator.database import Failure
 from nova_ha_ext.simulator import datamodel
 from nova_ha_ext.simulator import failover
-from nova_ha_ext.simulator import ha
+from nova_ha_ext.simulator import pool_ha
 from nova_ha_ext.simulator import scenario as scenario_mod
 from nova_ha_ext.simulator import sessions
 
@@ -106,6 +107,7 @@ class Pool(object):
         self.sessions = sessions.Sessions(self.db, spec.username,
                                           spec.password)
         self.failover = failover.Failover(self)
+        self.ha = pool_ha.PoolHA(self)
         self.stopping = False
         self._stop = threading.Event()
         self._work = threading.Condition()
@@ -157,9 +159,9 @@ class Pool(object):
         if spec.ha.enabled:
             # The HA timeout is how long a host goes unheard before it is
             # declared dead: the pool's detection delay.
-            self._ha_on(srs[spec.ha.heartbeat_sr],
-                        {'timeout': '%g' % spec.detection_delay})
-        self.refresh_ha()
+            self.ha.turn_on(srs[spec.ha.heartbeat_sr],
+                            {'timeout': '%g' % spec.detection_delay})
+        self.ha.refresh()
 
     def _create_host(self, spec, address):
         db = self.db
@@ -430,121 +432,6 @@ class Pool(object):
         if report_free:
             self._update_free(state)
 
-    # HA planning --------------------------------------------------------
-    #
-    # The plan follows xapi_ha_vm_failover.ml: the hosts that count are
-    # the "live set" (live and enabled, get_live_set); protected VMs not
-    # running on one of them -- Halted ones waiting for a restart, and
-    # those on a disabled or dead host -- are placed first
-    # (compute_restart_plan); if one cannot be placed there is no plan at
-    # all (plan_for_n_failures answers No_plan_exists).
-
-    def in_live_set(self, state):
-        return self.is_live(state) and self.host_obj(state)['enabled']
-
-    def _plan_view(self, delta=(), disabled=()):
-        """The planner's hosts and offline protected VM sizes.
-
-        ``delta`` holds ``(vm_ref, hostname, size, protected, sign)``
-        hypothetical changes: +1 adds a VM to a host, -1 removes one.
-        ``disabled`` are hostnames to leave out as if disabled.
-        """
-        loads = {}
-        offline = []
-        for name, state in self.hosts.items():
-            protected = [size for size, count in state.protected.items()
-                         for _i in range(count)]
-            if self.in_live_set(state) and name not in disabled:
-                loads[name] = [self.free(state), protected]
-            else:
-                offline.extend(protected)
-        arriving = set()
-        for ref, name, size, protected, sign in delta:
-            if sign > 0:
-                arriving.add(ref)
-            if name not in loads:
-                if protected and sign < 0 and size in offline:
-                    offline.remove(size)
-                elif protected and sign > 0:
-                    offline.append(size)
-                continue
-            loads[name][0] -= sign * size
-            if protected:
-                if sign > 0:
-                    loads[name][1].append(size)
-                elif size in loads[name][1]:
-                    loads[name][1].remove(size)
-        vms = self.db.tables['VM']
-        offline.extend(self.footprint(vms[ref]) for ref in self.waiting
-                       if ref not in arriving)
-        hosts = [ha.HostLoad(name, free, tuple(prot), True)
-                 for name, (free, prot) in loads.items()]
-        return hosts, offline
-
-    def refresh_ha(self):
-        """Recompute pool.ha_plan_exists_for and ha_overcommitted.
-
-        As xapi_ha_vm_failover.ml update_pool_status and
-        mark_pool_as_overcommitted.
-        """
-        pool = self.pool_obj
-        if not pool['ha_enabled']:
-            self.db.update(pool, ha_plan_exists_for=0, ha_overcommitted=False)
-            return
-        ntol = pool['ha_host_failures_to_tolerate']
-        hosts, offline = self._plan_view()
-        settled = ha.restart_offline(hosts, offline)
-        if settled is None:
-            plan_for, overcommitted = 0, True
-        else:
-            plan_for = ha.max_failures(settled, limit=ntol)
-            overcommitted = plan_for < ntol
-        self.db.update(pool, ha_plan_exists_for=plan_for,
-                       ha_overcommitted=overcommitted)
-
-    def _assert_plan_kept(self, delta=(), disabled=(), failures=None):
-        """Refuse a change that would break the failover plan.
-
-        xapi_ha_vm_failover.ml assert_configuration_change_preserves_ha_plan:
-        only a plan for ``ha_plan_exists_for`` failures that exists now and
-        would not after the change blocks it.
-        """
-        pool = self.pool_obj
-        if not pool['ha_enabled'] or pool['ha_allow_overcommit']:
-            return
-        needed = pool['ha_plan_exists_for']
-        hosts, offline = self._plan_view()
-        if not ha.plan_exists(hosts, needed, offline):
-            return
-        hosts, offline = self._plan_view(delta, disabled)
-        after = needed if failures is None else failures
-        if not ha.plan_exists(hosts, after, offline):
-            raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
-
-    def _vm_delta(self, vm, hostname, sign, priority=None):
-        protected = (vm['ha_restart_priority'] if priority is None
-                     else priority) == 'restart'
-        return (vm.ref, hostname, self.footprint(vm), protected, sign)
-
-    def max_failures(self, priorities=None):
-        """pool.ha_compute_(hypothetical_)max_host_failures_to_tolerate."""
-        delta = []
-        vms = self.db.tables['VM']
-        for ref, priority in (priorities or {}).items():
-            vm = vms[ref]
-            if vm['power_state'] not in RUNNING_STATES:
-                continue
-            state = self.state_of(vm['resident_on'])
-            delta.append(self._vm_delta(vm, state.hostname, -1))
-            delta.append(self._vm_delta(vm, state.hostname, +1, priority))
-        hosts, offline = self._plan_view(delta)
-        settled = ha.restart_offline(hosts, offline)
-        return 0 if settled is None else ha.max_failures(settled)
-
-    def plan_exists(self, failures):
-        hosts, offline = self._plan_view()
-        return ha.plan_exists(hosts, failures, offline)
-
     # VM lifecycle -------------------------------------------------------
 
     def _assert_power(self, vm, *allowed):
@@ -601,7 +488,7 @@ class Pool(object):
         self._assert_power(vm, 'Halted')
         if host is not None:
             self._assert_can_host(vm, host)
-            self._assert_plan_kept([self._vm_delta(vm, host.hostname, +1)])
+            self.ha.assert_kept([self.ha.vm_delta(vm, host.hostname, +1)])
             chosen = host
         else:
             candidates = self.candidates(vm)
@@ -610,8 +497,8 @@ class Pool(object):
             chosen = None
             for state in candidates:
                 try:
-                    self._assert_plan_kept(
-                        [self._vm_delta(vm, state.hostname, +1)])
+                    self.ha.assert_kept(
+                        [self.ha.vm_delta(vm, state.hostname, +1)])
                 except Failure:
                     continue
                 chosen = state
@@ -619,7 +506,7 @@ class Pool(object):
             if chosen is None:
                 raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
         self.place(vm, chosen, 'Paused' if paused else 'Running')
-        self.refresh_ha()
+        self.ha.refresh()
 
     def vm_shutdown(self, vm, clean):
         """VM.clean_shutdown / VM.hard_shutdown."""
@@ -638,7 +525,7 @@ class Pool(object):
             self._track(vm)
         else:
             self.unplace(vm)
-        self.refresh_ha()
+        self.ha.refresh()
 
     def vm_reboot(self, vm, hard=False):
         self._assert_not_special(vm)
@@ -674,7 +561,7 @@ class Pool(object):
         else:
             self.db.update(vm, power_state='Halted')
             self._track(vm)
-        self.refresh_ha()
+        self.ha.refresh()
 
     def vm_migrate(self, vm, state):
         """VM.pool_migrate (also what an administrator's migrate does)."""
@@ -687,12 +574,12 @@ class Pool(object):
             self.db.touch(vm)
             return
         self._assert_can_host(vm, state)
-        self._assert_plan_kept([self._vm_delta(vm, source.hostname, -1),
-                                self._vm_delta(vm, state.hostname, +1)])
+        self.ha.assert_kept([self.ha.vm_delta(vm, source.hostname, -1),
+                             self.ha.vm_delta(vm, state.hostname, +1)])
         power_state = vm['power_state']
         self.unplace(vm, power_state)
         self.place(vm, state, power_state)
-        self.refresh_ha()
+        self.ha.refresh()
 
     def vm_create(self, record):
         """VM.create from a record of constructor fields."""
@@ -742,9 +629,9 @@ class Pool(object):
             raise Failure('INVALID_VALUE', 'ha_restart_priority', value)
         if value == 'restart' and vm['power_state'] in RUNNING_STATES:
             state = self.state_of(vm['resident_on'])
-            self._assert_plan_kept([
-                self._vm_delta(vm, state.hostname, -1),
-                self._vm_delta(vm, state.hostname, +1, 'restart')])
+            self.ha.assert_kept([
+                self.ha.vm_delta(vm, state.hostname, -1),
+                self.ha.vm_delta(vm, state.hostname, +1, 'restart')])
         state = None
         if vm['resident_on'] != NULL:
             state = self.state_of(vm['resident_on'])
@@ -757,7 +644,7 @@ class Pool(object):
         if state is not None:
             self._account(vm, state, +1)
         self._track(vm)
-        self.refresh_ha()
+        self.ha.refresh()
 
     def vm_set_int(self, vm, field, value):
         if value < 0:
@@ -776,9 +663,9 @@ class Pool(object):
         if enabled and not self.is_live(state):
             raise Failure('HOST_NOT_LIVE')
         if not enabled and self.host_obj(state)['enabled']:
-            self._assert_plan_kept(disabled=(state.hostname,))
+            self.ha.assert_kept(disabled=(state.hostname,))
         self.db.update(self.host_obj(state), enabled=enabled)
-        self.refresh_ha()
+        self.ha.refresh()
 
     def declare_dead(self, state):
         """host.declare_dead: an administrator vouches the host is dead.
@@ -795,72 +682,7 @@ class Pool(object):
             if not vms[ref]['is_control_domain']:
                 self.unplace(vms[ref])
         self.db.update(self.host_obj(state), enabled=False)
-        self.refresh_ha()
-
-    # Pool HA ------------------------------------------------------------
-
-    def _ha_on(self, sr, configuration):
-        statefile = database.new_ref()
-        self.db.update(self.pool_obj, ha_enabled=True,
-                       ha_statefiles=[statefile],
-                       ha_configuration=dict(configuration),
-                       ha_cluster_stack='xhad')
-        addresses = [s.address for s in self.hosts.values()]
-        for state in self.hosts.values():
-            self.db.update(self.host_obj(state), ha_statefiles=[statefile],
-                           ha_network_peers=[a for a in addresses
-                                             if a != state.address])
-
-    def enable_ha(self, srs, configuration):
-        """pool.enable_ha, with xapi's checks in xapi's order."""
-        if self.pool_obj['ha_enabled']:
-            raise Failure('HA_IS_ENABLED')
-        if len(self.hosts) < 2:
-            raise Failure('HA_TOO_FEW_HOSTS')
-        for state in self.hosts.values():
-            if not self.is_live(state):
-                raise Failure('HOST_OFFLINE', state.ref)
-        if srs:
-            sr = srs[0]
-        else:
-            capable = [sr for sr in self.db.all('SR')
-                       if sr['shared'] and sr['type'] not in
-                       scenario_mod.STATEFILE_INCAPABLE_SR_TYPES]
-            if not capable:
-                raise Failure('CANNOT_CREATE_STATE_FILE')
-            sr = capable[0]
-        if sr['type'] in scenario_mod.STATEFILE_INCAPABLE_SR_TYPES:
-            raise Failure('INCOMPATIBLE_STATEFILE_SR', sr['type'])
-        if not sr['shared']:
-            raise Failure('HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED', sr.ref)
-        self._ha_on(sr, configuration)
-        self.refresh_ha()
-
-    def disable_ha(self):
-        if not self.pool_obj['ha_enabled']:
-            raise Failure('HA_NOT_ENABLED')
-        self.db.update(self.pool_obj, ha_enabled=False, ha_statefiles=[],
-                       ha_configuration={}, ha_cluster_stack='')
-        for state in self.hosts.values():
-            self.db.update(self.host_obj(state), ha_statefiles=[],
-                           ha_network_peers=[])
-        self.refresh_ha()
-
-    def set_failures_to_tolerate(self, value):
-        """pool.set_ha_host_failures_to_tolerate.
-
-        xapi_ha_vm_failover.ml assert_nfailures_change_preserves_ha_plan.
-        """
-        if value < 0:
-            raise Failure('INVALID_VALUE', 'ha_host_failures_to_tolerate',
-                          value)
-        self._assert_plan_kept(failures=value)
-        self.db.update(self.pool_obj, ha_host_failures_to_tolerate=value)
-        self.refresh_ha()
-
-    def set_allow_overcommit(self, value):
-        self.db.update(self.pool_obj, ha_allow_overcommit=value)
-        self.refresh_ha()
+        self.ha.refresh()
 
     def designate_master(self, state):
         if not self.is_live(state) or state.mode != 'up':
