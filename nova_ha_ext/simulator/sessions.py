@@ -14,11 +14,9 @@
 
 """The sessions of one simulated pool.
 
-Sessions live in the master's memory: like xapi they are not persisted, so
-a master failover ends them all (``xapi_session.ml`` keeps them in the
-database, which xapi does not write to disk for sessions).  At most
-:data:`MAX_SESSIONS_PER_ORIGINATOR` are kept per originator, the oldest
-destroyed first.
+Like xapi's, sessions are not persisted: a master failover ends them all
+(:meth:`Sessions.expire_all`).  At most :data:`MAX_SESSIONS_PER_ORIGINATOR`
+are kept per originator, the oldest destroyed first.
 """
 
 import collections
