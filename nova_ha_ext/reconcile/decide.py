@@ -66,6 +66,7 @@ RULES = (
     'other-cell',
     'relocate',
     # Where the instance is: a Halted or Suspended VM, on no host.
+    'ha-restart-pending',
     'ha-restart-failed',
     'unprotected-halted',
     'not-resident',
@@ -421,6 +422,14 @@ def _locate_not_resident(instance, vm, pool, host_map):
     if (instance.vm_state != ACTIVE or nova_host is None
             or nova_host.live):
         return None
+    if vm.protected and _restarts_may_be_under_way(pool.ha, nova_host):
+        return Action(SKIP, instance.uuid, 'ha-restart-pending',
+                      "protected VM is %s and host %s is not live; XenServer "
+                      "HA may still restart it (within one HA timeout, "
+                      "%.0f s, or while every live host is disabled after a "
+                      "master failover)"
+                      % (vm.power_state, _host_label(nova_host),
+                         pool.ha.ha_timeout), vm_ref=vm.ref)
     if vm.protected:
         return Action(HA_RESTART_FAILED, instance.uuid, 'ha-restart-failed',
                       "protected VM is %s and host %s is not live: XenServer "
@@ -434,6 +443,20 @@ def _locate_not_resident(instance, vm, pool, host_map):
                   "XenServer HA does not restart it; the instance stays on %s"
                   % (vm.power_state, _host_label(nova_host), source),
                   vm_ref=vm.ref)
+
+
+def _restarts_may_be_under_way(ha, dead_host):
+    """Whether XenServer HA may still be restarting the dead host's VMs.
+
+    xapi restarts them once the host is declared dead; after a master
+    failover every host is disabled until it enables itself, and the
+    restarts wait for that (xapi_ha.ml on_database_engine_ready).
+    """
+    if dead_host.not_live_for is not None and \
+            dead_host.not_live_for < ha.ha_timeout:
+        return True
+    live = [h for h in ha.hosts if h.live]
+    return bool(live) and not any(h.enabled for h in live)
 
 
 def _protection(instance, vm):

@@ -86,6 +86,31 @@ class PassReport:
         return self.count(status=apply.FAILED) + len(self.problems)
 
 
+def _with_not_live_times(snapshot, since):
+    """The snapshot with each dead host's time not live, as passes saw it.
+
+    ``since`` maps host refs to when a pass first saw them not live, or is
+    None before the pool's first pass: hosts already dead then died at an
+    unknown time (``not_live_for`` stays None). Returns the snapshot and
+    the updated mapping.
+    """
+    now = snapshot.read_at or time.monotonic()
+    first_pass = since is None
+    since = {} if first_pass else dict(since)
+    hosts = []
+    for host in snapshot.ha.hosts:
+        if host.live:
+            since.pop(host.ref, None)
+            hosts.append(host)
+            continue
+        first = since.setdefault(host.ref, now)
+        if not first_pass:
+            host = dataclasses.replace(host, not_live_for=now - first)
+        hosts.append(host)
+    ha = dataclasses.replace(snapshot.ha, hosts=tuple(hosts))
+    return dataclasses.replace(snapshot, ha=ha), since
+
+
 class Reconciler:
     """Reconcile every pool that Nova's aggregates describe.
 
@@ -113,6 +138,8 @@ class Reconciler:
         self._clients = {}
         self._pool_locks = {}
         self._targets = {}
+        # Per pool, when a pass first saw each host not live (monotonic).
+        self._not_live_since = {}
 
     @property
     def _mover(self):
@@ -191,6 +218,8 @@ class Reconciler:
             return PassReport(pool=name, url=target.url, error=str(exc),
                               seconds=time.monotonic() - start,
                               dry_run=dry_run)
+        snapshot, self._not_live_since[name] = _with_not_live_times(
+            snapshot, self._not_live_since.get(name))
         view = nova_view.read_nova_view(
             context, hostmap.nodenames(snapshot.ha.hosts))
         host_map = hostmap.map_hosts(snapshot.ha.hosts, view.compute_nodes)

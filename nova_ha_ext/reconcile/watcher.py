@@ -20,7 +20,9 @@ liveness changes, it waits a moment for related events (one host failure
 restarts many VMs), takes in what arrived meanwhile, and calls
 ``on_change(pool, snapshot)``. After an outage it reconnects with
 exponential backoff and asks for a pass, since events may have been missed
-meanwhile.
+meanwhile. When its session dies with its token (a master failover: xapi
+keeps neither sessions nor tokens across it) it starts again at once: a
+new session, a full read, a new token, and a pass.
 
 The events carry the records that changed, so the watcher keeps the pool's
 records current (:class:`~nova_ha_ext.xenapi.records.PoolRecordCache`) and
@@ -140,7 +142,9 @@ class PoolWatcher:
         client = None
         token = ''
         seeded = False
+        resync = False
         while not self._stop.is_set():
+            wait = 0.0
             try:
                 if client is None:
                     client = self._client_factory()
@@ -154,13 +158,25 @@ class PoolWatcher:
                     # The first answer lists every object: a baseline. After
                     # an outage, events may have been lost: ask for a pass.
                     seeded = True
-                    changed = backoff > 1.0
+                    changed = resync
+                    resync = False
                 backoff = 1.0
                 if changed and not self._stop.is_set():
                     if self._settle:
                         self._stop.wait(self._settle)
                     token = self._drain(client, token)
                     self._on_change(self.name, self._snapshot())
+            except xenapi_exc.EventTokenLost as exc:
+                # The client is logged in to the (new) master: only the
+                # token and what it stood for are lost.
+                LOG.info("Pool %s: %s; reading the pool again.", self.name,
+                         exc)
+                token = ''
+                seeded = False
+                resync = True
+                self._seen.clear()
+                self._cache.clear()
+                continue
             except xenapi_exc.PoolError as exc:
                 if backoff == 1.0:
                     LOG.warning("Pool %s: event watching stopped: %s; "
@@ -168,9 +184,13 @@ class PoolWatcher:
                                 self.name, exc, self._max_backoff)
                 if self._on_error is not None:
                     self._on_error(self.name, exc)
+                resync = True
+                wait = backoff
             except Exception:
                 LOG.exception("Pool %s: unexpected error in the event "
                               "watcher; restarting it.", self.name)
+                resync = True
+                wait = backoff
             else:
                 continue
             # Start again from a new session and a new baseline.
@@ -181,7 +201,8 @@ class PoolWatcher:
             seeded = False
             self._seen.clear()
             self._cache.clear()
-            self._stop.wait(backoff)
-            backoff = min(backoff * 2, self._max_backoff)
+            if wait:
+                self._stop.wait(wait)
+                backoff = min(backoff * 2, self._max_backoff)
         if client is not None:
             client.close()

@@ -44,6 +44,7 @@ from nova_ha_ext.simulator import model
 from nova_ha_ext.simulator import scenario as scenario_mod
 from nova_ha_ext.simulator import server
 from nova_ha_ext.simulator import tls
+from nova_ha_ext.simulator import views
 
 LOG = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class Simulator(object):
         self.control_port = control_port
         self.control = None
         self._pools = collections.OrderedDict()
-        self._endpoints = {}
+        self._transports = {}
         self._acceptor = None
         self._tls_dir = None
         self.ca_file = None
@@ -128,16 +129,22 @@ class Simulator(object):
                 context = tls.server_context(cert, key)
             for pool_spec in self.scenario.pools:
                 pool = model.Pool(pool_spec, dm, addresses[pool_spec.name])
+                faults = server.WireFaults()
                 endpoints = collections.OrderedDict(
                     (state.hostname, server.Endpoint(
-                        self._acceptor, dispatcher, pool, state, 0, context))
+                        self._acceptor, dispatcher, pool, state, 0, context,
+                        faults))
                     for state in pool.hosts.values())
                 server.bind_pool(list(endpoints.values()))
-                pool.endpoints = endpoints
+                transport = server.PoolTransport(endpoints, faults)
                 self._pools[pool.name] = pool
-                self._endpoints[pool.name] = endpoints
-                for endpoint in endpoints.values():
-                    endpoint.start()
+                self._transports[pool.name] = transport
+                with pool.lock:
+                    pool.transport = transport
+                    for state in pool.hosts.values():
+                        if state.mode == 'up':
+                            transport.host_up(state.hostname)
+                pool.failover.start()
             if self.control_port is not None:
                 self.control = ControlServer(self, self._acceptor,
                                              self.control_port)
@@ -152,9 +159,8 @@ class Simulator(object):
         self._started = False
         for pool in self._pools.values():
             pool.stop()
-        for endpoints in self._endpoints.values():
-            for endpoint in endpoints.values():
-                endpoint.close()
+        for transport in self._transports.values():
+            transport.close()
         if self.control is not None:
             self.control.close()
             self.control = None
@@ -183,6 +189,10 @@ class Simulator(object):
             raise SimulatorError('no pool named %r (pools: %s)'
                                  % (name, ', '.join(self._pools)))
 
+    def _transport(self, name):
+        self._pool(name)
+        return self._transports[name]
+
     @property
     def pool_names(self):
         return list(self._pools)
@@ -190,7 +200,7 @@ class Simulator(object):
     def pool(self, name):
         """The :class:`PoolInfo` of a pool, with its current master URL."""
         pool = self._pool(name)
-        endpoints = self._endpoints[name]
+        endpoints = self._transports[name].endpoints
         with pool.lock:
             master = pool.master.hostname
             return PoolInfo(
@@ -217,33 +227,33 @@ class Simulator(object):
         turns false; with HA its VMs are reset to Halted and the protected
         ones restarted elsewhere (see doc/simulator.md).  Returns at once.
         """
-        self._pool(pool).fail_host(host)
+        self._pool(pool).failover.fail_host(host)
 
     def recover_host(self, pool, host):
         """Bring a failed or isolated host back."""
-        self._pool(pool).recover_host(host)
+        self._pool(pool).failover.recover_host(host)
 
     def fail_master(self, pool):
         """Kill the master; a new one is elected after detection_delay."""
-        self._pool(pool).fail_master()
+        self._pool(pool).failover.fail_master()
 
     def isolate_host(self, pool, host):
         """Partition a host off the pool network (see doc/simulator.md)."""
-        self._pool(pool).isolate_host(host)
+        self._pool(pool).failover.isolate_host(host)
 
     def expire_sessions(self, pool=None):
         """Invalidate every session (of one pool, or of all pools)."""
         for p in ([self._pool(pool)] if pool else self._pools.values()):
             with p.lock:
-                p.expire_sessions()
+                p.sessions.expire_all()
 
     def set_latency(self, pool, seconds):
         """Delay every request to the pool by ``seconds``."""
-        self._pool(pool).set_latency(seconds)
+        self._transport(pool).faults.set_latency(seconds)
 
     def drop_connections(self, pool, count):
         """Close the connection of the next ``count`` requests unanswered."""
-        self._pool(pool).drop_connections(count)
+        self._transport(pool).faults.drop_connections(count)
 
     def migrate_vm(self, pool, vm, host):
         """Live-migrate a VM as an administrator would (pool_migrate)."""
@@ -284,25 +294,25 @@ class Simulator(object):
         Keys: ref, uuid, username, originator, host (the endpoint logged
         in to), created, logged_out, expired.
         """
-        return self._pool(pool).session_infos()
+        return views.sessions(self._pool(pool))
 
     def vms(self, pool, include_control_domains=False):
-        """Every VM of the pool as a plain dict (see Pool.vm_info)."""
-        return self._pool(pool).vm_infos(include_control_domains)
+        """Every VM of the pool as a plain dict (see views.vm)."""
+        return views.vms(self._pool(pool), include_control_domains)
 
     def vm(self, pool, vm):
         """One VM (by name_label, uuid, ref or nova_uuid) as a dict."""
         p = self._pool(pool)
         with p.lock:
-            return p.vm_info(p.vm_obj(vm))
+            return views.vm(p, p.vm_obj(vm))
 
     def hosts(self, pool):
         """Every host of the pool as a plain dict."""
-        return self._pool(pool).host_infos()
+        return views.hosts(self._pool(pool))
 
     def ha(self, pool):
         """The pool's HA state as a plain dict."""
-        return self._pool(pool).ha_info()
+        return views.ha(self._pool(pool))
 
 
 # The control interface ---------------------------------------------------

@@ -221,34 +221,72 @@ class Database(object):
     def all(self, cls_name):
         return self.tables[cls_name].values()
 
-    def changes_since(self, since, matches):
-        """Events for objects changed after generation ``since``.
+    def changes_since(self, since, matches, scanned=None):
+        """Events for the subscribed objects changed after ``since``.
 
-        ``matches(class_lower, ref)`` selects the subscribed objects.
-        Returns a list of ``(generation, operation, object_or_tombstone)``
-        sorted by generation.
+        ``matches(class_lower, ref)`` selects the subscribed objects;
+        ``scanned`` (at least ``since``) skips log entries a previous call
+        already found unsubscribed.  Returns ``(events, last)``: the
+        events as ``(generation, operation, object_or_tombstone)``, adds
+        then mods then dels as xapi_event.ml ``from_inner`` lists them,
+        and the generation the next token is to carry: the latest change
+        to a subscribed object, so the token does not move for changes
+        the caller did not subscribe to (``since`` when there is none).
         """
-        start = bisect.bisect_right(self._log_gens, since)
+        start = bisect.bisect_right(self._log_gens,
+                                    since if scanned is None else scanned)
         latest = {}
         for gen, cls_name, ref in self._log[start:]:
             latest[ref] = (gen, cls_name)
-        events = []
+        groups = {'add': [], 'mod': [], 'del': []}
+        last = since
         for ref, (gen, cls_name) in latest.items():
             if not matches(cls_name.lower(), ref):
                 continue
             obj = self.tables[cls_name].get(ref)
             if obj is not None:
-                events.append((gen, 'add' if obj.created > since else 'mod',
-                               obj))
+                op = 'add' if obj.created > since else 'mod'
+                groups[op].append((gen, op, obj))
+                last = max(last, gen)
                 continue
             tomb = self._tombstones.get(ref)
-            if tomb is not None and tomb[2] <= since:
-                events.append((gen, 'del', (ref,) + tomb))
-        events.sort(key=lambda e: e[0])
-        return events
+            if tomb is not None:
+                last = max(last, gen)
+                if tomb[2] <= since:
+                    groups['del'].append((gen, 'del', (ref,) + tomb))
+        events = []
+        for op in ('add', 'mod', 'del'):
+            events.extend(sorted(groups[op], key=lambda e: e[0]))
+        return events, last
 
     def ref_counts(self):
-        return {cls.lower(): len(self.tables[cls]) for cls in EVENT_CLASSES}
+        """Objects per table, every table (xapi_event.ml valid_ref_counts)."""
+        return {cls.lower(): len(table)
+                for cls, table in self.tables.items()}
+
+    def restart(self):
+        """The database as a newly started master loads it.
+
+        Its generations start again from the objects it holds: an
+        ``event.from`` token of the old master means nothing here (a
+        token ahead of the new generation waits for changes that it
+        will not be told about).
+        """
+        objects = [obj for cls in EVENT_CLASSES
+                   for obj in self.tables[cls].values()]
+        objects.sort(key=lambda o: o.modified)
+        self.generation = 0
+        self._log_gens = []
+        self._log = []
+        self._tombstones.clear()
+        for obj in self.tables['session'].values():
+            obj.created = obj.modified = 0
+        for obj in objects:
+            self.generation += 1
+            obj.created = obj.modified = self.generation
+            self._log_gens.append(self.generation)
+            self._log.append((self.generation, obj.cls.name, obj.ref))
+        self.changed.notify_all()
 
 
 def event_token(generation):
@@ -257,13 +295,18 @@ def event_token(generation):
 
 
 def parse_token(token):
-    """The generation of an event.from token; '' is the beginning."""
+    """The generation of an event.from token; '' is the beginning.
+
+    Both halves must be integers (xapi_event.ml ``Token.of_string``).
+    """
     if token == '':
         return 0
     parts = token.split(',')
     if len(parts) == 2:
         try:
-            return int(parts[0])
+            generation = int(parts[0])
+            int(parts[1])
+            return generation
         except ValueError:
             pass
     raise Failure('EVENT_FROM_TOKEN_PARSE_FAILURE', token)
@@ -295,28 +338,28 @@ def subscription_matcher(classes):
 
 
 def event_xml(generation, operation, item):
-    """The XML-RPC struct of one event record (datamodel event fields)."""
+    """The XML-RPC struct of one event record, as xapi writes it.
+
+    xapi_event.ml ``from_inner``: ``id``, ``timestamp`` (always the
+    string "0.0"), ``class`` (lower case), ``operation``, ``ref`` and,
+    except for a ``del``, ``snapshot``.
+    """
     if operation == 'del':
-        ref, cls_name, uuid, _created, _deleted, mtime = item
+        ref, cls_name = item[0], item[1]
         snapshot = ''
     else:
-        ref, cls_name, uuid, mtime = (item.ref, item.cls.name, item.uuid,
-                                      item.mtime)
+        ref, cls_name = item.ref, item.cls.name
         snapshot = ('<member><name>snapshot</name>%s</member>'
                     % item.record_xml())
-    timestamp = time.strftime('%Y%m%dT%H:%M:%SZ', time.gmtime(mtime))
     return ''.join((
         '<value><struct>',
         '<member><name>id</name><value>%d</value></member>' % generation,
-        '<member><name>timestamp</name><value><dateTime.iso8601>%s'
-        '</dateTime.iso8601></value></member>' % timestamp,
+        '<member><name>timestamp</name><value>0.0</value></member>',
         '<member><name>class</name><value>%s</value></member>'
         % cls_name.lower(),
         '<member><name>operation</name><value>%s</value></member>'
         % operation,
         '<member><name>ref</name>%s</member>' % datamodel.string_xml(ref),
-        '<member><name>obj_uuid</name>%s</member>'
-        % datamodel.string_xml(uuid),
         snapshot,
         '</struct></value>'))
 

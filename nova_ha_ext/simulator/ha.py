@@ -146,9 +146,39 @@ def _candidate_sets(hosts, k):
     }
 
 
-def plan_exists(hosts, failures):
-    """True if the protected VMs survive any ``failures`` host failures."""
+def restart_offline(hosts, offline):
+    """The hosts after restarting the offline protected VMs, or None.
+
+    ``offline`` are the sizes of protected VMs that run on no host of the
+    plan (halted, waiting for a restart, or on a disabled or dead host).
+    Like xapi_ha_vm_failover.ml compute_restart_plan, they are placed
+    before any future failure is considered; if one fits nowhere there is
+    no plan at all (plan_for_n_failures: No_plan_exists).
+    """
+    if not offline:
+        return list(hosts)
     hosts = list(hosts)
+    free = {i: h.free for i, h in enumerate(hosts) if h.receives}
+    placement = place(list(enumerate(offline)), free)
+    if len(placement) < len(offline):
+        return None
+    extra = collections.defaultdict(list)
+    for key, host in placement.items():
+        extra[host].append(offline[key])
+    return [h._replace(free=h.free - sum(extra[i]),
+                       protected=h.protected + tuple(extra[i]))
+            for i, h in enumerate(hosts)]
+
+
+def plan_exists(hosts, failures, offline=()):
+    """True if the protected VMs survive any ``failures`` host failures.
+
+    ``offline`` protected VMs must first find a host (see
+    :func:`restart_offline`).
+    """
+    hosts = restart_offline(hosts, offline)
+    if hosts is None:
+        return False
     if failures <= 0:
         return True
     if failures >= len(hosts):
@@ -199,6 +229,22 @@ def place(vms, free):
 
 RestartCandidate = collections.namedtuple(
     'RestartCandidate', ['key', 'priority', 'order', 'start_delay', 'name'])
+
+
+def order_groups(candidates):
+    """VMs to start together, by ascending ``order``.
+
+    xapi_ha_vm_failover.ml starts the VMs of one ``order`` in parallel
+    and the next order when they are done; a negative order comes last
+    (``order_f``).  Within a group VMs are listed by name.
+    """
+    def order(c):
+        return c.order if c.order >= 0 else float('inf')
+
+    groups = collections.OrderedDict()
+    for c in sorted(candidates, key=lambda c: (order(c), c.name, c.key)):
+        groups.setdefault(order(c), []).append(c)
+    return list(groups.values())
 
 
 def restart_order(candidates):

@@ -185,28 +185,36 @@ def _message(cls, name):
 
 @_message('session', 'login_with_password')
 def _login(ctx, uname, pwd, version='1.1', originator=''):
-    return ctx.pool.login(uname, pwd, originator,
-                          ctx.pool.state_of(ctx.endpoint.host_ref))
+    return ctx.pool.sessions.login(uname, pwd, originator,
+                                   ctx.endpoint.host_ref,
+                                   ctx.endpoint.hostname)
 
 
 @_message('session', 'logout')
 def _logout(ctx):
-    ctx.pool.logout(ctx.session.ref)
+    ctx.pool.sessions.logout(ctx.session.ref)
 
 
 # event -----------------------------------------------------------------
 
 @_message('event', 'from')
 def _event_from(ctx, classes, token, timeout):
+    """event.from, as xapi_event.ml ``from`` and ``from_inner``."""
     pool = ctx.pool
     db = pool.db
     since = database.parse_token(token)
     matches = database.subscription_matcher(classes)
     deadline = time.monotonic() + timeout
+    scanned = since
     while True:
-        events = db.changes_since(since, matches)
+        if ctx.session.ref not in db.tables['session']:
+            # A logout or expiry wakes the call (xapi_event.ml with_call).
+            raise Failure('SESSION_INVALID', ctx.session.ref)
+        generation = db.generation
+        events, last = db.changes_since(since, matches, scanned)
         if events or pool.stopping or ctx.cancelled():
             break
+        scanned = max(scanned, generation)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
@@ -214,7 +222,7 @@ def _event_from(ctx, classes, token, timeout):
     if ctx.cancelled():
         raise Dropped()
     return Raw(database.event_batch_xml(
-        events, db.ref_counts(), database.event_token(db.generation)))
+        events, db.ref_counts(), database.event_token(last)))
 
 
 @_message('event', 'get_current_id')
@@ -235,27 +243,27 @@ def _event_inject(ctx, cls, ref):
 
 @_message('pool', 'enable_ha')
 def _enable_ha(ctx, heartbeat_srs, configuration):
-    ctx.pool.enable_ha(heartbeat_srs, configuration)
+    ctx.pool.ha.enable(heartbeat_srs, configuration)
 
 
 @_message('pool', 'disable_ha')
 def _disable_ha(ctx):
-    ctx.pool.disable_ha()
+    ctx.pool.ha.disable()
 
 
 @_message('pool', 'set_ha_host_failures_to_tolerate')
 def _set_ntol(ctx, pool, value):
-    ctx.pool.set_failures_to_tolerate(value)
+    ctx.pool.ha.set_failures_to_tolerate(value)
 
 
 @_message('pool', 'set_ha_allow_overcommit')
 def _set_overcommit(ctx, pool, value):
-    ctx.pool.set_allow_overcommit(value)
+    ctx.pool.ha.set_allow_overcommit(value)
 
 
 @_message('pool', 'ha_compute_max_host_failures_to_tolerate')
 def _compute_max(ctx):
-    return ctx.pool.max_failures()
+    return ctx.pool.ha.max_failures()
 
 
 @_message('pool', 'ha_compute_hypothetical_max_host_failures_to_tolerate')
@@ -265,12 +273,12 @@ def _compute_hypothetical(ctx, configuration):
         if priority not in ('', 'restart', 'best-effort'):
             raise Failure('INVALID_VALUE', 'ha_restart_priority', priority)
         priorities[ctx.db.get('VM', ref).ref] = priority
-    return ctx.pool.max_failures(priorities)
+    return ctx.pool.ha.max_failures(priorities)
 
 
 @_message('pool', 'ha_failover_plan_exists')
 def _plan_exists(ctx, n):
-    return ctx.pool.plan_exists(n)
+    return ctx.pool.ha.exists(n)
 
 
 @_message('pool', 'designate_new_master')
@@ -354,7 +362,7 @@ def _vm_clean_reboot(ctx, vm):
 
 @_message('VM', 'hard_reboot')
 def _vm_hard_reboot(ctx, vm):
-    ctx.pool.vm_reboot(vm)
+    ctx.pool.vm_reboot(vm, hard=True)
 
 
 @_message('VM', 'pause')

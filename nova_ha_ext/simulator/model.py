@@ -12,15 +12,17 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The state and behaviour of one simulated pool.
+"""The state and the accounting of one simulated pool.
 
 A :class:`Pool` owns its database (pool, hosts, host metrics, VMs, SRs,
-sessions, tasks) and implements what xapi does to it: VM lifecycle with
-memory capacity checks, pool HA (enabling, failover planning, restarting
-protected VMs after a host failure), master election, and the faults the
-simulator can inject.  Every method that touches state runs under the
-pool's lock; those that raise :class:`~database.Failure` are the XenAPI
-failures a client sees.
+tasks) and implements what xapi does to it: VM lifecycle with memory
+capacity checks, and the accounting that keeps the failover plan cheap.
+Its HA configuration and plan are a :class:`~pool_ha.PoolHA`, its sessions
+a :class:`~sessions.Sessions`, host failures, HA restarts and master
+election a :class:`~failover.Failover`; its endpoints (and the wire faults
+injected on them) are the ``transport`` the simulator gives it.
+Every method that touches state runs under the pool's lock; those that
+raise :class:`~database.Failure` are the XenAPI failures a client sees.
 
 Memory: a host's capacity is its ``host_metrics.memory_total``; every VM
 resident on it (the control domain included) uses its
@@ -36,23 +38,28 @@ import uuid as uuid_lib
 from nova_ha_ext.simulator import database
 from nova_ha_ext.simulator.database import Failure
 from nova_ha_ext.simulator import datamodel
-from nova_ha_ext.simulator import ha
+from nova_ha_ext.simulator import failover
+from nova_ha_ext.simulator import pool_ha
 from nova_ha_ext.simulator import scenario as scenario_mod
+from nova_ha_ext.simulator import sessions
 
 LOG = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 NULL = datamodel.NULL_REF
 RUNNING_STATES = ('Running', 'Paused')
-# xapi keeps at most this many sessions per originator (and without one),
-# destroying the oldest: a client that never logs out loses old sessions.
-MAX_SESSIONS_PER_ORIGINATOR = 500
-MAX_SESSIONS_WITHOUT_ORIGINATOR = 400
-SESSION_LOG_SIZE = 10000
+
+SimulatorError = failover.SimulatorError
 
 
-class SimulatorError(Exception):
-    """A control API call that does not make sense (unknown pool, ...)."""
+class NoTransport(object):
+    """The transport of a pool that is not served (a pool in a test)."""
+
+    def host_down(self, hostname):
+        pass
+
+    def host_up(self, hostname):
+        pass
 
 
 class HostState(object):
@@ -93,14 +100,14 @@ class Pool(object):
         self.changed = threading.Condition(self.lock)
         self.db = database.Database(dm, self.lock, self.changed)
         self.hosts = collections.OrderedDict()
-        self.endpoints = {}
-        self.latency = 0.0
-        self.drops = 0
+        self.transport = NoTransport()
+        # Halted protected VMs that should always run (see _track).
+        self.waiting = set()
         self.calls = collections.Counter()
-        self.session_log = collections.OrderedDict()
-        self._by_originator = collections.defaultdict(
-            collections.OrderedDict)
-        self.pending_restarts = set()
+        self.sessions = sessions.Sessions(self.db, spec.username,
+                                          spec.password)
+        self.failover = failover.Failover(self)
+        self.ha = pool_ha.PoolHA(self)
         self.stopping = False
         self._stop = threading.Event()
         self._work = threading.Condition()
@@ -150,8 +157,11 @@ class Pool(object):
                 h.cpus for h in spec.hosts))},
         })
         if spec.ha.enabled:
-            self._ha_on(srs[spec.ha.heartbeat_sr], {})
-        self.refresh_ha()
+            # The HA timeout is how long a host goes unheard before it is
+            # declared dead: the pool's detection delay.
+            self.ha.turn_on(srs[spec.ha.heartbeat_sr],
+                            {'timeout': '%g' % spec.detection_delay})
+        self.ha.refresh()
 
     def _create_host(self, spec, address):
         db = self.db
@@ -270,13 +280,13 @@ class Pool(object):
             'other_config': dict(spec.other_config),
             'domid': -1,
             'ha_restart_priority': spec.ha_restart_priority,
-            'ha_always_run': spec.ha_restart_priority == 'restart',
+            'ha_always_run': False,
             'order': spec.order,
             'start_delay': spec.start_delay,
             'domain_type': 'hvm',
         })
         if spec.power_state in RUNNING_STATES:
-            self._place(vm, self.hosts[spec.host], spec.power_state)
+            self.place(vm, self.hosts[spec.host], spec.power_state)
         elif spec.power_state == 'Suspended':
             self.db.update(vm, power_state='Suspended')
         return vm
@@ -349,173 +359,90 @@ class Pool(object):
             if not state.protected[size]:
                 del state.protected[size]
 
+    def _track(self, vm):
+        """Keep the set of protected VMs waiting for a restart current.
+
+        xapi's HA restarts every Halted VM that "should always run"
+        (``ha_always_run`` and priority ``restart``; helpers.ml
+        ``vm_should_always_run``), wherever it stopped.
+        """
+        if (vm.ref in self.db.tables['VM'] and
+                vm['power_state'] == 'Halted' and vm['ha_always_run'] and
+                vm['ha_restart_priority'] == 'restart'):
+            self.waiting.add(vm.ref)
+        else:
+            self.waiting.discard(vm.ref)
+
     def _update_free(self, state):
         metrics = self.metrics(state)
         self.db.update(metrics, memory_free=max(self.free(state), 0),
                        last_updated=datamodel.now())
 
-    def _place(self, vm, state, power_state='Running'):
+    def place(self, vm, state, power_state='Running'):
+        if vm['resident_on'] != NULL:
+            # Halted by a host failure but not yet cleared from it.
+            self.clear_residence(vm, self.state_of(vm['resident_on']))
         domid = state.next_domid
         state.next_domid += 1
-        self.db.update(vm, power_state=power_state, resident_on=state.ref,
+        changes = dict(power_state=power_state, resident_on=state.ref,
                        scheduled_to_be_resident_on=NULL, domid=domid,
                        domarch='x64')
+        if vm['ha_restart_priority'] == 'restart':
+            # xapi_vm.ml start: a protected VM that starts should always run.
+            changes['ha_always_run'] = True
+        self.db.update(vm, **changes)
         host = self.host_obj(state)
         self.db.update(host, resident_VMs=host['resident_VMs'] + [vm.ref])
         self._account(vm, state, +1)
         self._update_free(state)
+        self._track(vm)
 
-    def _unplace(self, vm, power_state='Halted'):
+    def unplace(self, vm, power_state='Halted'):
+        """The VM stops running where it was."""
         host_ref = vm['resident_on']
+        self.halt(vm, power_state)
         if host_ref != NULL:
-            self._account(vm, self.state_of(host_ref), -1)
-        self.db.update(vm, power_state=power_state, resident_on=NULL,
-                       scheduled_to_be_resident_on=NULL, domid=-1,
-                       domarch='')
-        if host_ref != NULL:
-            state = self.state_of(host_ref)
-            host = self.host_obj(state)
+            self.clear_residence(vm, self.state_of(host_ref))
+
+    def halt(self, vm, power_state='Halted'):
+        """First half of xapi's ``force_state_reset``: the power state.
+
+        xapi_vm_lifecycle.ml writes the power state first, then the VM's
+        devices, then ``resident_on`` (:meth:`clear_residence`): a reader
+        in between sees a Halted VM still resident on its host.
+        """
+        if vm['resident_on'] != NULL and vm['power_state'] in RUNNING_STATES:
+            self._account(vm, self.state_of(vm['resident_on']), -1)
+        self.db.update(vm, power_state=power_state, domid=-1, domarch='')
+        self._track(vm)
+
+    def clear_residence(self, vm, state, report_free=True):
+        """Second half of ``force_state_reset``: off the host's books.
+
+        ``report_free`` is False for a dead host: its own xapi writes its
+        ``host_metrics.memory_free``, and it is gone.
+        """
+        if vm['resident_on'] == state.ref:
+            self.db.update(vm, resident_on=NULL,
+                           scheduled_to_be_resident_on=NULL)
+        host = self.host_obj(state)
+        if vm.ref in host['resident_VMs']:
             self.db.update(host, resident_VMs=[
                 r for r in host['resident_VMs'] if r != vm.ref])
+        if report_free:
             self._update_free(state)
-
-    # HA planning --------------------------------------------------------
-
-    def _base_loads(self):
-        """Free memory, protected VM sizes and enabled flag per live host."""
-        loads = {}
-        for name, state in self.hosts.items():
-            if not self.is_live(state) or state.mode != 'up':
-                continue
-            protected = tuple(size for size, count in state.protected.items()
-                              for _i in range(count))
-            loads[name] = (self.free(state), protected,
-                           self.host_obj(state)['enabled'])
-        return loads
-
-    def _loads(self, delta=()):
-        """The planner's view of the live hosts, after hypothetical changes.
-
-        ``delta`` holds ``(hostname, size, protected, sign)``: +1 adds a VM
-        to a host, -1 removes one.
-        """
-        loads = {name: [free, list(prot), receives]
-                 for name, (free, prot, receives)
-                 in self._base_loads().items()}
-        for name, size, protected, sign in delta:
-            if name not in loads:
-                continue
-            loads[name][0] -= sign * size
-            if protected:
-                if sign > 0:
-                    loads[name][1].append(size)
-                elif size in loads[name][1]:
-                    loads[name][1].remove(size)
-        return [ha.HostLoad(name, free, tuple(prot), receives)
-                for name, (free, prot, receives) in loads.items()]
-
-    def refresh_ha(self):
-        """Recompute pool.ha_plan_exists_for and ha_overcommitted."""
-        pool = self.pool_obj
-        if not pool['ha_enabled']:
-            self.db.update(pool, ha_plan_exists_for=0, ha_overcommitted=False)
-            return
-        ntol = pool['ha_host_failures_to_tolerate']
-        plan_for = ha.max_failures(self._loads(), limit=ntol)
-        self.db.update(pool, ha_plan_exists_for=plan_for,
-                       ha_overcommitted=plan_for < ntol)
-
-    def _assert_plan_kept(self, delta):
-        """Refuse a change that would lower the failover plan's reach."""
-        pool = self.pool_obj
-        if not pool['ha_enabled'] or pool['ha_allow_overcommit']:
-            return
-        needed = pool['ha_plan_exists_for']
-        if needed and not ha.plan_exists(self._loads(delta), needed):
-            raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
-
-    def _vm_delta(self, vm, hostname, sign, priority=None):
-        protected = (vm['ha_restart_priority'] if priority is None
-                     else priority) == 'restart'
-        return (hostname, self.footprint(vm), protected, sign)
-
-    def max_failures(self, priorities=None):
-        """pool.ha_compute_(hypothetical_)max_host_failures_to_tolerate."""
-        delta = []
-        vms = self.db.tables['VM']
-        for ref, priority in (priorities or {}).items():
-            vm = vms[ref]
-            if vm['power_state'] not in RUNNING_STATES:
-                continue
-            state = self.state_of(vm['resident_on'])
-            delta.append(self._vm_delta(vm, state.hostname, -1))
-            delta.append(self._vm_delta(vm, state.hostname, +1, priority))
-        return ha.max_failures(self._loads(delta))
-
-    def plan_exists(self, failures):
-        return ha.plan_exists(self._loads(), failures)
-
-    # Sessions -----------------------------------------------------------
-
-    def login(self, username, password, originator, state):
-        if username != self.username or password != self.password:
-            raise Failure('SESSION_AUTHENTICATION_FAILED')
-        now = datamodel.now()
-        session = self.db.create('session', {
-            'this_host': state.ref,
-            'this_user': NULL,
-            'last_active': now,
-            'validation_time': now,
-            'pool': False,
-            'is_local_superuser': True,
-            'auth_user_name': username,
-            'tasks': [],
-            'originator': originator,
-        })
-        self.session_log[session.ref] = {
-            'ref': session.ref, 'uuid': session.uuid,
-            'username': username, 'originator': originator,
-            'host': state.hostname, 'created': time.time(),
-            'logged_out': False, 'expired': False,
-        }
-        while len(self.session_log) > SESSION_LOG_SIZE:
-            self.session_log.popitem(last=False)
-        sessions = self._by_originator[originator]
-        sessions[session.ref] = True
-        limit = (MAX_SESSIONS_PER_ORIGINATOR if originator
-                 else MAX_SESSIONS_WITHOUT_ORIGINATOR)
-        while len(sessions) > limit:
-            oldest, _true = sessions.popitem(last=False)
-            self._end_session(oldest, 'expired')
-        return session.ref
-
-    def _end_session(self, ref, how):
-        session = self.db.tables['session'].get(ref)
-        if session is not None:
-            self._by_originator[session['originator']].pop(ref, None)
-            self.db.destroy(session)
-        if ref in self.session_log:
-            self.session_log[ref][how] = True
-
-    def session(self, ref):
-        session = self.db.tables['session'].get(ref)
-        if session is None:
-            raise Failure('SESSION_INVALID', ref)
-        return session
-
-    def logout(self, ref):
-        self.session(ref)
-        self._end_session(ref, 'logged_out')
-
-    def expire_sessions(self):
-        for session in list(self.db.all('session')):
-            self._end_session(session.ref, 'expired')
 
     # VM lifecycle -------------------------------------------------------
 
-    def _assert_power(self, vm, expected, *allowed):
-        if vm['power_state'] not in (allowed or (expected,)):
-            raise Failure('VM_BAD_POWER_STATE', vm.ref, expected.lower(),
+    def _assert_power(self, vm, *allowed):
+        """VM_BAD_POWER_STATE [vm, allowed states, actual], as xapi says it.
+
+        xapi_vm_lifecycle.ml assert_initial_power_state_in lists every
+        allowed state, in lower case, joined by ";".
+        """
+        if vm['power_state'] not in allowed:
+            raise Failure('VM_BAD_POWER_STATE', vm.ref,
+                          ';'.join(a.lower() for a in allowed),
                           vm['power_state'].lower())
 
     def _assert_not_special(self, vm):
@@ -543,7 +470,7 @@ class Pool(object):
         if needed > available:
             raise Failure('HOST_NOT_ENOUGH_FREE_MEMORY', needed, available)
 
-    def _candidates(self, vm):
+    def candidates(self, vm):
         """Hosts that can start a VM: affinity first, then most free."""
         result = []
         for state in self.hosts.values():
@@ -561,26 +488,25 @@ class Pool(object):
         self._assert_power(vm, 'Halted')
         if host is not None:
             self._assert_can_host(vm, host)
-            self._assert_plan_kept([self._vm_delta(vm, host.hostname, +1)])
+            self.ha.assert_kept([self.ha.vm_delta(vm, host.hostname, +1)])
             chosen = host
         else:
-            candidates = self._candidates(vm)
+            candidates = self.candidates(vm)
             if not candidates:
                 raise Failure('NO_HOSTS_AVAILABLE')
             chosen = None
             for state in candidates:
                 try:
-                    self._assert_plan_kept(
-                        [self._vm_delta(vm, state.hostname, +1)])
+                    self.ha.assert_kept(
+                        [self.ha.vm_delta(vm, state.hostname, +1)])
                 except Failure:
                     continue
                 chosen = state
                 break
             if chosen is None:
                 raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
-        self.pending_restarts.discard(vm.ref)
-        self._place(vm, chosen, 'Paused' if paused else 'Running')
-        self.refresh_ha()
+        self.place(vm, chosen, 'Paused' if paused else 'Running')
+        self.ha.refresh()
 
     def vm_shutdown(self, vm, clean):
         """VM.clean_shutdown / VM.hard_shutdown."""
@@ -588,19 +514,25 @@ class Pool(object):
         if clean:
             self._assert_power(vm, 'Running')
         else:
-            self._assert_power(vm, 'Running', 'Running', 'Paused',
-                               'Suspended')
+            # allowed_power_states of hard_shutdown, in xapi's order.
+            self._assert_power(vm, 'Paused', 'Suspended', 'Running')
         self._assert_reachable(vm)
-        self.pending_restarts.discard(vm.ref)
+        # xapi_vm.ml clean_shutdown / hard_shutdown: a VM shut down on
+        # purpose no longer should always run.
+        self.db.update(vm, ha_always_run=False)
         if vm['power_state'] == 'Suspended':
             self.db.update(vm, power_state='Halted')
+            self._track(vm)
         else:
-            self._unplace(vm)
-        self.refresh_ha()
+            self.unplace(vm)
+        self.ha.refresh()
 
-    def vm_reboot(self, vm):
+    def vm_reboot(self, vm, hard=False):
         self._assert_not_special(vm)
-        self._assert_power(vm, 'Running')
+        if hard:
+            self._assert_power(vm, 'Paused', 'Running')
+        else:
+            self._assert_power(vm, 'Running')
         self._assert_reachable(vm)
         state = self.state_of(vm['resident_on'])
         self.db.update(vm, domid=state.next_domid)
@@ -613,20 +545,28 @@ class Pool(object):
         self.db.update(vm, power_state='Paused' if pause else 'Running')
 
     def vm_power_state_reset(self, vm):
-        """VM.power_state_reset: mark a VM halted, wherever it was."""
+        """VM.power_state_reset: mark a VM halted, if its host is dead.
+
+        xapi_vm.ml power_state_reset: a control domain cannot be reset; a
+        running VM whose host is live is refused (xapi trusts that host to
+        know the VM's state).
+        """
         if vm['is_control_domain']:
-            raise Failure('OPERATION_NOT_ALLOWED',
-                          'Cannot reset the power state of a control domain')
+            raise Failure('CANNOT_RESET_CONTROL_DOMAIN', vm.ref)
         if vm['power_state'] in RUNNING_STATES:
-            self._unplace(vm)
+            host_ref = vm['resident_on']
+            if host_ref != NULL and self.is_live(self.state_of(host_ref)):
+                raise Failure('HOST_IS_LIVE', host_ref)
+            self.unplace(vm)
         else:
             self.db.update(vm, power_state='Halted')
-        self.refresh_ha()
+            self._track(vm)
+        self.ha.refresh()
 
     def vm_migrate(self, vm, state):
         """VM.pool_migrate (also what an administrator's migrate does)."""
         self._assert_not_special(vm)
-        self._assert_power(vm, 'Running', 'Running', 'Paused')
+        self._assert_power(vm, 'Running')
         self._assert_reachable(vm)
         source = self.state_of(vm['resident_on'])
         if source is state:
@@ -634,12 +574,12 @@ class Pool(object):
             self.db.touch(vm)
             return
         self._assert_can_host(vm, state)
-        self._assert_plan_kept([self._vm_delta(vm, source.hostname, -1),
-                                self._vm_delta(vm, state.hostname, +1)])
+        self.ha.assert_kept([self.ha.vm_delta(vm, source.hostname, -1),
+                             self.ha.vm_delta(vm, state.hostname, +1)])
         power_state = vm['power_state']
-        self._unplace(vm, power_state)
-        self._place(vm, state, power_state)
-        self.refresh_ha()
+        self.unplace(vm, power_state)
+        self.place(vm, state, power_state)
+        self.ha.refresh()
 
     def vm_create(self, record):
         """VM.create from a record of constructor fields."""
@@ -671,7 +611,7 @@ class Pool(object):
             self.db.get('host', affinity)
         values['power_state'] = 'Halted'
         values['domid'] = -1
-        values['ha_always_run'] = priority == 'restart'
+        values.setdefault('ha_always_run', False)
         values.setdefault('memory_target', dmax)
         values['uuid'] = str(uuid_lib.uuid4())
         return self.db.create('VM', values).ref
@@ -680,29 +620,31 @@ class Pool(object):
         if vm['is_control_domain']:
             raise Failure('OPERATION_NOT_ALLOWED',
                           'Cannot destroy a control domain')
-        self._assert_power(vm, 'Halted', 'Halted', 'Suspended')
-        self.pending_restarts.discard(vm.ref)
+        self._assert_power(vm, 'Halted', 'Suspended')
         self.db.destroy(vm)
+        self._track(vm)
 
     def vm_set_restart_priority(self, vm, value):
         if value not in scenario_mod.RESTART_PRIORITIES:
             raise Failure('INVALID_VALUE', 'ha_restart_priority', value)
         if value == 'restart' and vm['power_state'] in RUNNING_STATES:
             state = self.state_of(vm['resident_on'])
-            self._assert_plan_kept([
-                self._vm_delta(vm, state.hostname, -1),
-                self._vm_delta(vm, state.hostname, +1, 'restart')])
+            self.ha.assert_kept([
+                self.ha.vm_delta(vm, state.hostname, -1),
+                self.ha.vm_delta(vm, state.hostname, +1, 'restart')])
         state = None
         if vm['resident_on'] != NULL:
             state = self.state_of(vm['resident_on'])
             self._account(vm, state, -1)
-        self.db.update(vm, ha_restart_priority=value,
-                       ha_always_run=value == 'restart')
+        self.db.update(vm, ha_restart_priority=value)
+        if vm['power_state'] == 'Running':
+            # xapi_vm.ml set_ha_restart_priority: only a running VM's
+            # protection changes at once.
+            self.db.update(vm, ha_always_run=value == 'restart')
         if state is not None:
             self._account(vm, state, +1)
-        if value != 'restart':
-            self.pending_restarts.discard(vm.ref)
-        self.refresh_ha()
+        self._track(vm)
+        self.ha.refresh()
 
     def vm_set_int(self, vm, field, value):
         if value < 0:
@@ -712,284 +654,48 @@ class Pool(object):
     # Hosts --------------------------------------------------------------
 
     def host_set_enabled(self, state, enabled):
+        """host.enable / host.disable.
+
+        Disabling a host takes it out of the failover plan's hosts, so
+        with HA xapi refuses it when it would break the plan
+        (xapi_host.ml disable, assert_host_disable_preserves_ha_plan).
+        """
         if enabled and not self.is_live(state):
             raise Failure('HOST_NOT_LIVE')
+        if not enabled and self.host_obj(state)['enabled']:
+            self.ha.assert_kept(disabled=(state.hostname,))
         self.db.update(self.host_obj(state), enabled=enabled)
-        self.refresh_ha()
-        if enabled:
-            self._retry_pending()
+        self.ha.refresh()
 
     def declare_dead(self, state):
         """host.declare_dead: an administrator vouches the host is dead.
 
-        Its VMs are reset to Halted and it is marked not live, as xapi does;
-        nothing is restarted.
+        xapi_host.ml declare_dead: refused with HOST_IS_LIVE while the host
+        is live (precheck_destroy_declare_dead); otherwise its VMs are
+        reset to Halted (VM.power_state_reset) and the host is disabled.
+        Nothing is restarted, and ``live`` is left as it is.
         """
-        if state is self.master and state.mode == 'up':
-            raise Failure('OPERATION_NOT_ALLOWED',
-                          'The pool master cannot be declared dead')
-        self.db.update(self.metrics(state), live=False,
-                       last_updated=datamodel.now())
+        if self.is_live(state) or state is self.master:
+            raise Failure('HOST_IS_LIVE', state.ref)
         vms = self.db.tables['VM']
         for ref in list(self.host_obj(state)['resident_VMs']):
             if not vms[ref]['is_control_domain']:
-                self._unplace(vms[ref])
-        self.refresh_ha()
-
-    # Pool HA ------------------------------------------------------------
-
-    def _ha_on(self, sr, configuration):
-        statefile = database.new_ref()
-        self.db.update(self.pool_obj, ha_enabled=True,
-                       ha_statefiles=[statefile],
-                       ha_configuration=dict(configuration),
-                       ha_cluster_stack='xhad')
-        addresses = [s.address for s in self.hosts.values()]
-        for state in self.hosts.values():
-            self.db.update(self.host_obj(state), ha_statefiles=[statefile],
-                           ha_network_peers=[a for a in addresses
-                                             if a != state.address])
-
-    def enable_ha(self, srs, configuration):
-        """pool.enable_ha, with xapi's checks in xapi's order."""
-        if self.pool_obj['ha_enabled']:
-            raise Failure('HA_IS_ENABLED')
-        if len(self.hosts) < 2:
-            raise Failure('HA_TOO_FEW_HOSTS')
-        for state in self.hosts.values():
-            if not self.is_live(state):
-                raise Failure('HOST_OFFLINE', state.ref)
-        if srs:
-            sr = srs[0]
-        else:
-            capable = [sr for sr in self.db.all('SR')
-                       if sr['shared'] and sr['type'] not in
-                       scenario_mod.STATEFILE_INCAPABLE_SR_TYPES]
-            if not capable:
-                raise Failure('CANNOT_CREATE_STATE_FILE')
-            sr = capable[0]
-        if sr['type'] in scenario_mod.STATEFILE_INCAPABLE_SR_TYPES:
-            raise Failure('INCOMPATIBLE_STATEFILE_SR', sr['type'])
-        if not sr['shared']:
-            raise Failure('HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED', sr.ref)
-        self._ha_on(sr, configuration)
-        self.refresh_ha()
-
-    def disable_ha(self):
-        if not self.pool_obj['ha_enabled']:
-            raise Failure('HA_NOT_ENABLED')
-        self.db.update(self.pool_obj, ha_enabled=False, ha_statefiles=[],
-                       ha_configuration={}, ha_cluster_stack='')
-        for state in self.hosts.values():
-            self.db.update(self.host_obj(state), ha_statefiles=[],
-                           ha_network_peers=[])
-        self.pending_restarts.clear()
-        self.refresh_ha()
-
-    def set_failures_to_tolerate(self, value):
-        if value < 0:
-            raise Failure('INVALID_VALUE', 'ha_host_failures_to_tolerate',
-                          value)
-        pool = self.pool_obj
-        if (pool['ha_enabled'] and not pool['ha_allow_overcommit'] and
-                value > pool['ha_plan_exists_for'] and
-                not self.plan_exists(value)):
-            raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
-        self.db.update(pool, ha_host_failures_to_tolerate=value)
-        self.refresh_ha()
-
-    def set_allow_overcommit(self, value):
-        self.db.update(self.pool_obj, ha_allow_overcommit=value)
-        self.refresh_ha()
+                self.unplace(vms[ref])
+        self.db.update(self.host_obj(state), enabled=False)
+        self.ha.refresh()
 
     def designate_master(self, state):
         if not self.is_live(state) or state.mode != 'up':
             raise Failure('HOST_OFFLINE', state.ref)
         self.db.update(self.pool_obj, master=state.ref)
 
-    # Faults -------------------------------------------------------------
+    def pending_restarts(self):
+        """Refs of the protected VMs waiting for HA to restart them."""
+        if not self.pool_obj['ha_enabled']:
+            return set()
+        return set(self.waiting)
 
-    def _elect(self):
-        """Make the first host that is up the master, if the master is not."""
-        if self.master.mode == 'up':
-            return
-        for state in self.hosts.values():
-            if state.mode == 'up':
-                self.db.update(self.pool_obj, master=state.ref)
-                LOG.info('pool %s: %s is the new master', self.name,
-                         state.hostname)
-                return
-
-    def _take_down(self, state, mode):
-        state.mode = mode
-        state.downs += 1
-        endpoint = self.endpoints.get(state.hostname)
-        if endpoint is not None:
-            endpoint.stop()
-        # Wake event.from callers so that those served by this host drop.
-        self.changed.notify_all()
-        self._spawn(self._declare_dead, state, state.downs)
-
-    def fail_host(self, hostname):
-        """The host dies now; xapi notices after detection_delay."""
-        with self.lock:
-            state = self.host_state(hostname)
-            if state.mode != 'up':
-                raise SimulatorError('host %s of pool %s is already down'
-                                     % (state.hostname, self.name))
-            self._take_down(state, 'failed')
-
-    def fail_master(self):
-        with self.lock:
-            self.fail_host(self.master.hostname)
-
-    def isolate_host(self, hostname):
-        """Cut a host off the pool network.
-
-        With HA the larger side survives (on a tie, the master's side) and
-        the hosts on the other side fence themselves: they die like failed
-        hosts.  Without HA the isolated host keeps its VMs running but the
-        pool sees it as not live.
-        """
-        with self.lock:
-            state = self.host_state(hostname)
-            if state.mode != 'up':
-                raise SimulatorError('host %s of pool %s is already down'
-                                     % (state.hostname, self.name))
-            if not self.pool_obj['ha_enabled']:
-                self._take_down(state, 'isolated')
-                return
-            others = [s for s in self.hosts.values()
-                      if s is not state and s.mode == 'up']
-            isolated_survives = (len(others) < 1 or (
-                len(others) == 1 and self.master is state))
-            if isolated_survives:
-                state.fenced_with = others
-                for other in others:
-                    self._take_down(other, 'failed')
-            else:
-                self._take_down(state, 'failed')
-
-    def _declare_dead(self, state, down):
-        if not self._sleep(self.detection_delay):
-            return
-        with self.lock:
-            # Recovered in the meantime (maybe to fail again later).
-            if state.mode == 'up' or state.downs != down or self.stopping:
-                return
-            self.db.update(self.metrics(state), live=False,
-                           last_updated=datamodel.now())
-            self._elect()
-            restart = []
-            if self.pool_obj['ha_enabled']:
-                restart = self._reset_vms(state)
-            self.refresh_ha()
-        self._restart(restart)
-
-    def _reset_vms(self, state):
-        """The VMs of a dead host are halted; return restart candidates."""
-        vms = self.db.tables['VM']
-        candidates = []
-        for ref in list(self.host_obj(state)['resident_VMs']):
-            vm = vms[ref]
-            if vm['is_control_domain']:
-                continue
-            self._unplace(vm)
-            candidates.append(ha.RestartCandidate(
-                ref, vm['ha_restart_priority'], vm['order'],
-                vm['start_delay'], vm['name_label']))
-        return candidates
-
-    def _restart(self, candidates):
-        """Restart protected then best-effort VMs, one at a time."""
-        protected, best_effort = ha.restart_order(candidates)
-        if not protected and not best_effort:
-            return
-        if not self._sleep(self.restart_delay):
-            return
-        with self.lock:
-            vms = self.db.tables['VM']
-            free = {s.hostname: self.free(s) for s in self.hosts.values()
-                    if s.mode == 'up' and self.is_live(s) and
-                    self.host_obj(s)['enabled']}
-            plan = ha.place([(c.key, self.footprint(vms[c.key]))
-                             for c in protected if c.key in vms], free)
-        for candidate in protected:
-            started = self._restart_one(candidate, plan.get(candidate.key))
-            if started and candidate.start_delay:
-                if not self._sleep(candidate.start_delay):
-                    return
-        for candidate in best_effort:
-            self._restart_one(candidate, None, retry=False)
-        with self.lock:
-            self.refresh_ha()
-
-    def _restart_one(self, candidate, planned, retry=True):
-        with self.lock:
-            vm = self.db.tables['VM'].get(candidate.key)
-            if (self.stopping or vm is None or
-                    not self.pool_obj['ha_enabled'] or
-                    vm['power_state'] != 'Halted' or
-                    vm['ha_restart_priority'] != candidate.priority):
-                return False
-            hosts = self._candidates(vm)
-            if planned is not None:
-                hosts.sort(key=lambda s: s.hostname != planned)
-            if not hosts:
-                LOG.info('pool %s: no host can restart %s', self.name,
-                         vm['name_label'])
-                if retry:
-                    self.pending_restarts.add(vm.ref)
-                return False
-            self.pending_restarts.discard(vm.ref)
-            self._place(vm, hosts[0])
-            return True
-
-    def _retry_pending(self):
-        vms = self.db.tables['VM']
-        candidates = [ha.RestartCandidate(
-            ref, 'restart', vms[ref]['order'], vms[ref]['start_delay'],
-            vms[ref]['name_label'])
-            for ref in self.pending_restarts if ref in vms]
-        if candidates:
-            self.pending_restarts.clear()
-            self._spawn(self._restart, candidates)
-
-    def recover_host(self, hostname):
-        """A failed or isolated host is back (rebooted, or reconnected).
-
-        For a host whose isolation fenced the other side, this heals the
-        partition: the fenced hosts come back.
-        """
-        with self.lock:
-            state = self.host_state(hostname)
-            if state.mode == 'up' and not state.fenced_with:
-                raise SimulatorError('host %s of pool %s is not down'
-                                     % (state.hostname, self.name))
-            for other in state.fenced_with:
-                if other.mode != 'up':
-                    self._bring_up(other)
-            state.fenced_with = []
-            if state.mode != 'up':
-                self._bring_up(state)
-            self._elect()
-            self.refresh_ha()
-            self._retry_pending()
-
-    def _bring_up(self, state):
-        if state.mode == 'failed':
-            # The host rebooted: whatever the database still shows
-            # running there died with it.
-            vms = self.db.tables['VM']
-            for ref in list(self.host_obj(state)['resident_VMs']):
-                if not vms[ref]['is_control_domain']:
-                    self._unplace(vms[ref])
-        state.mode = 'up'
-        self.db.update(self.metrics(state), live=True,
-                       last_updated=datamodel.now())
-        endpoint = self.endpoints.get(state.hostname)
-        if endpoint is not None:
-            endpoint.start()
+    # Administrator's actions ---------------------------------------------
 
     def migrate_vm(self, vm, hostname):
         with self.lock:
@@ -1003,22 +709,6 @@ class Pool(object):
         with self.lock:
             host = self.host_state(hostname) if hostname else None
             self.vm_start(self.vm_obj(vm), host=host)
-
-    def set_latency(self, seconds):
-        with self.lock:
-            self.latency = float(seconds)
-
-    def drop_connections(self, count):
-        with self.lock:
-            self.drops += int(count)
-
-    def take_drop(self):
-        """True if the next request's connection is to be dropped."""
-        with self.lock:
-            if self.drops > 0:
-                self.drops -= 1
-                return True
-            return False
 
     # Tasks --------------------------------------------------------------
 
@@ -1055,13 +745,14 @@ class Pool(object):
 
     # Background work ----------------------------------------------------
 
-    def _sleep(self, seconds):
+    def sleep(self, seconds):
         """Sleep unless the simulator stops; False if it is stopping."""
         if seconds <= 0:
             return not self._stop.is_set()
         return not self._stop.wait(seconds)
 
-    def _spawn(self, func, *args):
+    def spawn(self, func, *args):
+        """Run ``func`` in the background; wait_until_quiet waits for it."""
         with self._work:
             self._pending += 1
         thread = threading.Thread(target=self._run, args=(func, args),
@@ -1084,15 +775,29 @@ class Pool(object):
                 self._threads.discard(threading.current_thread())
                 self._work.notify_all()
 
-    def spawn(self, func, *args):
-        """Run ``func`` in the background; wait_until_quiet waits for it."""
-        self._spawn(func, *args)
-
     def wait_until_quiet(self, timeout):
-        with self._work:
-            if not self._work.wait_for(lambda: self._pending == 0, timeout):
-                raise TimeoutError('pool %s still busy after %.1f s'
-                                   % (self.name, timeout))
+        """Wait for background work and the HA monitor's pending restarts.
+
+        A protected VM that waits for a restart which would now succeed is
+        work too: the monitor starts it at its next round.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._work:
+                if not self._work.wait_for(
+                        lambda: self._pending == 0,
+                        max(deadline - time.monotonic(), 0)):
+                    break
+            with self.lock:
+                if not self.failover.restartable():
+                    return
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self.changed.wait(min(remaining,
+                                      self.spec.monitor_interval))
+        raise TimeoutError('pool %s still busy after %.1f s'
+                           % (self.name, timeout))
 
     def stop(self, timeout=5.0):
         """Stop background work and wake every waiter."""
@@ -1101,74 +806,8 @@ class Pool(object):
             self.changed.notify_all()
         self._stop.set()
         deadline = time.monotonic() + timeout
+        self.failover.join(timeout)
         with self._work:
             threads = list(self._threads)
         for thread in threads:
             thread.join(max(deadline - time.monotonic(), 0))
-
-    # Inspection ---------------------------------------------------------
-
-    def vm_info(self, vm):
-        host = None
-        if vm['resident_on'] != NULL:
-            host = self.state_of(vm['resident_on']).hostname
-        other_config = dict(vm['other_config'])
-        return {
-            'ref': vm.ref, 'uuid': vm.uuid, 'name_label': vm['name_label'],
-            'power_state': vm['power_state'], 'host': host,
-            'memory_mb': vm['memory_static_max'] // MIB,
-            'vcpus': vm['VCPUs_max'],
-            'ha_restart_priority': vm['ha_restart_priority'],
-            'order': vm['order'], 'start_delay': vm['start_delay'],
-            'other_config': other_config,
-            'nova_uuid': other_config.get('nova_uuid'),
-            'is_control_domain': vm['is_control_domain'],
-        }
-
-    def vm_infos(self, include_control_domains=False):
-        with self.lock:
-            return [self.vm_info(vm) for vm in self.db.all('VM')
-                    if include_control_domains or
-                    not vm['is_control_domain']]
-
-    def host_infos(self):
-        with self.lock:
-            vms = self.db.tables['VM']
-            result = []
-            for state in self.hosts.values():
-                host = self.host_obj(state)
-                metrics = self.metrics(state)
-                result.append({
-                    'ref': state.ref, 'uuid': host.uuid,
-                    'hostname': state.hostname, 'address': state.address,
-                    'state': state.mode, 'live': metrics['live'],
-                    'enabled': host['enabled'],
-                    'master': state.ref == self.pool_obj['master'],
-                    'memory_total_mb': metrics['memory_total'] // MIB,
-                    'memory_free_mb': self.free(state) // MIB,
-                    'vms': sorted(vms[r]['name_label']
-                                  for r in host['resident_VMs']
-                                  if not vms[r]['is_control_domain']),
-                })
-            return result
-
-    def ha_info(self):
-        with self.lock:
-            pool = self.pool_obj
-            return {
-                'enabled': pool['ha_enabled'],
-                'host_failures_to_tolerate':
-                    pool['ha_host_failures_to_tolerate'],
-                'plan_exists_for': pool['ha_plan_exists_for'],
-                'overcommitted': pool['ha_overcommitted'],
-                'allow_overcommit': pool['ha_allow_overcommit'],
-                'statefiles': list(pool['ha_statefiles']),
-                'master': self.master.hostname,
-                'pending_restarts': sorted(
-                    self.db.tables['VM'][r]['name_label']
-                    for r in self.pending_restarts),
-            }
-
-    def session_infos(self):
-        with self.lock:
-            return [dict(info) for info in self.session_log.values()]

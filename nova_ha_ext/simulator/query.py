@@ -161,6 +161,9 @@ def compile_query(tree, cls):
         if node[0] == 'literal':
             text = node[1]
             return lambda obj: text
+        if node[1] == '_ref':
+            # Every row of xapi's database has its reference as "_ref".
+            return lambda obj: obj.ref
         field = cls.by_db_name.get(node[1])
         if field is None:
             name = node[1]

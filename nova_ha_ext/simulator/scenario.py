@@ -46,6 +46,34 @@ import uuid as uuid_lib
 import yaml
 
 POWER_STATES = ('Halted', 'Running', 'Paused', 'Suspended')
+TIMING_PROFILES = ('fast', 'realistic')
+# xapi's own figures, in seconds, for the "realistic" profile (scaled by
+# time_scale): the HA timeout (xapi_globs.ml ha_default_timeout_base), a
+# VM.start, the HA monitor's period (ha_monitor_interval) and its back-off
+# between two start attempts of one VM (xapi_ha_vm_failover.ml), a restart
+# of xapi after a master failover, a member re-enabling itself, and the
+# writes between a dead host's VM halted and off its host.
+XAPI_SECONDS = {
+    'detection_delay': 60.0,
+    'restart_delay': 1.0,
+    'vm_start_seconds': 5.0,
+    'monitor_interval': 20.0,
+    'restart_backoff': 120.0,
+    'failover_seconds': 30.0,
+    'enable_seconds': 10.0,
+    'reset_seconds': 1.0,
+}
+# The "fast" profile: what tests want when timing is not their subject.
+FAST_SECONDS = {
+    'detection_delay': 0.5,
+    'restart_delay': 0.1,
+    'vm_start_seconds': 0.0,
+    'monitor_interval': 0.1,
+    'restart_backoff': 0.5,
+    'failover_seconds': 0.1,
+    'enable_seconds': 0.0,
+    'reset_seconds': 0.0,
+}
 RESTART_PRIORITIES = ('', 'restart', 'best-effort')
 STATEFILE_INCAPABLE_SR_TYPES = ('iso', 'udev')
 
@@ -110,6 +138,14 @@ class PoolSpec(object):
     password: str = ''
     detection_delay: float = 0.5
     restart_delay: float = 0.1
+    vm_start_seconds: float = 0.0
+    monitor_interval: float = 0.1
+    restart_backoff: float = 0.5
+    failover_seconds: float = 0.1
+    enable_seconds: float = 0.0
+    reset_seconds: float = 0.0
+    timing: str = 'fast'
+    time_scale: float = 0.01
     master: typing.Optional[str] = None
     ha: HASpec = HASpec()
     srs: typing.Tuple[SRSpec, ...] = ()
@@ -320,13 +356,19 @@ def _pool(path, data):
     vms = tuple(_vm('%s.vms[%d]' % (path, i), v)
                 for i, v in enumerate(c.items('vms')))
     ha = _ha(c.where('ha'), c.data.get('ha', {}))
+    timing = c.choice('timing', TIMING_PROFILES, 'fast')
+    scale = c.number('time_scale', 0.01)
+    if timing == 'realistic':
+        defaults = {k: v * scale for k, v in XAPI_SECONDS.items()}
+    else:
+        defaults = FAST_SECONDS
+    seconds = {k: c.number(k, defaults[k]) for k in defaults}
     pool = PoolSpec(name=name, hosts=hosts,
                     username=c.string('username', 'root'),
                     password=c.string('password', '', allow_empty=True),
-                    detection_delay=c.number('detection_delay', 0.5),
-                    restart_delay=c.number('restart_delay', 0.1),
+                    timing=timing, time_scale=scale,
                     master=c.string('master'), ha=ha, srs=srs, vms=vms,
-                    uuid=c.uuid('uuid'))
+                    uuid=c.uuid('uuid'), **seconds)
     _check_pool(path, pool)
     return pool
 

@@ -160,6 +160,11 @@ class Dispatcher(object):
             with pool.lock:
                 pool.calls[name] += 1
                 if not endpoint.is_master():
+                    # A member checks the session with the master before
+                    # it answers that it is not the master.
+                    if (message is not None and message.takes_session and
+                            params and isinstance(params[0], str)):
+                        pool.sessions.get(params[0])
                     raise Failure('HOST_IS_SLAVE', pool.master.address)
             if message is None:
                 raise Failure('MESSAGE_METHOD_UNKNOWN', method)
@@ -171,15 +176,18 @@ class Dispatcher(object):
     def _call(self, endpoint, message, is_async, name, params, cancelled):
         pool = endpoint.pool
         if not message.min_params <= len(params) <= message.max_params:
+            # Counts leave the session out, as xapi's dispatcher does.
+            session = 1 if message.takes_session else 0
             raise Failure('MESSAGE_PARAMETER_COUNT_MISMATCH', name,
-                          message.max_params, len(params))
+                          message.max_params - session,
+                          max(len(params) - session, 0))
         setter = message.implicit and message.name.startswith('set_')
         decoded = self._decode(message, params)
         handler = self.handlers.get((message.cls, message.name))
         with pool.lock:
             session = None
             if message.takes_session:
-                session = pool.session(decoded[0][1])
+                session = pool.sessions.get(decoded[0][1])
                 pool.db.set_quietly(session, last_active=datamodel.now())
                 decoded = decoded[1:]
             args = [self._resolve_refs(pool, t, v, setter)
@@ -333,10 +341,11 @@ class Endpoint(object):
     """The XML-RPC endpoint of one host: ``http(s)://address:port/``."""
 
     def __init__(self, acceptor, dispatcher, pool, state, port,
-                 ssl_context=None):
+                 ssl_context=None, faults=None):
         self.acceptor = acceptor
         self.dispatcher = dispatcher
         self.pool = pool
+        self.faults = faults or WireFaults()
         self.hostname = state.hostname
         self.host_ref = state.ref
         self.address = state.address
@@ -447,10 +456,10 @@ class Endpoint(object):
 
     def handle(self, body):
         """The response to one request body, or None to drop it."""
-        pool = self.pool
-        if pool.take_drop():
+        faults = self.faults
+        if faults.take_drop():
             return None
-        latency = pool.latency
+        latency = faults.latency
         if latency:
             time.sleep(latency)
         try:
@@ -466,6 +475,54 @@ class Endpoint(object):
         except Exception as e:
             LOG.exception('%s: %s failed', self.hostname, method)
             return failure_xml(['INTERNAL_ERROR', str(e)])
+
+
+class WireFaults(object):
+    """Faults injected on the wire of a pool's endpoints."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.latency = 0.0
+        self._drops = 0
+
+    def set_latency(self, seconds):
+        """Every request waits ``seconds`` before it is answered."""
+        self.latency = float(seconds)
+
+    def drop_connections(self, count):
+        """Close the connection of the next ``count`` requests unanswered."""
+        with self._lock:
+            self._drops += int(count)
+
+    def take_drop(self):
+        """True if the next request's connection is to be dropped."""
+        with self._lock:
+            if self._drops > 0:
+                self._drops -= 1
+                return True
+            return False
+
+
+class PoolTransport(object):
+    """The endpoints of a pool's hosts and the faults on their wire.
+
+    The pool tells it when xapi on a host stops or starts
+    (``host_down`` / ``host_up``); it closes or reopens that endpoint.
+    """
+
+    def __init__(self, endpoints, faults):
+        self.endpoints = endpoints
+        self.faults = faults
+
+    def host_down(self, hostname):
+        self.endpoints[hostname].stop()
+
+    def host_up(self, hostname):
+        self.endpoints[hostname].start()
+
+    def close(self):
+        for endpoint in self.endpoints.values():
+            endpoint.close()
 
 
 def bind_pool(endpoints, attempts=20):

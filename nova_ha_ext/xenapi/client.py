@@ -34,6 +34,7 @@ of nova-compute or the reconciler. A call that long-polls
 watchers use a client of their own.
 """
 
+import dataclasses
 import http.client
 import ipaddress
 import os
@@ -56,6 +57,12 @@ LOG = logging.getLogger(__name__)
 #: Sent with ``session.login_with_password``; shows up in xapi's logs.
 ORIGINATOR = 'nova-ha-ext'
 API_VERSION = '1.0'
+
+#: Protected VMs waiting for XenServer HA to restart them
+#: (:func:`records.waits_for_restart`).
+WAITING_VMS_QUERY = ('field "power_state"="Halted" and '
+                     'field "ha_always_run"="true" and '
+                     'field "ha_restart_priority"="restart"')
 
 #: Guest VMs: what ``read_pool`` returns of ``VM``.
 GUEST_VMS_QUERY = ('field "is_control_domain"="false" and '
@@ -222,6 +229,7 @@ class PoolClient:
         self._read_timeout = read_timeout
         self._election_timeout = election_timeout
         self._member_answered = False
+        self._only_refused = True
         self._ssl_context = self._make_ssl_context(
             parts.scheme, ca_file, insecure)
         self._lock = threading.RLock()
@@ -327,24 +335,41 @@ class PoolClient:
     def _call(self, method, args):
         deadline = time.monotonic() + self._election_timeout
         delay = 0.1
+        electing = False
         while True:
             errors = []
             self._member_answered = False
+            self._only_refused = True
             for url in self._candidate_urls():
                 result = self._call_at(url, method, args, errors)
                 if result is not _NO_ANSWER:
                     return result
-            if not self._member_answered:
+            if not self._member_answered and (
+                    self._session_url is None or not self._only_refused):
                 raise exceptions.PoolUnreachable(
                     self.name, self.url,
                     "no pool member answered (%s)" % '; '.join(errors))
             if time.monotonic() >= deadline:
+                if electing:
+                    raise exceptions.ElectingMaster(
+                        self.name, self.url,
+                        "every pool member has refused connections for "
+                        "%.0f s: the pool is electing a master, or is down "
+                        "(%s)" % (self._election_timeout, '; '.join(errors)))
                 raise exceptions.NotMaster(
                     self.name, self.url,
                     "pool members answer but the master they name does not "
                     "(%s); no new master was elected within %.0f s"
                     % ('; '.join(errors), self._election_timeout))
-            # Members still name the dead master: an election is under way.
+            if not self._member_answered and not electing:
+                # The pool answered before: after a master failover xapi
+                # restarts on every host, which refuse connections a while.
+                electing = True
+                LOG.info("Pool %s: every member refuses connections; "
+                         "waiting up to %.0f s for it to elect a master.",
+                         self.name, self._election_timeout)
+            # Members still name the dead master, or none answers yet: an
+            # election is under way.
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
 
@@ -361,6 +386,12 @@ class PoolClient:
                     self._drop_session()
                     self._session = self._login(url)
                     self._session_url = url
+                    if method == 'event.from' and args[1]:
+                        # A token belongs to the master that issued it.
+                        raise exceptions.EventTokenLost(
+                            self.name, _redact(url),
+                            "the session of the event.from token ended; "
+                            "read the pool again and start from a new token")
                 return self._invoke(method, args)
             except XenAPI.Failure as exc:
                 details = list(exc.details)
@@ -386,6 +417,8 @@ class PoolClient:
             except _CONNECTION_ERRORS as exc:
                 self._drop_session()
                 errors.append('%s: %s' % (_redact(url), exc))
+                if not isinstance(exc, ConnectionRefusedError):
+                    self._only_refused = False
                 return _NO_ANSWER
             except xmlrpc.client.Fault as exc:
                 raise exceptions.CallFailed(
@@ -427,13 +460,18 @@ class PoolClient:
         self._members = tuple(h.address for h in ha.hosts if h.address)
         return ha
 
+    def _read_hosts(self):
+        return self._read_ha(
+            self._call('pool.get_all_records', ()),
+            self._call('host.get_all_records', ()),
+            self._call('host_metrics.get_all_records', ()))
+
     def read_ha_state(self):
-        """Read the pool's HA state and hosts: three calls."""
+        """Read the pool's HA state and hosts: four calls."""
         with self._lock:
-            return self._read_ha(
-                self._call('pool.get_all_records', ()),
-                self._call('host.get_all_records', ()),
-                self._call('host_metrics.get_all_records', ()))
+            ha = self._read_hosts()
+            waiting = self._call('VM.get_all_where', (WAITING_VMS_QUERY,))
+        return dataclasses.replace(ha, waiting_restarts=len(waiting))
 
     def read_pool(self):
         """Read the whole pool in four calls, whatever its size.
@@ -441,7 +479,7 @@ class PoolClient:
         :returns: a :class:`pool_state.PoolSnapshot`.
         """
         with self._lock:
-            ha = self.read_ha_state()
+            ha = self._read_hosts()
             vm_records = self._call('VM.get_all_records_where',
                                     (GUEST_VMS_QUERY,))
         return records.snapshot(ha, vm_records)
@@ -472,5 +510,22 @@ class PoolClient:
         self.call('VM.set_ha_restart_priority', vm_ref, priority)
 
     def event_from(self, classes, token, timeout):
-        """One ``event.from`` long-poll; returns xapi's result struct."""
-        return self.call('event.from', list(classes), token, float(timeout))
+        """One ``event.from`` long-poll; returns xapi's result struct.
+
+        Host records among the events teach the client the pool's members,
+        where it looks for a new master after a failover.
+
+        :raises EventTokenLost: the client had to log in again (a master
+            failover ends every session): read the pool again and start
+            from a new token; the client itself is fine.
+        """
+        result = self.call('event.from', list(classes), token,
+                           float(timeout))
+        addresses = {e['snapshot'].get('address')
+                     for e in result.get('events', ())
+                     if e.get('class') == 'host' and e.get('snapshot')}
+        addresses.discard(None)
+        if addresses - set(self._members):
+            self._members = tuple(self._members) + tuple(
+                sorted(addresses - set(self._members)))
+        return result

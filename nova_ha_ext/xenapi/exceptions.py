@@ -33,6 +33,23 @@ class PoolUnreachable(PoolError):
     """No member of the pool answered (refused, timed out, TLS failure)."""
 
 
+class ElectingMaster(PoolUnreachable):
+    """Every member refuses connections after the pool answered.
+
+    After a master failover xapi restarts on every host; the pool comes
+    back under its new master.
+    """
+
+
+class EventTokenLost(PoolError):
+    """An ``event.from`` token outlived its session.
+
+    Sessions do not survive a master failover, and tokens of the old
+    master mean nothing on the new one: the caller must read the pool
+    again and start from a new token.
+    """
+
+
 class AuthenticationFailed(PoolError):
     """The pool refused the configured user name and password."""
 

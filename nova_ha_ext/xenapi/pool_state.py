@@ -40,6 +40,10 @@ NOVA_UUID_KEY = 'nova_uuid'
 #: ``host.other_config`` key holding the iSCSI IQN before ``host.iscsi_iqn``.
 ISCSI_IQN_KEY = 'iscsi_iqn'
 
+#: xapi's HA timeout when the pool's ha_configuration names none
+#: (xapi_globs.ml ha_default_timeout_base), in seconds.
+DEFAULT_HA_TIMEOUT = 60.0
+
 #: The fewest live hosts for a pool to be HA-ready; a two-host pool cannot
 #: tell a dead peer from a network partition and fences semi-randomly.
 MIN_READY_HOSTS = 3
@@ -68,6 +72,9 @@ class PoolHost:
         default_factory=lambda: frozen_map({}))
     #: ``host.iscsi_iqn``: the host's iSCSI initiator name.
     iscsi_iqn: str = ''
+    #: Seconds the reconciler has seen the host not live; None when it
+    #: does not know (the pool was read without that history).
+    not_live_for: ty.Optional[float] = None
 
     def volume_connector(self):
         """The Cinder connector of this host, as Nova's XenAPI driver made it.
@@ -142,6 +149,11 @@ class PoolHAState:
     #: ``pool.ha_statefiles``: the VDIs on the heartbeat SR(s) that hold
     #: the HA statefiles; empty when HA is off.
     statefiles: ty.Tuple[str, ...] = ()
+    #: Protected VMs Halted and waiting for XenServer HA to restart them.
+    waiting_restarts: int = 0
+    #: Seconds without heartbeat before HA declares a host dead
+    #: (``pool.ha_configuration["timeout"]``).
+    ha_timeout: float = DEFAULT_HA_TIMEOUT
 
     @property
     def live_hosts(self):
@@ -158,8 +170,9 @@ class PoolHAState:
         """Judge whether XenServer HA can restart this pool's VMs.
 
         Ready means HA is enabled, a failover plan exists for at least one
-        host failure, the pool is not overcommitted, and at least three
-        hosts are live (two when ``allow_two_host_pools``).
+        host failure, the pool is not overcommitted, no protected VM waits
+        for a restart, and at least three hosts are live (two when
+        ``allow_two_host_pools``).
         """
         reasons = []
         if not self.ha_enabled:
@@ -175,6 +188,12 @@ class PoolHAState:
                     "pool is overcommitted: protected VMs cannot all be "
                     "restarted after %d host failure(s)"
                     % self.ha_host_failures_to_tolerate)
+            if self.waiting_restarts:
+                reasons.append(
+                    "%d protected VM%s wait%s for a restart"
+                    % (self.waiting_restarts,
+                       '' if self.waiting_restarts == 1 else 's',
+                       's' if self.waiting_restarts == 1 else ''))
         needed = 2 if allow_two_host_pools else MIN_READY_HOSTS
         live = len(self.live_hosts)
         if live < needed:

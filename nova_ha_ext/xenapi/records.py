@@ -20,6 +20,7 @@ the snapshots ``event.from`` delivers (:class:`PoolRecordCache`, which the
 reconciler's event watcher keeps current).
 """
 
+import dataclasses
 import time
 
 from nova_ha_ext.xenapi import pool_state
@@ -29,14 +30,15 @@ from nova_ha_ext.xenapi import pool_state
 FIELDS = {
     'pool': ('uuid', 'name_label', 'master', 'ha_enabled',
              'ha_host_failures_to_tolerate', 'ha_plan_exists_for',
-             'ha_overcommitted', 'ha_allow_overcommit', 'ha_statefiles'),
+             'ha_overcommitted', 'ha_allow_overcommit', 'ha_statefiles',
+             'ha_configuration'),
     'host': ('uuid', 'hostname', 'name_label', 'address', 'enabled',
              'metrics', 'other_config', 'iscsi_iqn'),
     'host_metrics': ('live', 'memory_total', 'memory_free'),
     'vm': ('uuid', 'name_label', 'power_state', 'resident_on',
            'ha_restart_priority', 'order', 'start_delay',
            'memory_static_max', 'other_config', 'is_control_domain',
-           'is_a_template', 'is_a_snapshot'),
+           'is_a_template', 'is_a_snapshot', 'ha_always_run'),
 }
 
 
@@ -46,6 +48,13 @@ class NoPoolRecord(ValueError):
 
 def _int(value):
     return int(value) if value not in (None, '') else 0
+
+
+def _ha_timeout(configuration):
+    try:
+        return float((configuration or {})['timeout'])
+    except (KeyError, TypeError, ValueError):
+        return pool_state.DEFAULT_HA_TIMEOUT
 
 
 def is_guest_vm(rec):
@@ -84,7 +93,8 @@ def ha_state(pool_records, host_records, metrics_records):
         ha_overcommitted=bool(pool['ha_overcommitted']),
         ha_allow_overcommit=bool(pool['ha_allow_overcommit']),
         master=pool['master'], hosts=tuple(hosts),
-        statefiles=tuple(pool.get('ha_statefiles') or ()))
+        statefiles=tuple(pool.get('ha_statefiles') or ()),
+        ha_timeout=_ha_timeout(pool.get('ha_configuration')))
 
 
 def pool_vm(ref, rec):
@@ -99,6 +109,19 @@ def pool_vm(ref, rec):
         other_config=pool_state.frozen_map(rec.get('other_config')))
 
 
+def waits_for_restart(rec):
+    """True for a protected VM that XenServer HA has yet to restart.
+
+    xapi restarts every Halted VM that should always run
+    (``helpers.ml`` ``vm_should_always_run``: ``ha_always_run`` and
+    priority ``restart``); one it cannot place leaves the pool without a
+    failover plan.
+    """
+    return (rec.get('power_state') == 'Halted' and
+            bool(rec.get('ha_always_run')) and
+            rec.get('ha_restart_priority') == pool_state.PROTECTED)
+
+
 def snapshot(ha, vm_records):
     """A :class:`~.pool_state.PoolSnapshot` of guest VM records.
 
@@ -107,7 +130,10 @@ def snapshot(ha, vm_records):
     """
     vms = tuple(sorted((pool_vm(ref, rec) for ref, rec in vm_records.items()),
                        key=lambda vm: vm.uuid))
-    return pool_state.PoolSnapshot(ha=ha, vms=vms, read_at=time.monotonic())
+    waiting = sum(1 for rec in vm_records.values() if waits_for_restart(rec))
+    return pool_state.PoolSnapshot(
+        ha=dataclasses.replace(ha, waiting_restarts=waiting), vms=vms,
+        read_at=time.monotonic())
 
 
 class PoolRecordCache:

@@ -15,12 +15,19 @@
 """A seeded chaos soak: the reconciler under random pool faults.
 
 Servers are booted through Nova's API onto XenAPI-backed computes of one
-simulated HA pool. Then a seeded random sequence of faults hits the pool:
-hosts fail and come back, the master dies, a host is cut off the network,
+simulated HA pool that runs on xapi's own timing, scaled down (the
+simulator's realistic profile: detection at the HA timeout, seconds per
+VM.start, the HA monitor's retries and back-off). Then a seeded random
+sequence of faults hits the pool: hosts fail and come back, the master dies
+(every member refuses connections while xapi restarts, sessions and event
+tokens die, hosts come back disabled), a host is cut off the network,
 sessions expire, requests slow down or lose their connection, and an
-administrator migrates, stops and starts VMs behind Nova's back. Reconciler
-passes run at random moments, also while XenServer HA is still detecting a
-failure or restarting VMs.
+administrator migrates, stops and starts VMs behind Nova's back. Each host
+also runs a large VM Nova does not know, which leaves so little free memory
+that protected VMs get stuck waiting for a restart after failures, until an
+administrator stops one of those VMs and the HA monitor restarts them.
+Reconciler passes run at random moments, also while XenServer HA is still
+detecting a failure or restarting VMs.
 
 At quiet points (the pool has finished its detection and restart work, no
 latency) a settling pass runs, then a second pass, and the invariants are
@@ -73,6 +80,15 @@ DEFAULT_FAULTS = 220
 SERVERS = tuple(('ha' if i % 3 != 1 else 'plain', i % HOSTS)
                 for i in range(12))
 FLAVOR_MEMORY_MB = 512
+#: One VM Nova does not know on each host, started after the servers:
+#: it leaves about one server's worth of memory free, so that restarts
+#: get stuck after two failures and free up when one of these stops.
+FILLER_MB = xenapi_base.HOST_MEMORY_MB - 4 * FLAVOR_MEMORY_MB
+#: xapi's own figures scaled down (seconds per second of xapi's): a 60 s
+#: HA timeout is detected in 0.3 s, a VM.start takes 25 ms, the HA monitor
+#: runs every 0.1 s and waits 0.6 s before trying a VM again, xapi
+#: restarts for 0.15 s after a master failover.
+TIME_SCALE = 0.005
 
 #: Latencies injected, in seconds; quiet points set it back to 0.
 LATENCIES = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
@@ -90,6 +106,14 @@ NOT_RESIDENT = ('Halted', 'Suspended')
 REPORTING_KINDS = (decide.SKIP, decide.HA_RESTART_FAILED, decide.MISSING)
 
 
+#: The faults on those VMs, and the control call each makes.
+FILLER_FAULTS = {'stop_filler': 'shutdown_vm', 'start_filler': 'start_vm'}
+
+
+def _filler(index):
+    return 'filler-%d' % index
+
+
 class _SoakRecord:
     """What the soak injected and checked, for the report."""
 
@@ -104,6 +128,8 @@ class _SoakRecord:
         self.mid_fault_passes = 0
         self.unreachable = 0
         self.quiet_points = 0
+        self.stuck_points = 0
+        self.freeing = 0
         self.instances_checked = 0
         self.states = collections.Counter()
         self.relocations = 0
@@ -141,9 +167,10 @@ class _SoakRecord:
             'refused by the pool (not counted): %s' % counts(self.refused),
             'reconciler passes: %d (%d right after a fault, %d unreachable)'
             % (self.passes, self.mid_fault_passes, self.unreachable),
-            'quiet points: %d; instances checked: %d (%s)'
-            % (self.quiet_points, self.instances_checked,
-               counts(self.states)),
+            'quiet points: %d (%d with protected VMs stuck waiting, %d '
+            'fillers stopped while VMs waited); instances checked: %d (%s)'
+            % (self.quiet_points, self.stuck_points, self.freeing,
+               self.instances_checked, counts(self.states)),
             'relocations applied: %d, %d of them to a host the VM was not on'
             % (self.relocations, self.misplaced),
             'pass results (kind/rule/status): %s' % counts(self.results),
@@ -159,8 +186,13 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
     POOLS = {POOL: True}
 
     def scenario(self):
-        return {'pools': [xenapi_base.pool_scenario(POOL, True,
-                                                    hosts=HOSTS)]}
+        pool = xenapi_base.pool_scenario(POOL, True, hosts=HOSTS, vms=[
+            {'name_label': _filler(i), 'memory_mb': FILLER_MB}
+            for i in range(HOSTS)])
+        for key in ('detection_delay', 'restart_delay'):
+            del pool[key]
+        pool.update(timing='realistic', time_scale=TIME_SCALE)
+        return {'pools': [pool]}
 
     def setUp(self):
         super().setUp()
@@ -216,6 +248,16 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
                if vm['nova_uuid']}
         return hosts, vms
 
+    def _fillers(self):
+        """The VMs Nova does not know, by name_label."""
+        return {vm['name_label']: vm for vm in self.sim.vms(POOL)
+                if not vm['nova_uuid']}
+
+    def _start_fillers(self):
+        hostnames = sorted(self.sim_fixture.pool(POOL).member_urls)
+        for i, host in enumerate(hostnames):
+            self._inject('start_filler', (_filler(i), host), count=False)
+
     def _instances(self):
         """Every instance ever created, deleted ones included, by uuid."""
         found = objects.InstanceList.get_by_filters(self._deleted_ctxt, {})
@@ -256,6 +298,19 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
             # An administrator starts halted VMs again, the more of them
             # the likelier: it keeps VMs running for the other faults.
             options.append(('start_vm', 1 + len(halted)))
+        fillers = self._fillers()
+        filling = sorted(n for n, vm in fillers.items()
+                         if vm['power_state'] == 'Running' and
+                         vm['host'] in live_up)
+        idle = sorted(n for n, vm in fillers.items()
+                      if vm['power_state'] == 'Halted')
+        waiting = self.sim.ha(POOL)['pending_restarts']
+        if filling:
+            # Stopping one frees room for the protected VMs stuck waiting.
+            options.append(('stop_filler', 1 + 3 * len(waiting)))
+        if idle and live_up and not waiting:
+            # Failed hosts take theirs down: keep the pool tight.
+            options.append(('start_filler', 3 * len(idle)))
         kind = rng.choices([k for k, _w in options],
                            weights=[w for _k, w in options])[0]
 
@@ -275,18 +330,26 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
             return kind, (rng.choice(running),)
         if kind == 'start_vm':
             return kind, (rng.choice(halted), rng.choice(live_up + [None]))
+        if kind == 'stop_filler':
+            return kind, (rng.choice(filling),)
+        if kind == 'start_filler':
+            return kind, (rng.choice(idle), rng.choice(live_up))
         return kind, ()
 
-    def _inject(self, kind, args):
+    def _inject(self, kind, args, count=True):
+        call = FILLER_FAULTS.get(kind, kind)
+        if kind == 'stop_filler' and self.sim.ha(POOL)['pending_restarts']:
+            self._soak.freeing += 1
         try:
-            getattr(self.sim, kind)(POOL, *args)
+            getattr(self.sim, call)(POOL, *args)
         except (control.Failure, control.SimulatorError) as exc:
             # The pool refused (no room, the failover plan, a VM or host
             # that changed under a background restart): not a fault.
             self._soak.refused[kind] += 1
             self._soak.log('%s%r refused: %s' % (kind, args, exc))
             return False
-        self._soak.injected[kind] += 1
+        if count:
+            self._soak.injected[kind] += 1
         self._soak.log('%s%r' % (kind, args))
         return True
 
@@ -370,6 +433,8 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
                 ['%s %s %s: %s' % (r.action.instance_uuid, r.action.kind,
                                    r.status, r.detail) for r in writes])
         self._check_invariants(report, baseline)
+        if self.sim.ha(POOL)['pending_restarts']:
+            soak.stuck_points += 1
         soak.quiet_points += 1
 
     def _check_invariants(self, report, baseline):
@@ -496,6 +561,7 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual(set(servers), set(instances))
 
         soak.started = time.monotonic()
+        self._start_fillers()
         self._quiet_point('after boot', baseline)
         next_quiet = rng.randint(*QUIET_EVERY)
         since_quiet = 0
@@ -539,4 +605,8 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
         soak.seconds = time.monotonic() - soak.started
         self.assertGreaterEqual(soak.total, soak.target)
         self.assertGreater(soak.relocations, 0)
+        # The soak went where it was meant to: failovers, stuck restarts
+        # that freed up.
+        self.assertGreater(soak.injected['fail_master'], 0)
+        self.assertGreater(soak.stuck_points, 0)
         print(soak.summary())

@@ -145,6 +145,40 @@ class TestHAFailoverStory(ReconcilerTestCase):
             set(self._get_allocations_by_server_uuid(server['id'])))
 
 
+class TestHAFailoverStoryOnXapiTiming(TestHAFailoverStory):
+    """The same story on xapi's own timing, scaled down.
+
+    Detection at the HA timeout, seconds per VM.start, the HA monitor's
+    period and back-off (the simulator's realistic profile).
+    """
+
+    def scenario(self):
+        pool = xenapi_base.pool_scenario('pool-a', True)
+        for key in ('detection_delay', 'restart_delay'):
+            del pool[key]
+        # VM starts of 0.5 s leave a pass time to see the restart window.
+        pool.update(timing='realistic', time_scale=0.005,
+                    vm_start_seconds=0.5)
+        return {'pools': [pool]}
+
+    def test_no_ha_restart_failed_inside_the_restart_window(self):
+        server = self.boot_on('xs-a2', self.ha, 'ha')
+        self.reconcile()
+        self.sim.fail_host('pool-a', 'xs-a2')
+        waiting.wait_for(
+            lambda: not {h['hostname']: h for h in self.sim.hosts(
+                'pool-a')}['xs-a2']['live'], 10, 'xs-a2 not live')
+        result = self.by_instance(self.reconcile())[server['id']]
+        # Whatever moment of the restart the pass saw, it waits for it.
+        self.assertEqual(decide.SKIP, result.action.kind)
+        self.assertIn(result.action.rule, ('host-not-live', 'halted-on-host',
+                                           'ha-restart-pending'))
+        self.sim.wait_until_quiet('pool-a')
+        result = self.by_instance(self.reconcile())[server['id']]
+        self.assertEqual((decide.RELOCATE, apply.APPLIED),
+                         (result.action.kind, result.status))
+
+
 class TestSkips(ReconcilerTestCase):
 
     def test_task_in_progress_is_skipped(self):
@@ -180,7 +214,15 @@ class TestSkips(ReconcilerTestCase):
         api.pool.set_ha_allow_overcommit(pool_ref, True)
         for host in ('xs-a1', 'xs-a3'):
             self.sim.start_vm('pool-a', self._filler(api, host), host)
+        self.reconcile()
         self.fail('xs-a2')
+        # Within the pool's HA timeout (its detection delay here) the
+        # restart may still come: the pass waits for it.
+        result = self.by_instance(self.reconcile())[server['id']]
+        self.assertEqual((decide.SKIP, 'ha-restart-pending'),
+                         (result.action.kind, result.action.rule))
+        # Past it, the failure is reported (sleeping proves the expiry).
+        time.sleep(0.1)
         result = self.by_instance(self.reconcile())[server['id']]
         self.assertEqual(decide.HA_RESTART_FAILED, result.action.kind)
         self.assertEqual(apply.REPORTED, result.status)

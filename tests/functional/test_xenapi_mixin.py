@@ -27,6 +27,7 @@ from nova import context as nova_context
 from nova import objects
 from nova.scheduler import host_manager
 
+from nova_ha_ext.virt.xenapi import fake as xenapi_fake
 from nova_ha_ext.virt.xenapi import mixin
 from tests.functional import xenapi_base
 
@@ -73,6 +74,33 @@ class TestPoolHAReporting(xenapi_base.XenAPIPoolsTestCase):
             'xenapi_pool_ha_ready'])
         self.assertEqual('false', self._scheduler_stats('xs-b2')[
             'xenapi_pool_ha_ready'])
+
+    def test_protected_vms_stuck_waiting_make_the_pool_not_ready(self):
+        # xapi_ha_vm_failover.ml compute_restart_plan plans the Halted
+        # protected VMs too: one that fits nowhere leaves no plan.
+        api = self.xenapi('pool-a')
+        [pool_ref] = api.pool.get_all()
+        api.pool.set_ha_allow_overcommit(pool_ref, True)
+        hosts = {h['hostname']: h for h in self.sim.hosts('pool-a')}
+        big = api.VM.create(xenapi_fake.vm_record(
+            'big', hosts['xs-a3']['memory_free_mb'], 1))
+        api.VM.set_ha_restart_priority(big, 'restart')
+        api.VM.start_on(big, api.host.get_by_name_label('xs-a3')[0], False,
+                        False)
+        for host in ('xs-a1', 'xs-a2'):
+            filler = api.VM.create(xenapi_fake.vm_record(
+                'filler-' + host, hosts[host]['memory_free_mb'] // 2, 1))
+            api.VM.start_on(filler, api.host.get_by_name_label(host)[0],
+                            False, False)
+        self.sim.fail_host('pool-a', 'xs-a3')
+        self.sim.wait_until_quiet('pool-a')
+        self._run_periodics()
+
+        self.assertNotIn(TRAIT, self._traits('xs-a1'))
+        stats = self._stats('xs-a1')
+        self.assertEqual('false', stats['xenapi_pool_ha_ready'])
+        self.assertIn('1 protected VM waits for a restart',
+                      stats['xenapi_pool_ha_not_ready_reasons'])
 
     def test_ha_servers_follow_readiness_then_get_novalidhost(self):
         flavor = self.ha_flavor()

@@ -14,6 +14,7 @@
 
 """The decision table, row by row (doc/decision-table.md)."""
 
+import dataclasses
 import pathlib
 import re
 import typing as ty
@@ -55,12 +56,21 @@ UNKNOWN_NODE = hostmap.ComputeNode(host='compute-9', nodename='xs9',
                                    uuid='rp-9', id=9, cell_uuid='cell1')
 
 
-def _pool(*vms):
+# The same pool 10 s after xs3 died: within the HA timeout (60 s).
+JUST_DIED = tuple(dataclasses.replace(h, not_live_for=10.0) if h is XS3
+                  else h for h in HOSTS)
+# Right after a master failover: every live host is disabled.
+ALL_DISABLED = tuple(dataclasses.replace(h, enabled=False) if h.live
+                     else dataclasses.replace(h, not_live_for=600.0)
+                     for h in HOSTS)
+
+
+def _pool(*vms, hosts=HOSTS):
     ha = pool_state.PoolHAState(
         uuid='pool-uuid', name_label='pool-a', ha_enabled=True,
         ha_host_failures_to_tolerate=1, ha_plan_exists_for=1,
         ha_overcommitted=False, ha_allow_overcommit=False,
-        master=XS1.ref, hosts=HOSTS)
+        master=XS1.ref, hosts=hosts)
     return pool_state.PoolSnapshot(ha=ha, vms=tuple(vms))
 
 
@@ -105,6 +115,7 @@ class Row(ty.NamedTuple):
     reason_words: tuple = ()
     #: Where placement has the allocations (None: not read).
     allocations: ty.Optional[dict] = None
+    hosts: tuple = HOSTS
 
 
 ROWS = (
@@ -152,6 +163,10 @@ ROWS = (
     Row('relocate', _instance(node=N3), (_vm(resident=XS2),),
         ((decide.RELOCATE, 'relocate'),), ('xs2', 'compute-3')),
     # Location, the VM on no host.
+    Row('ha-restart-pending', _instance(node=N3),
+        (_vm(resident=NULL, power_state='Halted'),),
+        ((decide.SKIP, 'ha-restart-pending'),),
+        ('xs3', 'may still restart it', '60 s'), hosts=JUST_DIED),
     Row('ha-restart-failed', _instance(node=N3),
         (_vm(resident=NULL, power_state='Halted'),),
         ((decide.HA_RESTART_FAILED, 'ha-restart-failed'),),
@@ -180,7 +195,8 @@ ROWS = (
 
 @pytest.mark.parametrize('row', ROWS, ids=lambda row: row.rule)
 def test_decision_table_row(row):
-    actions = decide.decide([row.instance], _pool(*row.vms), HOST_MAP,
+    actions = decide.decide([row.instance],
+                            _pool(*row.vms, hosts=row.hosts), HOST_MAP,
                             allocations=row.allocations)
 
     assert [(a.kind, a.rule) for a in actions] == list(row.expected)
@@ -195,6 +211,21 @@ def test_every_rule_is_tested_and_documented_in_order():
 
     assert documented == list(decide.RULES)
     assert [row.rule for row in ROWS] == list(decide.RULES)
+
+
+def test_restart_is_pending_while_every_live_host_is_disabled():
+    # xapi_ha.ml on_database_engine_ready disables every host after a
+    # master failover; the HA monitor restarts nothing until they enable
+    # themselves.
+    vm = _vm(resident=NULL, power_state='Halted')
+    action, = decide.decide([_instance(node=N3)],
+                            _pool(vm, hosts=ALL_DISABLED), HOST_MAP)
+    assert (action.kind, action.rule) == (decide.SKIP, 'ha-restart-pending')
+    action, = decide.decide(
+        [_instance(node=N3)],
+        _pool(vm, hosts=tuple(dataclasses.replace(h, not_live_for=600.0)
+                              for h in HOSTS)), HOST_MAP)
+    assert action.rule == 'ha-restart-failed'
 
 
 def test_relocate_names_source_target_and_vm():

@@ -120,6 +120,33 @@ class TestPoolWatcher(testtools.TestCase):
         self.assertEqual('xs-a3', {h.ref: h.hostname for h in
                                    snapshot.ha.hosts}[vm.resident_on])
 
+    def test_a_master_failover_resets_session_token_and_records(self):
+        # xapi keeps neither sessions nor event tokens across a master
+        # failover (simulator: test_master_failover): the watcher reads
+        # the pool again and asks for a pass that sees every change.
+        self.start()
+        self.wait_for_baseline()
+        self.sim.migrate_vm('pool-a', 'vm-1', 'xs-a1')
+        self.sim.fail_master('pool-a')
+        self.sim.wait_until_quiet('pool-a')
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.changed.wait(0.1):
+                self.changed.clear()
+                snapshot = self.snapshots[-1]
+                if snapshot is not None and snapshot.vms and \
+                        snapshot.vms[0].power_state == 'Running' and \
+                        snapshot.ha.host(snapshot.ha.master).hostname != \
+                        'xs-a1':
+                    break
+        else:
+            self.fail('no pass saw the pool after the failover')
+        vm, = snapshot.vms
+        self.assertEqual(self.sim.vm('pool-a', 'vm-1')['host'],
+                         snapshot.ha.host(vm.resident_on).hostname)
+        self.assertEqual([], [e for e in self.errors
+                              if 'electing' not in str(e)])
+
     def test_an_unreachable_pool_is_retried_with_backoff(self):
         self.start(url='http://127.0.0.1:9')
         deadline = time.monotonic() + 5

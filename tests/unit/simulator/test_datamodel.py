@@ -40,6 +40,12 @@ def _generator():
     return module
 
 
+# Errors whose parameters xapi's source sends although the published
+# errors.json lists fewer: SESSION_AUTHENTICATION_FAILED [uname; msg]
+# (xapi_session.ml login_with_password).
+XAPI_SENDS_MORE = {'SESSION_AUTHENTICATION_FAILED': 2}
+
+
 def _raised_errors():
     """(code, number of params, file, line) of every Failure(...) raised."""
     found = []
@@ -137,6 +143,8 @@ class ConformanceTest(testtools.TestCase):
             if code == 'INTERNAL_ERROR':
                 # xapi's database errors carry three strings.
                 self.assertIn(count, (1, 3), where)
+            elif code in XAPI_SENDS_MORE:
+                self.assertEqual(XAPI_SENDS_MORE[code], count, where)
             else:
                 self.assertEqual(len(errors[code]), count, where)
 

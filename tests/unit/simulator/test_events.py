@@ -41,15 +41,74 @@ class EventTest(base.SimulatorTestCase):
             counts[event['class']] = counts.get(event['class'], 0) + 1
         self.assertEqual({'vm': 4, 'host': 3, 'host_metrics': 3, 'pool': 1,
                           'sr': 2}, counts)
-        self.assertEqual({'vm': 4, 'host': 3, 'host_metrics': 3, 'pool': 1,
-                          'sr': 2, 'task': 0}, batch['valid_ref_counts'])
         self.assertRegex(batch['token'], r'^\d{20},\d{20}$')
+        int(batch['events'][0]['id'])
+
+    def test_event_records_carry_xapi_fields(self):
+        # xapi_event.ml from_inner (event_of): id, timestamp "0.0", class,
+        # operation, ref and snapshot; no obj_uuid.
+        batch = self.api.event_from(['vm'], '', 0.0)
         event = batch['events'][0]
         self.assertEqual({'id', 'timestamp', 'class', 'operation', 'ref',
-                          'obj_uuid', 'snapshot'}, set(event))
-        self.assertIsInstance(event['timestamp'], xmlrpc.client.DateTime)
-        self.assertEqual(event['snapshot']['uuid'], event['obj_uuid'])
-        int(event['id'])
+                          'snapshot'}, set(event))
+        self.assertEqual('0.0', event['timestamp'])
+
+    def test_valid_ref_counts_cover_every_table(self):
+        # xapi_event.ml from_inner: valid_ref_counts folds over the whole
+        # tableset, whatever the subscription.
+        batch = self.api.event_from(['vm'], '', 0.0)
+        self.assertEqual({'vm': 4, 'host': 3, 'host_metrics': 3, 'pool': 1,
+                          'sr': 2, 'task': 0, 'session': 1},
+                         batch['valid_ref_counts'])
+
+    def test_batch_lists_adds_then_mods_then_dels(self):
+        # xapi_event.ml from_inner builds the list from deletes, mods and
+        # creates by prepending: adds come first, dels last, whatever
+        # their ids.
+        token = self.api.event_from(['vm'], '', 0.0)['token']
+        doomed = self.api.VM.create(test_vm.vm_record('doomed'))
+        token = self.api.event_from(['vm'], token, 0.0)['token']
+        self.api.VM.destroy(doomed)
+        vm = self.api.VM.get_by_name_label('vm1')[0]
+        self.api.VM.set_name_description(vm, 'changed')
+        new = self.api.VM.create(test_vm.vm_record('new'))
+        batch = self.api.event_from(['vm'], token, 0.0)
+        self.assertEqual([('add', new), ('mod', vm), ('del', doomed)],
+                         [(e['operation'], e['ref'])
+                          for e in batch['events']])
+        ids = [int(e['id']) for e in batch['events']]
+        self.assertNotEqual(sorted(ids), ids)
+
+    def test_token_moves_only_for_subscribed_changes(self):
+        # xapi_event.ml from_inner: "last" is the latest change to an
+        # object the caller subscribed to.
+        token = self.api.event_from(['vm'], '', 0.0)['token']
+        pool = self.api.pool.get_all()[0]
+        self.api.pool.set_name_description(pool, 'not watched')
+        batch = self.api.event_from(['vm'], token, 0.0)
+        self.assertEqual(([], token), (batch['events'], batch['token']))
+
+    def test_logout_wakes_a_waiting_call_with_session_invalid(self):
+        # xapi_event.ml with_call: ending the session invalidates its
+        # calls, which raise SESSION_INVALID.
+        info = self.fixture.pool('pool-a')
+        proxy = xmlrpc.client.ServerProxy(info.url)
+        self.addCleanup(proxy('close'))
+        ref = proxy.session.login_with_password(
+            info.username, info.password)['Value']
+        token = proxy.event_from(ref, ['vm'], '', 0.0)['Value']['token']
+        results = []
+        waiter = threading.Thread(target=lambda: results.append(
+            xmlrpc.client.ServerProxy(info.url).event_from(
+                ref, ['vm'], token, 30.0)))
+        waiter.start()
+        self.wait_for(lambda: any(
+            s['ref'] == ref for s in self.sim.sessions('pool-a')),
+            what='the session')
+        self.sim.expire_sessions('pool-a')
+        waiter.join(10)
+        self.assertEqual(['SESSION_INVALID', ref],
+                         results[0]['ErrorDescription'])
 
     def test_class_filters_are_case_insensitive(self):
         vm = self.api.VM.get_by_name_label('vm1')[0]
@@ -81,10 +140,9 @@ class EventTest(base.SimulatorTestCase):
         self.api.VM.destroy(new)
         batch = self.api.event_from(['vm'], token, 0.0)
         [event] = batch['events']
-        self.assertEqual(('del', new, uuid), (event['operation'],
-                                              event['ref'],
-                                              event['obj_uuid']))
+        self.assertEqual(('del', new), (event['operation'], event['ref']))
         self.assertNotIn('snapshot', event)
+        self.assertFailure(['UUID_INVALID'], self.api.VM.get_by_uuid, uuid)
         # Created and deleted since the token: nothing to report.
         other = self.api.VM.create(test_vm.vm_record('brief'))
         self.api.VM.destroy(other)
@@ -92,7 +150,8 @@ class EventTest(base.SimulatorTestCase):
                                                  0.0)['events'])
 
     def test_bad_token(self):
-        for token in ('garbage', '12', '1,2,3', 'a,b'):
+        # xapi_event.ml Token.of_string: both halves must be integers.
+        for token in ('garbage', '12', '1,2,3', 'a,b', '12,garbage'):
             self.assertFailure(['EVENT_FROM_TOKEN_PARSE_FAILURE', token],
                                self.api.event_from, ['vm'], token, 0.0)
 

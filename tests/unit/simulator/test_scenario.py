@@ -65,6 +65,19 @@ class ScenarioTest(testtools.TestCase):
                                                 pool.vms[0].memory_mb,
                                                 pool.vms[0].vcpus))
 
+    def test_realistic_timing_scales_xapi_figures(self):
+        # xapi_globs.ml: ha_default_timeout_base 60 s, ha_monitor_interval
+        # 20 s; xapi_ha_vm_failover.ml: 120 s between start attempts.
+        data = {'pools': [{'name': 'p', 'timing': 'realistic',
+                           'time_scale': 0.01, 'vm_start_seconds': 0.2,
+                           'hosts': [{'hostname': 'h', 'memory_mb': 1024}]}]}
+        pool = scenario.load(data).pools[0]
+        self.assertEqual((0.6, 0.2, 1.2, 0.2),
+                         (pool.detection_delay, pool.monitor_interval,
+                          pool.restart_backoff, pool.vm_start_seconds))
+        self.assertInvalid("timing: expected one of 'fast', 'realistic'",
+                           with_pool(timing='slow'))
+
     def test_errors_name_the_key_and_value(self):
         self.assertInvalid('scenario: unknown key', {'pool': []})
         self.assertInvalid('scenario.pools: required key missing', {})

@@ -23,14 +23,17 @@ from tests.unit.simulator import base
 
 class SessionTest(base.SimulatorTestCase):
 
-    def test_login_with_wrong_password_fails(self):
+    def test_login_with_wrong_password_names_user_and_pam_message(self):
+        # xapi_session.ml login_with_password: [uname; msg], msg from PAM.
         info = self.fixture.pool('pool-a')
         session = XenAPI.Session(info.url)
         self.addCleanup(session('close'))
-        self.assertFailure(['SESSION_AUTHENTICATION_FAILED'],
+        self.assertFailure(['SESSION_AUTHENTICATION_FAILED', 'root',
+                            'Authentication failure'],
                            session.xenapi.login_with_password, 'root',
                            'wrong')
-        self.assertFailure(['SESSION_AUTHENTICATION_FAILED'],
+        self.assertFailure(['SESSION_AUTHENTICATION_FAILED', 'admin',
+                            'Authentication failure'],
                            session.xenapi.login_with_password, 'admin',
                            base.PASSWORD)
 
@@ -93,10 +96,16 @@ class SessionTest(base.SimulatorTestCase):
         self.assertFailure(['HOST_IS_SLAVE', master_ip],
                            session.xenapi.login_with_password, 'root',
                            base.PASSWORD)
-        # Every call, with or without a valid session.
+        # Every call with a valid session; an invalid one is checked
+        # first, as a member asks the master about the session before it
+        # says it is not the master.
         proxy = xmlrpc.client.ServerProxy(member_url)
         self.addCleanup(proxy('close'))
         result = proxy.VM.get_all('OpaqueRef:bogus')
+        self.assertEqual(['SESSION_INVALID', 'OpaqueRef:bogus'],
+                         result['ErrorDescription'])
+        valid = self.session()._session
+        result = proxy.VM.get_all(valid)
         self.assertEqual(['HOST_IS_SLAVE', master_ip],
                          result['ErrorDescription'])
         # The address is bare, like xapi's: same port on every host.

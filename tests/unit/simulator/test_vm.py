@@ -58,12 +58,17 @@ class VMLifecycleTest(base.SimulatorTestCase):
         self.api.VM.start_on(vm, self.hosts['xs-a2'], False, False)
         self.assertEqual(self.hosts['xs-a2'], self.api.VM.get_resident_on(vm))
         self.assertIn(vm, self.api.host.get_resident_VMs(self.hosts['xs-a2']))
-        self.assertFailure(['VM_BAD_POWER_STATE', vm, 'halted', 'running'],
-                           self.api.VM.destroy, vm)
+        # xapi_vm_lifecycle.ml assert_initial_power_state_in lists every
+        # allowed state (allowed_power_states), joined by ";".
+        self.assertFailure(['VM_BAD_POWER_STATE', vm, 'halted;suspended',
+                            'running'], self.api.VM.destroy, vm)
         self.api.VM.clean_shutdown(vm)
         self.assertEqual('OpaqueRef:NULL', self.api.VM.get_resident_on(vm))
-        self.assertFailure(['VM_BAD_POWER_STATE', vm, 'running', 'halted'],
+        self.assertFailure(['VM_BAD_POWER_STATE', vm,
+                            'paused;suspended;running', 'halted'],
                            self.api.VM.hard_shutdown, vm)
+        self.assertFailure(['VM_BAD_POWER_STATE', vm, 'paused;running',
+                            'halted'], self.api.VM.hard_reboot, vm)
         self.api.VM.destroy(vm)
         self.assertFailure(['HANDLE_INVALID', 'VM', vm],
                            self.api.VM.get_record, vm)

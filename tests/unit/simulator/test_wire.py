@@ -137,12 +137,14 @@ class WireTest(base.SimulatorTestCase):
             self.assertEqual(['MESSAGE_METHOD_UNKNOWN', name],
                              self.error(name))
 
-    def test_parameter_count_mismatch(self):
+    def test_parameter_count_mismatch_counts_leave_the_session_out(self):
+        # xapi's generated dispatcher (ocaml/idl/ocaml_backend/gen_server.ml)
+        # counts the message's own parameters, not the session.
         vm = self.value('VM.get_all')[0]
-        self.assertEqual(['MESSAGE_PARAMETER_COUNT_MISMATCH', 'VM.start', '4',
-                          '2'], self.error('VM.start', vm))
+        self.assertEqual(['MESSAGE_PARAMETER_COUNT_MISMATCH', 'VM.start', '3',
+                          '1'], self.error('VM.start', vm))
         self.assertEqual(['MESSAGE_PARAMETER_COUNT_MISMATCH', 'VM.get_all',
-                          '1', '2'], self.error('VM.get_all', 'extra'))
+                          '0', '1'], self.error('VM.get_all', 'extra'))
 
     def test_invalid_handles_and_types(self):
         self.assertEqual(['HANDLE_INVALID', 'VM', 'OpaqueRef:nope'],

@@ -81,6 +81,29 @@ class TestPoolRead(PoolClientTestCase):
         self.assertTrue(all(vm.nova_uuid for vm in snap.vms))
         self.assertTrue(all(vm.protected for vm in snap.vms))
 
+    def test_protected_vms_waiting_for_a_restart_are_counted(self):
+        # The simulator follows compute_restart_plan: a protected VM that
+        # fits nowhere after its host died waits, and the pool has no plan.
+        stuck = self.useFixture(fixture.SimulatorFixture(base.scenario(
+            base.pool(memory_mb=2048, detection_delay=0.05,
+                      restart_delay=0.0, vms=[
+                          {'name_label': 'big', 'memory_mb': 2048,
+                           'host': 'xs-a3', 'power_state': 'Running',
+                           'ha_restart_priority': 'restart'}] + [
+                          {'name_label': 'filler-%s' % h, 'memory_mb': 1024,
+                           'host': h, 'power_state': 'Running'}
+                          for h in ('xs-a1', 'xs-a2')]))))
+        stuck.simulator.fail_host('pool-a', 'xs-a3')
+        stuck.simulator.wait_until_quiet('pool-a')
+        info = stuck.pool('pool-a')
+        c = xenapi_client.PoolClient(info.url, 'root', PASSWORD)
+        self.addCleanup(c.close)
+        state = c.read_ha_state()
+        self.assertEqual(1, state.waiting_restarts)
+        self.assertIn('1 protected VM waits for a restart',
+                      state.readiness().reasons)
+        self.assertEqual(1, c.read_pool().ha.waiting_restarts)
+
     def test_read_pool_costs_four_calls_whatever_the_vm_count(self):
         few = self.client()
         few.read_pool()  # logs in
@@ -167,6 +190,27 @@ class TestPoolConnection(PoolClientTestCase):
         self.addDetail('failover_seconds',
                        testtools.content.text_content('%.3f' % elapsed))
         self.assertLess(elapsed, 5.0)
+
+    def test_event_token_does_not_outlive_a_master_failover(self):
+        # xapi keeps neither sessions nor event tokens across a master
+        # failover (simulator: test_master_failover).
+        c = self.client(connect_timeout=1.0, read_timeout=5.0)
+        token = c.event_from(['vm', 'host'], '', 0.0)['token']
+        self.sim.fail_master('pool-a')
+        self.sim.wait_until_quiet('pool-a')
+        self.assertRaises(exceptions.EventTokenLost, c.event_from, ['vm'],
+                          token, 0.0)
+        self.assertTrue(c.event_from(['vm'], '', 0.0)['events'])
+
+    def test_a_pool_whose_members_all_refuse_reports_an_election(self):
+        c = self.client(connect_timeout=1.0, read_timeout=5.0,
+                        election_timeout=0.5)
+        c.read_ha_state()
+        for host in ('xs-a2', 'xs-a3', 'xs-a1'):
+            self.sim.fail_host('pool-a', host)
+        exc = self.assertRaises(exceptions.ElectingMaster, c.read_ha_state)
+        self.assertIsInstance(exc, exceptions.PoolUnreachable)
+        self.assertIn('electing a master', str(exc))
 
     def test_expired_session_is_renewed_transparently(self):
         c = self.client()

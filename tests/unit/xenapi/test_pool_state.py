@@ -20,7 +20,7 @@ from nova_ha_ext.xenapi import pool_state
 
 
 def _state(ha_enabled=True, ntol=1, plan=1, overcommitted=False, live=3,
-           dead=0):
+           dead=0, waiting=0):
     hosts = tuple(
         pool_state.PoolHost(ref='OpaqueRef:h%d' % i, uuid='h%d' % i,
                             hostname='xs%d' % i, name_label='xs%d' % i,
@@ -30,7 +30,7 @@ def _state(ha_enabled=True, ntol=1, plan=1, overcommitted=False, live=3,
         uuid='pool', name_label='pool-a', ha_enabled=ha_enabled,
         ha_host_failures_to_tolerate=ntol, ha_plan_exists_for=plan,
         ha_overcommitted=overcommitted, ha_allow_overcommit=False,
-        master='OpaqueRef:h0', hosts=hosts)
+        master='OpaqueRef:h0', hosts=hosts, waiting_restarts=waiting)
 
 
 @pytest.mark.parametrize('state, allow_two, ready, reasons', [
@@ -52,6 +52,15 @@ def _state(ha_enabled=True, ntol=1, plan=1, overcommitted=False, live=3,
       "tell a dead host from a network partition)",)),
     (_state(live=1), True, False,
      ("only 1 live host(s); HA needs at least 2",)),
+    # xapi plans the Halted protected VMs too (compute_restart_plan): one
+    # that cannot be placed leaves no plan; say why.
+    (_state(plan=0, overcommitted=True, waiting=2), False, False,
+     ("HA plan covers 0 of 1 tolerated host failures",
+      "pool is overcommitted: protected VMs cannot all be restarted after "
+      "1 host failure(s)",
+      "2 protected VMs wait for a restart")),
+    (_state(waiting=1), False, False,
+     ("1 protected VM waits for a restart",)),
 ])
 def test_readiness(state, allow_two, ready, reasons):
     verdict = state.readiness(allow_two_host_pools=allow_two)
