@@ -42,7 +42,7 @@ DEFAULT_OUTPUT = os.path.join(REPO, 'nova_ha_ext', 'simulator', 'data',
                               'xenapi.json')
 
 MODELLED_CLASSES = ('session', 'pool', 'host', 'host_metrics', 'VM', 'SR',
-                    'task', 'event')
+                    'PBD', 'VDI', 'VBD', 'task', 'event')
 
 # The published datamodel flattens xapi's field namespaces (VM.memory_*,
 # host.API_version_* ...) into plain names, but the database columns that
@@ -55,6 +55,8 @@ NAMESPACES = {
     'host_metrics': ('memory',),
     'VM': ('name', 'memory', 'VCPUs', 'actions', 'PV', 'HVM'),
     'SR': ('name',),
+    'VDI': ('name',),
+    'VBD': ('qos',),
     'task': ('name',),
 }
 
@@ -73,7 +75,7 @@ ERRORS = (
     'MESSAGE_METHOD_UNKNOWN', 'MESSAGE_PARAMETER_COUNT_MISMATCH',
     'NOT_IMPLEMENTED', 'NO_HOSTS_AVAILABLE', 'OPERATION_NOT_ALLOWED',
     'SESSION_AUTHENTICATION_FAILED', 'SESSION_INVALID', 'UUID_INVALID',
-    'VM_BAD_POWER_STATE', 'VM_IS_TEMPLATE',
+    'VM_BAD_POWER_STATE', 'VM_IS_TEMPLATE', 'VM_REQUIRES_SR',
 )
 
 

@@ -325,6 +325,16 @@ def _vm_create(ctx, args):
     return ctx.pool.vm_create(args)
 
 
+@_message('VDI', 'create')
+def _vdi_create(ctx, args):
+    return ctx.pool.vdi_create(args)
+
+
+@_message('VBD', 'create')
+def _vbd_create(ctx, args):
+    return ctx.pool.vbd_create(args)
+
+
 @_message('VM', 'destroy')
 def _vm_destroy(ctx, vm):
     ctx.pool.vm_destroy(vm)

@@ -133,6 +133,17 @@ class Pool(object):
             })
         for host_spec in spec.hosts:
             self._create_host(host_spec, addresses[host_spec.hostname])
+        for sr in spec.srs:
+            # A shared SR has a PBD plugged on every host, a local one on
+            # its host only (xapi's Agility.is_sr_properly_shared).
+            hosts = ([self.hosts[sr.host]] if sr.host
+                     else list(self.hosts.values()) if sr.shared else [])
+            pbds = [db.create('PBD', {
+                'uuid': str(uuid_lib.uuid4()), 'host': state.ref,
+                'SR': srs[sr.name_label].ref, 'device_config': {},
+                'currently_attached': True, 'other_config': {}}).ref
+                for state in hosts]
+            db.update(srs[sr.name_label], PBDs=pbds)
         master = self.hosts[spec.master or spec.hosts[0].hostname]
         for vm in spec.vms:
             self._create_vm(vm)
@@ -469,6 +480,15 @@ class Pool(object):
         available = self.free(state)
         if needed > available:
             raise Failure('HOST_NOT_ENOUGH_FREE_MEMORY', needed, available)
+        # A VM runs only where every SR of its disks is plugged
+        # (xapi_vm_helpers.ml assert_can_see_SRs): a disk on a host's local
+        # SR ties the VM to that host, and XenServer HA cannot restart it
+        # elsewhere.
+        for sr in self.vm_srs(vm):
+            if not any(self.db.get('PBD', pbd)['host'] == state.ref and
+                       self.db.get('PBD', pbd)['currently_attached']
+                       for pbd in sr['PBDs']):
+                raise Failure('VM_REQUIRES_SR', vm.ref, sr.ref)
 
     def candidates(self, vm):
         """Hosts that can start a VM: affinity first, then most free."""
@@ -581,9 +601,9 @@ class Pool(object):
         self.place(vm, state, power_state)
         self.ha.refresh()
 
-    def vm_create(self, record):
-        """VM.create from a record of constructor fields."""
-        cls = self.dm.classes['VM']
+    def _constructor_values(self, cls_name, record):
+        """The fields a ``<class>.create`` record sets, decoded."""
+        cls = self.dm.classes[cls_name]
         values = {}
         for name, field in cls.fields.items():
             if name in record:
@@ -595,6 +615,44 @@ class Pool(object):
                     raise Failure('FIELD_TYPE_ERROR', name)
             elif field.required:
                 raise Failure('FIELD_TYPE_ERROR', name)
+        values['uuid'] = str(uuid_lib.uuid4())
+        return values
+
+    def vdi_create(self, record):
+        """VDI.create: a virtual disk on an SR."""
+        values = self._constructor_values('VDI', record)
+        sr = self.db.get('SR', values['SR'])
+        vdi = self.db.create('VDI', values)
+        self.db.update(sr, VDIs=list(sr['VDIs']) + [vdi.ref])
+        return vdi.ref
+
+    def vbd_create(self, record):
+        """VBD.create: plug a VDI (or an empty CD drive) into a VM."""
+        values = self._constructor_values('VBD', record)
+        vm = self.db.get('VM', values['VM'])
+        vdi = None
+        if not values.get('empty'):
+            vdi = self.db.get('VDI', values['VDI'])
+        values['currently_attached'] = False
+        vbd = self.db.create('VBD', values)
+        self.db.update(vm, VBDs=list(vm['VBDs']) + [vbd.ref])
+        if vdi is not None:
+            self.db.update(vdi, VBDs=list(vdi['VBDs']) + [vbd.ref])
+        return vbd.ref
+
+    def vm_srs(self, vm):
+        """The SRs of a VM's disks (its non-empty VBDs' VDIs)."""
+        srs = {}
+        for vbd_ref in vm['VBDs']:
+            vbd = self.db.get('VBD', vbd_ref)
+            if not vbd['empty']:
+                sr = self.db.get('SR', self.db.get('VDI', vbd['VDI'])['SR'])
+                srs[sr.ref] = sr
+        return list(srs.values())
+
+    def vm_create(self, record):
+        """VM.create from a record of constructor fields."""
+        values = self._constructor_values('VM', record)
         smin = values['memory_static_min']
         dmin = values['memory_dynamic_min']
         dmax = values['memory_dynamic_max']
@@ -613,7 +671,6 @@ class Pool(object):
         values['domid'] = -1
         values.setdefault('ha_always_run', False)
         values.setdefault('memory_target', dmax)
-        values['uuid'] = str(uuid_lib.uuid4())
         return self.db.create('VM', values).ref
 
     def vm_destroy(self, vm):

@@ -97,6 +97,9 @@ class SRSpec(object):
     type: str = 'nfs'
     physical_size_gb: int = 1024
     uuid: typing.Optional[str] = None
+    #: The host a local SR (``shared: false``) is attached to; a shared SR
+    #: is attached to every host.
+    host: typing.Optional[str] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -287,7 +290,8 @@ def _sr(path, data):
                   shared=c.boolean('shared'),
                   type=c.string('type', 'nfs'),
                   physical_size_gb=c.integer('physical_size_gb', 1024),
-                  uuid=c.uuid('uuid'))
+                  uuid=c.uuid('uuid'),
+                  host=c.string('host'))
 
 
 def _host(path, data):
@@ -379,6 +383,12 @@ def _check_pool(path, pool):
     _unique(path + '.srs', pool.srs, 'name_label', 'SR name_label')
     _unique(path + '.vms', pool.vms, 'uuid', 'uuid')
     hostnames = {h.hostname: h for h in pool.hosts}
+    for i, sr in enumerate(pool.srs):
+        if sr.host is not None and (sr.shared or sr.host not in hostnames):
+            raise ScenarioError(
+                '%s.srs[%d].host: %s' % (path, i, 'a shared SR is attached to '
+                                         'every host' if sr.shared else
+                                         'no host named %r' % sr.host))
     if len(hostnames) > 254:
         raise ScenarioError('%s.hosts: at most 254 hosts per pool, got %d'
                             % (path, len(hostnames)))

@@ -57,8 +57,10 @@ class EventTest(base.SimulatorTestCase):
         # xapi_event.ml from_inner: valid_ref_counts folds over the whole
         # tableset, whatever the subscription.
         batch = self.api.event_from(['vm'], '', 0.0)
+        # One shared SR plugged on the three hosts, one SR plugged nowhere.
         self.assertEqual({'vm': 4, 'host': 3, 'host_metrics': 3, 'pool': 1,
-                          'sr': 2, 'task': 0, 'session': 1},
+                          'sr': 2, 'pbd': 3, 'vdi': 0, 'vbd': 0, 'task': 0,
+                          'session': 1},
                          batch['valid_ref_counts'])
 
     def test_batch_lists_adds_then_mods_then_dels(self):

@@ -132,7 +132,7 @@ class WireTest(base.SimulatorTestCase):
                          self.value('host_metrics.get_memory_total', metrics))
 
     def test_unknown_method(self):
-        for name in ('VM.no_such_call', 'nosuchclass.get_all', 'VDI.get_all',
+        for name in ('VM.no_such_call', 'nosuchclass.get_all', 'VIF.get_all',
                      'Async.event.from'):
             self.assertEqual(['MESSAGE_METHOD_UNKNOWN', name],
                              self.error(name))
