@@ -51,6 +51,7 @@ from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import membership
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
+from nova_ha_ext.xenapi import storage
 
 CONF = ha_conf.CONF
 
@@ -145,6 +146,21 @@ def _result_dict(result):
     }
 
 
+def _tied_vms(reconciler, report):
+    """The pool's protected VMs HA cannot restart, as status shows them.
+
+    :returns: the VMs, and why they could not be read (or None).
+    """
+    try:
+        tied = storage.read_tied_vms(
+            reconciler.client(report.pool),
+            [host.ref for host in report.snapshot.ha.hosts])
+    except xenapi_exc.PoolError as exc:
+        return [], 'could not read the storage of the pool: %s' % exc
+    return [{'vm': t.name_label or t.ref, 'instance': t.nova_uuid,
+             'sr': t.sr_name, 'reason': t.reason()} for t in tied], None
+
+
 def _owners(names):
     """Which worker reconciles each pool, as the workers see it."""
     try:
@@ -166,10 +182,16 @@ def status_command(context, args, out):
     reconciler = engine.Reconciler(CONF)
     try:
         reports = reconciler.reconcile(context, dry_run=True)
+        tied = {r.pool: _tied_vms(reconciler, r) for r in reports
+                if r.reachable}
     finally:
         reconciler.close()
     pools = [_pool_status(r, CONF.xenapi.allow_two_host_pools)
              for r in reports]
+    for p in pools:
+        if p['pool'] in tied:
+            p['tied_vms'], problem = tied[p['pool']]
+            p['problems'].extend([problem] if problem else [])
     owners = _owners([p['pool'] for p in pools])
     drifts = membership.read_drifts(context, [
         (reconciler.targets[r.pool], r.snapshot)
@@ -216,6 +238,14 @@ def status_command(context, args, out):
         if not pools:
             out.write('No pools: no aggregate has %s metadata.\n'
                       % CONF.ha_reconciler.pool_url_metadata_key)
+        tied_rows = [[p['pool'], t['instance'] or '-', t['vm'], t['sr']]
+                     for p in pools for t in p.get('tied_vms', ())]
+        if tied_rows:
+            out.write('\nProtected VMs XenServer HA cannot restart on '
+                      'another host (a disk on an SR not every host sees; '
+                      'move their disks to shared storage):\n')
+            out.write(table(['pool', 'instance', 'VM', 'SR'], tied_rows)
+                      + '\n')
         if ignored:
             out.write('\nFlavor extra specs that nova-ha-ext ignores (use '
                       '%s=true or %s=false instead):\n'
@@ -225,7 +255,8 @@ def status_command(context, args, out):
                 for i in ignored]) + '\n')
     healthy = all(p['reachable'] and p['ha_ready'] and not p['out_of_sync']
                   and not p['problems'] and p['owner'] and
-                  p['aggregate']['in_step'] for p in pools)
+                  p['aggregate']['in_step'] and not p.get('tied_vms')
+                  for p in pools)
     return OK if healthy and pools and not ignored else ATTENTION
 
 
