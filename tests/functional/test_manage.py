@@ -164,26 +164,11 @@ class TestStatusTiedInstances(xenapi_base.XenAPIPoolsTestCase):
                             'type': 'ext', 'host': 'xs-a2'})
         return {'pools': [pool]}
 
-    def give_disk(self, server, sr_name):
-        api = self.xenapi('pool-a')
-        [sr] = api.SR.get_by_name_label(sr_name)
-        vm = api.VM.get_by_uuid(self.vm_of('pool-a', server)['uuid'])
-        vdi = api.VDI.create({
-            'name_label': 'disk', 'name_description': '', 'SR': sr,
-            'virtual_size': str(2 ** 30), 'type': 'user',
-            'sharable': False, 'read_only': False, 'other_config': {},
-            'xenstore_data': {}, 'sm_config': {}, 'tags': []})
-        api.VBD.create({
-            'VM': vm, 'VDI': vdi, 'userdevice': '1', 'bootable': False,
-            'mode': 'RW', 'type': 'Disk', 'unpluggable': True,
-            'empty': False, 'other_config': {}, 'qos_algorithm_type': '',
-            'qos_algorithm_params': {}})
-
     def test_a_protected_instance_with_a_local_disk_is_listed(self):
         tied = self.boot(self.ha_flavor(), 'tied')
         agile = self.boot(self.ha_flavor('ha.other'), 'agile')
-        self.give_disk(tied, 'local-xs-a2')
-        self.give_disk(agile, 'sr-hb-a')
+        self.add_disk('pool-a', tied, 'local-xs-a2')
+        self.add_disk('pool-a', agile, 'sr-hb-a')
 
         code, text = self.run_manage('status', '--format', 'json')
 

@@ -235,3 +235,35 @@ class TestBadConnectionSettings(xenapi_base.XenAPIPoolsTestCase):
             ca_file='/nonexistent/ca.pem')
         self.assertEqual('unknown', node.stats['xenapi_pool_ha_ready'])
         self.assertIn('ca_file /nonexistent/ca.pem', output)
+
+
+class TestTiedInstances(xenapi_base.XenAPIPoolsTestCase):
+    """A protected instance whose disk only its host sees."""
+
+    POOLS = {'pool-a': True}
+
+    def scenario(self):
+        pool = xenapi_base.pool_scenario('pool-a', True)
+        pool['srs'].append({'name_label': 'local-xs-a2', 'shared': False,
+                            'type': 'ext', 'host': 'xs-a2'})
+        return {'pools': [pool]}
+
+    def test_its_host_is_not_ready_and_says_which_instance(self):
+        server = self._create_server(name='tied', flavor_id=self.ha_flavor(),
+                                     networks='none', host='xs-a2')
+        self.add_disk('pool-a', server, 'local-xs-a2')
+
+        self._run_periodics()
+
+        node = objects.ComputeNode.get_by_nodename(self.ctxt, 'xs-a2')
+        self.assertEqual('false', node.stats['xenapi_pool_ha_ready'])
+        reasons = node.stats['xenapi_pool_ha_not_ready_reasons']
+        self.assertIn('instance %s is protected' % server['id'], reasons)
+        self.assertIn('local-xs-a2', reasons)
+        self.assertNotIn(TRAIT, set(self._get_provider_traits(
+            self._get_provider_uuid_by_host('xs-a2'))))
+        # The other hosts' failures lose nothing: they stay ready.
+        node = objects.ComputeNode.get_by_nodename(self.ctxt, 'xs-a1')
+        self.assertEqual('true', node.stats['xenapi_pool_ha_ready'])
+        self.assertIn(TRAIT, set(self._get_provider_traits(
+            self._get_provider_uuid_by_host('xs-a1'))))

@@ -28,6 +28,7 @@ from nova_ha_ext.cmd import manage
 from nova_ha_ext.simulator import fixture as sim_fixture
 from nova_ha_ext.virt.xenapi import fake as xenapi_fake
 from tests.functional import base
+from tests.unit.simulator import test_storage as sim_storage
 
 DRIVER = xenapi_fake.register_with_nova()
 PASSWORD = 'xenroot-secret'
@@ -109,6 +110,14 @@ class XenAPIPoolsTestCase(base.NovaHATestCase):
         out = io.StringIO()
         code = manage.run(self.ctxt, parser.parse_args(argv), out)
         return code, out.getvalue()
+
+    def add_disk(self, pool, server, sr_name):
+        """Give a server's VM a disk on an SR of its pool, through XenAPI."""
+        api = self.xenapi(pool)
+        [sr] = api.SR.get_by_name_label(sr_name)
+        vm = api.VM.get_by_uuid(self.vm_of(pool, server)['uuid'])
+        vdi = api.VDI.create(sim_storage.vdi_record(sr))
+        api.VBD.create(sim_storage.vbd_record(vm, vdi))
 
     def xenapi(self, pool):
         """A logged-in XenAPI session's ``xenapi`` proxy to ``pool``."""

@@ -51,9 +51,11 @@ from nova import exception
 
 from nova_ha_ext import conf
 from nova_ha_ext import ha_spec
+from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 from nova_ha_ext.xenapi import pool_state
+from nova_ha_ext.xenapi import storage
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
@@ -97,6 +99,7 @@ class XenAPIPoolHAMixin:
         self._pool_lock = threading.Lock()
         self._pool_client_obj = None
         self._pool_cache = None  # (monotonic time, PoolHAState or None)
+        self._tied_cache = None  # (the PoolHAState read with, TiedVMs)
 
     # XenAPI access
 
@@ -145,11 +148,43 @@ class XenAPIPoolHAMixin:
         with self._pool_lock:
             self._pool_cache = None
 
-    def _readiness(self, ha_state):
+    def _readiness(self, ha_state, nodename):
+        """The pool's readiness, and this node's protected VMs HA cannot
+        restart on another host: a failure of the node loses them.
+        """
         if ha_state is None:
             return pool_state.Readiness(False, ('XenAPI unreachable',))
-        return ha_state.readiness(
+        readiness = ha_state.readiness(
             allow_two_host_pools=CONF.xenapi.allow_two_host_pools)
+        here = [host.ref for host in ha_state.hosts
+                if hostmap.nodename_for(host) == nodename]
+        tied = tuple(vm.reason() for vm in self._tied_vms(ha_state)
+                     if vm.resident_on in here)
+        if not tied:
+            return readiness
+        return pool_state.Readiness(False, readiness.reasons + tied)
+
+    def _tied_vms(self, ha_state):
+        """The pool's protected VMs tied to a host by their storage.
+
+        Read once per reading of the pool's HA state (so as often, and
+        cached as long); none when the pool cannot say.
+        """
+        with self._pool_lock:
+            cached = self._tied_cache
+            if cached is not None and cached[0] is ha_state:
+                return cached[1]
+            try:
+                tied = storage.read_tied_vms(
+                    self._pool_client(),
+                    [host.ref for host in ha_state.hosts])
+            except xenapi_exc.PoolError as exc:
+                LOG.warning("Cannot read the storage of the XenServer pool "
+                            "to find protected VMs HA cannot restart: %s",
+                            exc)
+                tied = ()
+            self._tied_cache = (ha_state, tied)
+            return tied
 
     # Resource reporting
 
@@ -159,7 +194,8 @@ class XenAPIPoolHAMixin:
             return resources
         ha_state = self._pool_ha_state()
         stats = dict(resources.get('stats') or {})
-        stats.update(pool_stats(ha_state, self._readiness(ha_state)))
+        stats.update(pool_stats(ha_state,
+                                self._readiness(ha_state, nodename)))
         resources['stats'] = stats
         return resources
 
@@ -169,7 +205,7 @@ class XenAPIPoolHAMixin:
         # The resource tracker calls this right after get_available_resource
         # (which read the pool), and on every claim: reuse that reading.
         ha_state = self._pool_ha_state(refresh=False)
-        readiness = self._readiness(ha_state)
+        readiness = self._readiness(ha_state, nodename)
         traits = set(provider_tree.data(nodename).traits)
         if readiness.ready:
             traits.add(HA_READY_TRAIT)
