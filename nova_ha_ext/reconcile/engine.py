@@ -46,6 +46,14 @@ from nova_ha_ext.xenapi import exceptions as xenapi_exc
 
 LOG = logging.getLogger(__name__)
 
+#: The coordination lock of a pool by its own uuid, whatever aggregate
+#: describes it.
+POOL_UUID_LOCK = 'uuid-%s'
+
+
+def _label(ha):
+    return ha.name_label or ha.uuid
+
 
 @dataclasses.dataclass(frozen=True)
 class PassReport:
@@ -138,6 +146,8 @@ class Reconciler:
         self._clients = {}
         self._pool_locks = {}
         self._targets = {}
+        #: Pool uuid -> the aggregate (pool name) that reconciles it.
+        self._pool_uuids = {}
         # Per pool, when a pass first saw each host not live (monotonic).
         self._not_live_since = {}
 
@@ -220,9 +230,60 @@ class Reconciler:
                               dry_run=dry_run)
         snapshot, self._not_live_since[name] = _with_not_live_times(
             snapshot, self._not_live_since.get(name))
+        duplicate = self._claim(snapshot.ha, name)
+        if duplicate is not None:
+            LOG.warning("Pool %s not reconciled: %s", name, duplicate)
+            return PassReport(pool=name, url=target.url, snapshot=snapshot,
+                              seconds=time.monotonic() - start,
+                              dry_run=dry_run, problems=(duplicate,))
+        if held is None:
+            return self._decide_and_apply(context, target, start, dry_run,
+                                          snapshot, client, full_read)
+        # Two aggregates may reach one pool through different URLs, and
+        # two workers own them: the pool's own uuid keeps them apart.
+        try:
+            with self._coordinator.lock(POOL_UUID_LOCK % snapshot.ha.uuid,
+                                        check_owner=False):
+                return self._decide_and_apply(
+                    context, target, start, dry_run, snapshot, client,
+                    full_read, held)
+        except coordination.PoolLocked:
+            return PassReport(
+                pool=name, url=target.url, snapshot=snapshot,
+                seconds=time.monotonic() - start, dry_run=dry_run,
+                problems=("pool %s (uuid %s) is being reconciled under "
+                          "another aggregate that reaches it; two "
+                          "aggregates must not describe one pool"
+                          % (_label(snapshot.ha), snapshot.ha.uuid),))
+
+    def _claim(self, ha, name):
+        """Claim a pool, by its uuid, for the aggregate ``name``.
+
+        :returns: None when the aggregate may reconcile the pool; else why
+            not: another aggregate that still describes the pool claimed
+            it first (the first in name order, in a full pass).
+        """
+        with self._lock:
+            owner = self._pool_uuids.get(ha.uuid)
+            if owner is None or owner == name or owner not in self._targets:
+                self._pool_uuids[ha.uuid] = name
+                return None
+        return ("aggregate %s reaches the same XenServer pool as aggregate "
+                "%s (pool %s, uuid %s), which reconciles it; remove %s "
+                "from one of them"
+                % (name, owner, _label(ha), ha.uuid,
+                   self._conf.ha_reconciler.pool_url_metadata_key))
+
+    def _decide_and_apply(self, context, target, start, dry_run, snapshot,
+                          client, full_read, held=None):
+        name = target.name
+        # Only compute nodes of the aggregate's hosts may be the pool's.
+        aggregate_hosts = frozenset(target.hosts)
         view = nova_view.read_nova_view(
-            context, hostmap.nodenames(snapshot.ha.hosts))
-        host_map = hostmap.map_hosts(snapshot.ha.hosts, view.compute_nodes)
+            context, hostmap.nodenames(snapshot.ha.hosts),
+            hosts=aggregate_hosts)
+        host_map = hostmap.map_hosts(snapshot.ha.hosts, view.compute_nodes,
+                                     aggregate=(name, aggregate_hosts))
         problems = []
         try:
             bindings = self._binder.read(
@@ -241,7 +302,7 @@ class Reconciler:
             # failover, leave this slow drift to the periodic ones.
             try:
                 allocations = self._mover.consumers_on(
-                    context, [node.uuid for node in view.compute_nodes])
+                    context, [node.uuid for node in host_map.nodes])
             except placement.AllocationMoveFailed as exc:
                 LOG.warning("Pool %s: %s; allocations are not checked in "
                             "this pass.", name, exc)

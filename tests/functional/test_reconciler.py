@@ -421,3 +421,58 @@ class TestPlacementDrift(ReconcilerTestCase):
                                                 snapshot=snapshot)
 
         self.assertEqual((), report.results)
+
+
+class TestOnePoolTwoAggregates(ReconcilerTestCase):
+    """Two aggregates whose URLs reach the same pool."""
+
+    def test_the_pool_is_reconciled_once_and_the_duplicate_reported(self):
+        info = self.sim_fixture.pool('pool-a')
+        other_member = info.member_urls['xs-a3']
+        self._create_ha_aggregate('pool-a-again', ['xs-a1', 'xs-a2',
+                                                   'xs-a3'],
+                                  xenapi_pool_url=other_member)
+        server = self.boot_on('xs-a2', self.ha, 'ha')
+        self.fail('xs-a2')
+
+        reports = {r.pool: r for r in self.reconciler.reconcile(self.ctxt)}
+
+        [relocate] = [r for r in reports['pool-a'].results
+                      if r.action.kind == decide.RELOCATE]
+        self.assertEqual(apply.APPLIED, relocate.status)
+        again = reports['pool-a-again']
+        self.assertEqual((), again.results)
+        [problem] = again.problems
+        self.assertIn('same XenServer pool as aggregate pool-a', problem)
+        self.assertIn(info.uuid, problem)
+        self.assertEqual(1, again.failed)
+        self.assertEqual(['create', 'ha-relocate'], sorted(
+            a['action'] for a in self.api.get_instance_actions(server['id'])))
+
+
+class TestPoolStaysInItsAggregate(ReconcilerTestCase):
+    """A pool's hosts never reach the compute nodes of another pool."""
+
+    POOLS = {'pool-a': True, 'pool-b': True}
+
+    def test_a_host_naming_another_pools_node_moves_nothing(self):
+        server = self.boot_on('xs-a1', self.ha, 'ha')
+        # pool-b's xs-b1 claims to be node xs-a1, and a VM of pool-b
+        # claims the instance and runs on xs-b2.
+        api = self.xenapi('pool-b')
+        [xs_b1] = api.host.get_by_name_label('xs-b1')
+        api.host.add_to_other_config(xs_b1, 'nova_hypervisor_hostname',
+                                     'xs-a1')
+        record = xenapi_fake.vm_record('impostor', 256, 1,
+                                       nova_uuid=server['id'])
+        vm = api.VM.create(record)
+        api.VM.start_on(vm, api.host.get_by_name_label('xs-b2')[0], False,
+                        False)
+
+        report = self.reconcile('pool-b')
+
+        self.assertNotIn(server['id'], self.by_instance(report))
+        self.assertEqual('xs-a1', self.server_host(server))
+        self.assertEqual(
+            {self._get_provider_uuid_by_host('xs-a1')},
+            set(self._get_allocations_by_server_uuid(server['id'])))
