@@ -336,8 +336,8 @@ def run(context, args, out=sys.stdout):
     """Run a parsed command; return the exit code."""
     try:
         return args.func(context, args, out)
-    except KeyError as exc:
-        out.write('Error: %s\n' % exc.args[0])
+    except engine.UnknownPool as exc:
+        out.write('Error: %s\n' % exc)
         return ERROR
 
 
