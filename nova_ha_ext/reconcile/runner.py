@@ -286,9 +286,11 @@ class ReconcilerRunner:
 
     def _watch_client_factory(self, target):
         def factory():
-            # Long-polls need a read timeout longer than the poll.
+            # Long-polls need a read timeout and a deadline longer than
+            # the poll.
+            poll = self._conf.ha_reconciler.event_timeout
             return xenapi_client.PoolClient.from_conf(
                 self._conf, url=target.url, name=target.name,
-                read_timeout=self._conf.ha_reconciler.event_timeout +
-                self._conf.xenapi.connect_timeout)
+                read_timeout=poll + self._conf.xenapi.connect_timeout,
+                call_timeout=poll + self._conf.xenapi.call_timeout)
         return factory
