@@ -350,6 +350,7 @@ def main(argv=None):
         cmd.parse_args(sys.argv if argv is None else argv,
                        description=DESCRIPTION)
         ha_conf.check(CONF)
+        cmd.check_database(CONF)
     except cfg.Error as exc:
         sys.stderr.write('nova-ha-manage: %s\n' % exc)
         return ERROR
