@@ -67,6 +67,33 @@ VALID = {
 }
 
 
+def _pool_without_uuid():
+    record = pool_record()
+    del record['uuid']
+    return xenapi_reply({POOL_REF: record})
+
+
+#: Garbage a pool might answer ``pool.get_all_records`` with, quickly, and
+#: the words of the error it must become.
+GARBAGE = {
+    'html with http 200': (
+        b'<html><body>Welcome to nginx</body></html>',
+        'expected <methodResponse>, found <html>'),
+    'a bare int': (
+        b'<?xml version="1.0"?><methodResponse><params><param><value>'
+        b'<int>7</int></value></param></params></methodResponse>',
+        'not a XenAPI answer'),
+    'an empty ErrorDescription': (
+        xenapi_reply([], status='Failure'),
+        'a XenAPI failure without an error code'),
+    'an unknown XML encoding': (
+        b'<?xml version="1.0" encoding="klingon"?><methodResponse/>',
+        'an XML encoding this client cannot read'),
+    'a pool record without uuid': (
+        _pool_without_uuid(), "pool record 'OpaqueRef:pool' has no uuid"),
+}
+
+
 class Answer:
     """How the server answers one call: ``write(handler, stop)``."""
 
@@ -181,16 +208,21 @@ class HostileXenAPI:
 
     def __init__(self, answers=None):
         self._server = _Server(('127.0.0.1', 0), _Handler)
-        self._server.answers = {
-            method: Raw(answer) if isinstance(answer, bytes) else answer
-            for method, answer in (answers or {}).items()}
+        self._server.answers = {}
         self._server.calls = []
         self._server.stop = threading.Event()
         self._thread = None
+        for method, answer in (answers or {}).items():
+            self.answer(method, answer)
 
     @property
     def url(self):
         return 'http://127.0.0.1:%d' % self._server.server_address[1]
+
+    def answer(self, method, answer):
+        """Answer ``method`` with ``answer`` from now on."""
+        self._server.answers[method] = (
+            Raw(answer) if isinstance(answer, bytes) else answer)
 
     @property
     def calls(self):

@@ -56,33 +56,18 @@ def test_a_valid_hostile_server_is_readable():
         c.close()
 
 
-GARBAGE = {
-    'html with http 200': (
-        hostile.Raw(b'<html><body>Welcome to nginx</body></html>',
-                    content_type='text/html'),
-        'expected <methodResponse>, found <html>'),
-    'a bare int': (
-        hostile.Raw(b'<?xml version="1.0"?><methodResponse><params><param>'
-                    b'<value><int>7</int></value></param></params>'
-                    b'</methodResponse>'),
-        'not a XenAPI answer'),
-    'an empty ErrorDescription': (
-        hostile.Raw(hostile.xenapi_reply([], status='Failure')),
-        'a XenAPI failure without an error code'),
-    'an unknown XML encoding': (
-        hostile.Raw(b'<?xml version="1.0" encoding="klingon"?>'
-                    b'<methodResponse/>'),
-        'an XML encoding this client cannot read'),
+GARBAGE = dict(hostile.GARBAGE, **{
     'a status that is neither': (
-        hostile.Raw(hostile.xenapi_reply('x', status='Maybe')),
-        'not a XenAPI answer'),
-}
+        hostile.xenapi_reply('x', status='Maybe'), 'not a XenAPI answer'),
+})
 
 
 @pytest.mark.parametrize('answer, reason', GARBAGE.values(),
                          ids=GARBAGE.keys())
 def test_garbage_becomes_the_pools_error(answer, reason):
-    exc = read({'pool.get_all_records': answer})
+    exc = read({'pool.get_all_records': hostile.Raw(
+        answer, content_type='text/html' if b'<html>' in answer
+        else 'text/xml')})
     assert isinstance(exc, exceptions.BadReply)
     assert reason in str(exc)
     assert 'pool-h' in str(exc) and 'pool.get_all_records' in str(exc)
@@ -92,15 +77,6 @@ def test_garbage_at_login_becomes_the_pools_error():
     exc = read({'session.login_with_password': hostile.Raw(b'<html/>')})
     assert isinstance(exc, exceptions.BadReply)
     assert 'session.login_with_password' in str(exc)
-
-
-def test_a_pool_record_without_uuid_is_named():
-    record = hostile.pool_record()
-    del record['uuid']
-    exc = read({'pool.get_all_records': hostile.Raw(hostile.xenapi_reply(
-        {hostile.POOL_REF: record}))})
-    assert isinstance(exc, exceptions.BadReply)
-    assert "pool record 'OpaqueRef:pool' has no uuid" in str(exc)
 
 
 def test_records_that_are_not_records_are_the_pools_error():
