@@ -230,17 +230,30 @@ class HostileXenAPI:
         return list(self._server.calls)
 
     def start(self):
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
-            name='hostile-xenapi', daemon=True)
+        self._thread = threading.Thread(target=self._serve,
+                                        name='hostile-xenapi', daemon=True)
         self._thread.start()
         return self
 
+    def _serve(self):
+        # Not serve_forever(): its selector is not eventlet's, and would
+        # block a monkey-patched process (Nova's functional tests).
+        listener = self._server.socket
+        listener.settimeout(0.1)
+        while not self._server.stop.is_set():
+            try:
+                conn, address = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(LONGEST)
+            self._server.process_request(conn, address)
+
     def stop(self):
         self._server.stop.set()
-        self._server.shutdown()
-        self._server.server_close()
         self._thread.join(LONGEST)
+        self._server.server_close()
 
     def __enter__(self):
         return self.start()
