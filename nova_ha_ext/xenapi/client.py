@@ -688,5 +688,19 @@ class PoolClient:
         self.call('VM.set_ha_restart_priority', vm_ref, priority)
 
     def event_from(self, classes, token, timeout):
-        """One ``event.from`` long-poll; returns xapi's result struct."""
-        return self.call('event.from', list(classes), token, float(timeout))
+        """One ``event.from`` long-poll; returns xapi's result struct.
+
+        :raises BadReply: the answer is not a struct with a ``token``
+            string and a list of ``events`` structs.
+        """
+        result = self.call('event.from', list(classes), token, float(timeout))
+        events = result.get('events', []) if isinstance(result, dict) else ()
+        if (not isinstance(result, dict) or
+                not isinstance(result.get('token'), str) or
+                not isinstance(events, list) or
+                not all(isinstance(e, dict) for e in events)):
+            raise exceptions.BadReply(
+                self.name, self._session_url or self.url,
+                "event.from answered %s, not a struct of a token and a list "
+                "of events" % urls.excerpt(result))
+        return result

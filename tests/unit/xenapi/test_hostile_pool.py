@@ -93,6 +93,20 @@ def test_a_bad_master_address_is_not_followed():
     assert 'must be a host name or IP address' in str(exc)
 
 
+@pytest.mark.parametrize('answer', [
+    'x', {'events': []}, {'token': '1', 'events': 'x'},
+    {'token': '1', 'events': ['x']},
+])
+def test_an_event_batch_that_is_not_one_is_the_pools_error(answer):
+    with hostile.HostileXenAPI({'event.from': hostile.Raw(
+            hostile.xenapi_reply(answer))}) as server:
+        c = client(server.url)
+        with pytest.raises(exceptions.BadReply) as raised:
+            c.event_from(['VM'], '', 1.0)
+        c.close()
+    assert 'event.from answered' in str(raised.value)
+
+
 def test_a_huge_value_is_quoted_in_part():
     huge = 'A' * (5 * 1024 * 1024)
     exc = read({'pool.get_all_records': hostile.Raw(hostile.xenapi_reply(
