@@ -287,7 +287,7 @@ def sync_command(context, args, out):
     try:
         targets = {t.name: t for t in reconciler.discover(context)}
         if args.pool not in targets:
-            raise KeyError(
+            raise engine.UnknownPool(
                 "no aggregate describes pool %s; pools are aggregates with "
                 "%s metadata: %s" % (
                     args.pool, CONF.ha_reconciler.pool_url_metadata_key,

@@ -113,6 +113,11 @@ class TestManage(xenapi_base.XenAPIPoolsTestCase):
         self.assertIn('pool-z', text)
         self.assertIn('pool-a, pool-b', text)
 
+    def test_sync_of_an_unknown_pool_is_a_usage_error(self):
+        code, text = self.run_manage('sync', '--pool', 'pool-z')
+        self.assertEqual(manage.ERROR, code)
+        self.assertIn('no aggregate describes pool pool-z', text)
+
     def test_status_shows_every_pool_when_one_answers_garbage(self):
         server = hostile.HostileXenAPI({'pool.get_all_records': hostile.Raw(
             b'<html>Welcome to nginx</html>', content_type='text/html')})
