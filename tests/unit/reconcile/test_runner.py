@@ -72,20 +72,6 @@ def test_a_trigger_without_snapshot_drops_an_older_one():
 
 # Passes on a bounded pool of threads
 
-class _Coordinator:
-    coordinated = False
-    heartbeat_interval = 1.0
-
-    def start(self, wait=True):
-        return True
-
-    def stop(self):
-        pass
-
-    def owns(self, pool):
-        return True
-
-
 class _Reconciler:
     """Passes that block until a test lets them end."""
 
@@ -131,9 +117,10 @@ def conf():
 
 def _started_runner(conf, reconciler):
     reports = queue.Queue()
+    # The real coordinator: without a backend it owns every pool.
     run = runner.ReconcilerRunner(
         conf, context_factory=lambda: None, reconciler=reconciler,
-        coordinator=_Coordinator(), on_report=reports.put)
+        on_report=reports.put)
     run.start()
     return run, reports
 
