@@ -203,7 +203,8 @@ def _run(info, vms, tmp):
     url = info['pools'][0]['url']
     control = info['control_url']
     f = {'vms': vms}
-    client = xenapi_client.PoolClient(url, 'root', PASSWORD, name=POOL)
+    client = xenapi_client.PoolClient(url, 'root', PASSWORD, name=POOL,
+                                      allow_plain_http=True)
 
     _reset_calls(control)
     start = time.perf_counter()

@@ -499,7 +499,8 @@ def _bench_case():
             logging.getLogger().setLevel(logging.INFO)
             self.flags(connection_username='root',
                        connection_password=PASSWORD, connect_timeout=5.0,
-                       read_timeout=120.0, group='xenapi')
+                       read_timeout=120.0, allow_plain_http=True,
+                       group='xenapi')
             self.tmp = tempfile.mkdtemp(prefix='bench-reconcile-')
             self.addCleanup(shutil.rmtree, self.tmp, True)
             self.counter = QueryCounter(

@@ -16,6 +16,8 @@
 
 import warnings
 
+from oslo_config import cfg
+
 # Importing Nova imports eventlet, which prints a deprecation banner; these
 # commands never use eventlet.
 warnings.filterwarnings('ignore', message=r'\s*Eventlet is deprecated')
@@ -44,6 +46,24 @@ def parse_args(argv, description=None):
     rpc.init(ha_conf.CONF)
     main_db_api.configure(ha_conf.CONF)
     api_db_api.configure(ha_conf.CONF)
+
+
+def check_database(conf):
+    """Fail unless Nova's two database connections are configured.
+
+    :raises oslo_config.cfg.Error: saying which are missing and what to
+        pass.
+    """
+    missing = ['[%s] connection' % group
+               for group in ('api_database', 'database')
+               if not conf[group].connection]
+    if missing:
+        raise cfg.Error(
+            "no database configured: %s %s unset (pass --config-file "
+            "/etc/nova/nova.conf: the command needs its [api_database] and "
+            "[database] connections)" % (' and '.join(missing),
+                                         'is' if len(missing) == 1
+                                         else 'are'))
 
 
 def database_hint(exc):

@@ -318,7 +318,7 @@ def sync_command(context, args, out):
     try:
         targets = {t.name: t for t in reconciler.discover(context)}
         if args.pool not in targets:
-            raise KeyError(
+            raise engine.UnknownPool(
                 "no aggregate describes pool %s; pools are aggregates with "
                 "%s metadata: %s" % (
                     args.pool, CONF.ha_reconciler.pool_url_metadata_key,
@@ -367,8 +367,8 @@ def run(context, args, out=sys.stdout):
     """Run a parsed command; return the exit code."""
     try:
         return args.func(context, args, out)
-    except KeyError as exc:
-        out.write('Error: %s\n' % exc.args[0])
+    except engine.UnknownPool as exc:
+        out.write('Error: %s\n' % exc)
         return ERROR
 
 
@@ -381,6 +381,7 @@ def main(argv=None):
         cmd.parse_args(sys.argv if argv is None else argv,
                        description=DESCRIPTION)
         ha_conf.check(CONF)
+        cmd.check_database(CONF)
     except cfg.Error as exc:
         sys.stderr.write('nova-ha-manage: %s\n' % exc)
         return ERROR

@@ -72,6 +72,7 @@ def main(argv=None):
         cmd.parse_args(sys.argv if argv is None else argv,
                        description=DESCRIPTION)
         ha_conf.check(ha_conf.CONF)
+        cmd.check_database(ha_conf.CONF)
     except cfg.Error as exc:
         sys.stderr.write('nova-ha-reconciler: %s\n' % exc)
         return 2

@@ -65,6 +65,27 @@ many VMs) so that one pass handles them together.
 Longest wait, in seconds, between attempts to reach a pool that does not
 answer. The wait doubles from one second up to this value.
 """),
+    cfg.IntOpt(
+        'parallel_passes',
+        default=4,
+        min=1,
+        help="""
+How many pools a reconciler worker passes over at the same time. Each pass
+holds one thread while it reads its pool and writes to Nova; passes of one
+pool never overlap. A pool that answers slowly, or not at all, holds its
+thread for up to ``[xenapi] call_timeout`` per call, and the other pools'
+passes carry on in the remaining threads.
+
+Possible values:
+
+* a number of threads, at least 1. One runs every pass after the other, as
+  a slow pool then delays every other pool's pass. More than the number of
+  pools a worker owns gains nothing.
+
+Related options:
+
+* ``[xenapi] call_timeout``
+"""),
     cfg.StrOpt(
         'pool_url_metadata_key',
         default='xenapi_pool_url',

@@ -29,14 +29,25 @@ with the credentials below.
 """)
 
 xenapi_opts = [
-    cfg.URIOpt(
+    cfg.StrOpt(
         'connection_url',
-        schemes=['http', 'https'],
+        secret=True,
         help="""
 URL of a member of this compute host's XenServer pool, for example
 ``https://xs-a1.example.com``. Any member works: the client follows
 ``HOST_IS_SLAVE`` to the pool master and fails over to a new master.
 Leave unset on hosts that do not run the driver mixin.
+
+Possible values:
+
+* ``https://host[:port]``, or several members' URLs separated by commas
+* ``http://host[:port]`` only with ``allow_plain_http``
+* a URL holding a user name or password is refused: set
+  ``connection_username`` and ``connection_password`` instead
+
+Related options:
+
+* ``allow_plain_http``
 """),
     cfg.StrOpt(
         'connection_username',
@@ -51,7 +62,12 @@ Leave unset on hosts that do not run the driver mixin.
         help="""
 PEM file with the CA certificate(s) that signed the pools' TLS certificates.
 When unset, the system's trusted CAs are used. Certificates are always
-verified unless ``insecure`` is True.
+verified unless ``insecure`` is True. nova-ha-reconciler and nova-ha-manage
+refuse to start when the file cannot be read or holds no CA certificate.
+
+Related options:
+
+* ``insecure``
 """),
     cfg.BoolOpt(
         'insecure',
@@ -70,9 +86,71 @@ network path can then read the XenAPI password.
         default=60.0,
         min=0.1,
         help="""
-Seconds to wait for the answer to one XenAPI call. A pool whose master stops
-answering is declared unreachable after this long, and the client tries the
-other members it knows.
+Seconds to wait for data from a pool host, at any point of a call. A pool
+whose master stops answering is declared unreachable after this long, and the
+client tries the other members it knows.
+
+Related options:
+
+* ``call_timeout``, which bounds the whole call
+"""),
+    cfg.FloatOpt(
+        'call_timeout',
+        default=120.0,
+        min=1.0,
+        help="""
+Seconds one XenAPI call may take in all: connecting, logging in, following
+the pool master, trying other members and reading the whole answer. When it
+runs out the pool is reported unreachable for this pass. ``read_timeout``
+alone bounds each wait for data, so a host that sends a byte now and then
+would hold a call for ever without this; and a master that accepts
+connections but never answers costs ``read_timeout`` per member tried.
+
+The event watchers' long polls get ``[ha_reconciler] event_timeout`` on top
+of it.
+
+Possible values:
+
+* seconds, at least 1; more than the time a full read of the largest pool
+  takes (about 3 seconds for 10,000 VMs)
+
+Related options:
+
+* ``read_timeout``, ``connect_timeout``
+* ``[ha_reconciler] event_timeout``
+"""),
+    cfg.IntOpt(
+        'max_reply_mb',
+        default=512,
+        min=1,
+        help="""
+Largest XenAPI answer accepted, in MiB (after decompression). A longer one
+is refused with an error naming this option and the pool is reported
+unreachable for this pass. The records of 10,000 VMs take about 70 MiB.
+
+Possible values:
+
+* MiB, at least 1
+"""),
+    cfg.BoolOpt(
+        'allow_plain_http',
+        default=False,
+        help="""
+Accept ``http://`` pool URLs, in ``connection_url`` and in the aggregates'
+pool URL metadata. Over plain http the XenAPI password (usually root's)
+travels in clear, and pool URLs are chosen by whoever may edit aggregates.
+When False, such a pool is refused with a message saying so; when True,
+one warning is logged per pool.
+
+Possible values:
+
+* False (default): https only
+* True: for test labs and simulators only
+
+Related options:
+
+* ``connection_url``
+* ``[ha_reconciler] pool_url_metadata_key``
 """),
     cfg.IntOpt(
         'pool_state_cache_seconds',
@@ -101,3 +179,19 @@ def register_opts(conf):
 
 def list_opts():
     return {xenapi_group: xenapi_opts}
+
+
+def validate(conf):
+    """Check that ``ca_file`` gives a TLS context.
+
+    :raises oslo_config.cfg.Error: naming the option and the problem.
+    """
+    group = conf.xenapi
+    if not group.ca_file or group.insecure:
+        return
+    # Imported here: the options must not pull in the XenAPI client.
+    from nova_ha_ext.xenapi import client
+    try:
+        client.ssl_context('https', group.ca_file)
+    except ValueError as exc:
+        raise cfg.Error("invalid value for [xenapi] ca_file: %s" % exc)

@@ -90,6 +90,7 @@ import tooz
 from tooz import coordination as tooz_coordination
 
 from nova_ha_ext.reconcile import assignment
+from nova_ha_ext import urls
 
 LOG = logging.getLogger(__name__)
 
@@ -129,8 +130,6 @@ _DRIVER_PACKAGES = {
     'memcached': 'pymemcache',
 }
 
-_SECRET_WORDS = ('password', 'passwd', 'secret', 'token')
-
 
 class CoordinationError(Exception):
     """Coordination cannot work as configured, or the backend failed."""
@@ -161,61 +160,6 @@ class PoolNotOwned(PoolUnavailable):
 
 # -- URLs ------------------------------------------------------------------
 
-def redact_url(url):
-    """``url`` with its password and secret query values masked.
-
-    ``redis://user:pw@host:6379?sentinel_password=x`` becomes
-    ``redis://user:***@host:6379?sentinel_password=***``.
-    """
-    if not url:
-        return url
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return '<unparsable URL>'
-    netloc = parts.netloc
-    if '@' in netloc:
-        userinfo, _, hostport = netloc.rpartition('@')
-        user, sep, _password = userinfo.partition(':')
-        netloc = '%s%s@%s' % (user, ':***' if sep else '', hostport)
-    query = parts.query
-    if query:
-        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
-        query = '&'.join(
-            '%s=%s' % (k, '***' if _is_secret(k) else v) for k, v in pairs)
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
-
-
-def _is_secret(key):
-    return any(word in key.lower() for word in _SECRET_WORDS)
-
-
-def _secrets(url):
-    """The secret strings in ``url``, to scrub them from messages."""
-    if not url:
-        return ()
-    try:
-        parts = urllib.parse.urlsplit(url)
-        found = [parts.password] if parts.password else []
-        found += [v for k, v in urllib.parse.parse_qsl(parts.query)
-                  if _is_secret(k) and v]
-    except ValueError:
-        return ()
-    return tuple(s for s in found if s)
-
-
-def _scrub(text, secrets):
-    if isinstance(text, BaseException):
-        text = str(text) or type(text).__name__
-    text = str(text)
-    for secret in secrets:
-        text = text.replace(secret, '***')
-        quoted = urllib.parse.quote(secret, safe='')
-        if quoted != secret:
-            text = text.replace(quoted, '***')
-    return text
-
-
 def installed_backends():
     """Names (URL schemes) of the tooz drivers installed here, sorted."""
     return sorted({ep.name for ep in
@@ -240,12 +184,17 @@ def backend_url_problem(url):
 
     The message says what to do and never contains the URL's password.
     """
-    shown = redact_url(url)
+    shown = urls.redact(url)
+    if urls.password_needs_encoding(url):
+        return ("the password in %s holds a '/', '?' or '#' that is not "
+                "percent-encoded, so tooz would read part of it as the host "
+                "or path; write them as %%2F, %%3F and %%23 (and any '@' "
+                "after the host as %%40)" % shown)
     try:
         parts = netutils.urlsplit(url)
     except ValueError as exc:
         return "%s is not a valid URL: %s" % (shown,
-                                              _scrub(exc, _secrets(url)))
+                                              urls.scrub(exc, url))
     scheme = parts.scheme
     backends = installed_backends()
     membership = [b for b in backends if b not in _LOCK_ONLY]
@@ -270,7 +219,7 @@ def backend_url_problem(url):
         hint = (" (install the Python package %s)" % package
                 if package else '')
         return ("the tooz backend '%s' cannot be loaded: %s%s"
-                % (scheme, _scrub(exc, _secrets(url)), hint))
+                % (scheme, urls.scrub(exc, url), hint))
     if scheme not in _TIMEOUT_OPTIONS and not _has_membership(driver_cls):
         return ("the tooz backend '%s' does not track group membership, "
                 "which the reconcilers need to share the pools; use one of: "
@@ -372,8 +321,8 @@ def _make_driver(conf, member_id):
     except Exception as exc:
         raise CoordinationError(
             "cannot use the tooz backend %s: %s" % (
-                redact_url(opts.backend_url),
-                _scrub(exc, _secrets(opts.backend_url))))
+                urls.redact(opts.backend_url),
+                urls.scrub(exc, opts.backend_url)))
 
 
 def _bounded(func, timeout, what):
@@ -565,7 +514,6 @@ class PoolCoordinator:
         self._member = _binary(self.member_id)
         self._group = _binary(opts.group)
         self._backend_url = opts.backend_url
-        self._secrets = _secrets(opts.backend_url)
         self.member_timeout = opts.member_timeout
         self.heartbeat_interval = opts.heartbeat_interval
         if self.heartbeat_interval * 3 > self.member_timeout:
@@ -606,7 +554,7 @@ class PoolCoordinator:
     @property
     def backend(self):
         """The backend URL without its secrets (for logs and status)."""
-        return redact_url(self._backend_url)
+        return urls.redact(self._backend_url)
 
     @property
     def healthy(self):
@@ -700,7 +648,7 @@ class PoolCoordinator:
                 LOG.warning("Could not leave the coordination group "
                             "cleanly (the others will take this worker's "
                             "pools after member_timeout): %s",
-                            _scrub(exc, self._secrets))
+                            urls.scrub(exc, self._backend_url))
             finally:
                 if got:
                     self._io_lock.release()
@@ -829,12 +777,12 @@ class PoolCoordinator:
             LOG.warning("Coordination backend %s failed (%s): member %s "
                         "acts on no pool until it answers again; its pools "
                         "move to the other workers after %d s",
-                        self.backend, _scrub(exc, self._secrets),
+                        self.backend, urls.scrub(exc, self._backend_url),
                         self.member_id, self.member_timeout)
             return was is not None
         if not healthy:
             LOG.debug("Coordination backend %s still fails: %s",
-                      self.backend, _scrub(exc, self._secrets))
+                      self.backend, urls.scrub(exc, self._backend_url))
         return False
 
     def _notify(self):
@@ -976,7 +924,8 @@ class PoolCoordinator:
                 acquired = backend_lock.acquire(blocking=False)
         except Exception as exc:
             raise PoolUnavailable(pool_name, "the coordination backend "
-                                  "failed: %s" % _scrub(exc, self._secrets))
+                                  "failed: %s" % urls.scrub(
+                                      exc, self._backend_url))
         if not acquired:
             raise PoolLocked(pool_name, "another worker holds its lock")
         try:
@@ -989,7 +938,7 @@ class PoolCoordinator:
             except Exception as exc:
                 LOG.warning("Could not release the lock of pool %s (it "
                             "expires by itself): %s", pool_name,
-                            _scrub(exc, self._secrets))
+                            urls.scrub(exc, self._backend_url))
 
 
 def pool_owners(conf, pool_names, timeout=None):
@@ -1009,7 +958,6 @@ def pool_owners(conf, pool_names, timeout=None):
     opts = conf.coordination
     if not opts.backend_url:
         return {name: SINGLE_WORKER for name in pool_names}
-    secrets = _secrets(opts.backend_url)
     reader = 'nova-ha-manage-%s' % default_member_id()
     coord = _make_driver(conf, reader)
     group = _binary(opts.group)
@@ -1027,12 +975,12 @@ def pool_owners(conf, pool_names, timeout=None):
     try:
         members = _bounded(
             read, opts.member_timeout if timeout is None else timeout,
-            'the coordination backend %s' % redact_url(opts.backend_url))
+            'the coordination backend %s' % urls.redact(opts.backend_url))
     except CoordinationError:
         raise
     except Exception as exc:
         raise CoordinationError(
             "cannot read group %s from %s: %s" % (
-                opts.group, redact_url(opts.backend_url),
-                _scrub(exc, secrets)))
+                opts.group, urls.redact(opts.backend_url),
+                urls.scrub(exc, opts.backend_url)))
     return assignment.assign(pool_names, [_text(m) for m in members])

@@ -25,18 +25,21 @@ pool even when it starts while the first one is down.
 Every aggregate whose metadata carries the URL key
 (``[ha_reconciler] pool_url_metadata_key``) is a pool to reconcile; the
 reconciler logs in with the ``[xenapi]`` credentials. Adding a pool is an
-aggregate change, picked up at the next full pass without a restart.
+aggregate change, picked up at the next full pass without a restart. An
+aggregate whose URL cannot be used is still a pool, whose
+:attr:`PoolTarget.error` says why: it shows in ``nova-ha-manage status``
+instead of vanishing.
 """
 
 import dataclasses
 import typing as ty
-import urllib.parse
 
 from oslo_log import log as logging
 
 from nova import objects
 
 from nova_ha_ext import ha_spec
+from nova_ha_ext import urls
 
 LOG = logging.getLogger(__name__)
 
@@ -50,15 +53,13 @@ class PoolTarget:
 
     #: The aggregate's name, used as the pool's name in messages.
     name: str
+    #: The aggregate's pool URL, redacted (see :func:`urls.redact`).
     url: str
     aggregate_id: int
     #: The compute service hosts in the aggregate.
     hosts: ty.Tuple[str, ...] = ()
-
-
-def _is_url(text):
-    parts = urllib.parse.urlsplit(text.strip())
-    return parts.scheme in ('http', 'https') and bool(parts.hostname)
+    #: Why the URL cannot be used; None when it can.
+    error: ty.Optional[str] = None
 
 
 def _warn_once(aggregate, problem, message, *args):
@@ -68,11 +69,12 @@ def _warn_once(aggregate, problem, message, *args):
         LOG.warning(message, *args)
 
 
-def pool_targets(aggregates, url_key):
+def pool_targets(aggregates, url_key, allow_plain_http=False):
     """The pools described by ``aggregates`` (pure: no I/O).
 
     :param aggregates: ``objects.Aggregate`` values (or look-alikes).
     :param url_key: the metadata key holding the pool URL.
+    :param allow_plain_http: ``[xenapi] allow_plain_http``.
     """
     targets = []
     for agg in aggregates:
@@ -87,20 +89,32 @@ def pool_targets(aggregates, url_key):
                     "aggregate set --property %s=https://<pool member> %s",
                     agg.name, url_key, url_key, agg.name)
             continue
-        if not all(_is_url(u) for u in url.split(',')):
-            _warn_once(
-                agg, ('bad-url', url),
-                "Aggregate %s has %s=%r, which is not an http(s) URL (or a "
-                "comma-separated list of them); ignoring the pool until it "
-                "is fixed.", agg.name, url_key, url)
-            continue
-        targets.append(PoolTarget(name=agg.name, url=url,
+        error = None
+        try:
+            members = urls.pool_urls(url, allow_plain_http)
+        except urls.BadURL as exc:
+            error = "aggregate metadata %s: %s" % (url_key, exc)
+            _warn_once(agg, ('bad-url', url),
+                       "Pool %s is not reconciled until its %s is fixed: %s",
+                       agg.name, url_key, exc)
+        else:
+            if members[0].startswith('http:'):
+                _warn_once(agg, ('plain-http', url),
+                           "Pool %s is reached over plain http: the XenAPI "
+                           "password travels in clear ([xenapi] "
+                           "allow_plain_http = True).", agg.name)
+        shown = urls.redact(url)
+        if error is not None:
+            shown = urls.excerpt(shown, quote=False)
+        targets.append(PoolTarget(name=agg.name, url=shown,
                                   aggregate_id=agg.id,
-                                  hosts=tuple(sorted(agg.hosts or ()))))
+                                  hosts=tuple(sorted(agg.hosts or ())),
+                                  error=error))
     return sorted(targets, key=lambda t: t.name)
 
 
 def discover_pools(context, conf):
     """Read Nova's aggregates (one API DB query) and return the pools."""
     aggregates = objects.AggregateList.get_all(context)
-    return pool_targets(aggregates, conf.ha_reconciler.pool_url_metadata_key)
+    return pool_targets(aggregates, conf.ha_reconciler.pool_url_metadata_key,
+                        conf.xenapi.allow_plain_http)

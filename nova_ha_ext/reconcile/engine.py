@@ -18,7 +18,8 @@
 a pool costs four XenAPI calls and a constant number of DB queries (plus a
 constant per relocated instance); passes of one pool never overlap, whether
 the periodic task or the event watcher asked for them. A pool that does not
-answer is reported unreachable and the other pools go on.
+answer, answers nonsense, or whose aggregate's URL cannot be used is
+reported with the reason, and the other pools go on.
 
 With a :class:`~nova_ha_ext.reconcile.coordination.PoolCoordinator`, every
 pass that writes holds the pool's lock in the coordination backend: a pool
@@ -53,6 +54,10 @@ POOL_UUID_LOCK = 'uuid-%s'
 
 def _label(ha):
     return ha.name_label or ha.uuid
+
+
+class UnknownPool(LookupError):
+    """Pools were asked for by names that no aggregate has."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,10 +208,14 @@ class Reconciler:
         """
         target = self.targets[name]
         start = time.monotonic()
+        if target.error is not None:
+            return PassReport(pool=name, url=target.url, error=target.error,
+                              dry_run=dry_run)
         with self._pool_lock(name):
-            if self._coordinator is None or dry_run:
-                return self._pass(context, target, start, dry_run, snapshot)
             try:
+                if self._coordinator is None or dry_run:
+                    return self._pass(context, target, start, dry_run,
+                                      snapshot)
                 with self._coordinator.lock(name) as held:
                     return self._pass(context, target, start, dry_run,
                                       snapshot, held)
@@ -215,6 +224,15 @@ class Reconciler:
                 return PassReport(pool=name, url=target.url,
                                   skipped=str(exc),
                                   seconds=time.monotonic() - start)
+            except Exception as exc:
+                # A bug or an outage met in one pool's pass must not keep
+                # the other pools from theirs.
+                LOG.exception("Pass over pool %s failed", name)
+                return PassReport(pool=name, url=target.url,
+                                  error='the pass failed: %s: %s' % (
+                                      type(exc).__name__, exc),
+                                  seconds=time.monotonic() - start,
+                                  dry_run=dry_run)
 
     def _pass(self, context, target, start, dry_run, snapshot, held=None):
         name = target.name
@@ -224,7 +242,7 @@ class Reconciler:
             if snapshot is None:
                 snapshot = client.read_pool()
         except xenapi_exc.PoolError as exc:
-            LOG.warning("Pool %s is unreachable: %s", name, exc)
+            LOG.warning("Pool %s cannot be read: %s", name, exc)
             return PassReport(pool=name, url=target.url, error=str(exc),
                               seconds=time.monotonic() - start,
                               dry_run=dry_run)
@@ -334,7 +352,7 @@ class Reconciler:
         wanted = sorted(self.targets) if names is None else list(names)
         unknown = [n for n in wanted if n not in self.targets]
         if unknown:
-            raise KeyError(
+            raise UnknownPool(
                 "no aggregate describes pool(s) %s; pools are aggregates "
                 "with %s metadata: %s" % (
                     ', '.join(unknown),

@@ -17,9 +17,12 @@
 :class:`ReconcilerRunner` runs a full pass over every pool it owns each
 ``[ha_reconciler] interval`` seconds and, with ``watch_events``, one
 :class:`~nova_ha_ext.reconcile.watcher.PoolWatcher` per owned pool whose
-changes queue a pass of that pool right away. One worker thread runs the
-passes, so passes never overlap. ``nova-ha-reconciler`` wraps it in an
-oslo.service service; tests and the demo run it in-process.
+changes queue a pass of that pool right away. The passes run on a bounded
+pool of threads (``[ha_reconciler] parallel_passes``), one pass per pool
+at a time: a pool that answers slowly, or not at all, holds one thread
+until ``[xenapi] call_timeout``, and the other pools' passes go on.
+``nova-ha-reconciler`` wraps it in an oslo.service service; tests and the
+demo run it in-process.
 
 Which pools a worker owns is the
 :class:`~nova_ha_ext.reconcile.coordination.PoolCoordinator`'s answer:
@@ -29,6 +32,7 @@ full pass at once: it takes up the pools it gained (and watches them) and
 drops the watchers of the pools it lost.
 """
 
+from concurrent import futures
 import threading
 import time
 
@@ -74,6 +78,12 @@ class ReconcilerRunner:
         self._owned = None
         self._watchers = {}
         self._thread = None
+        self._executor = None
+        self._passes = set()
+        #: pool -> whether the pass to run once its current one ends is a
+        #: full one (a fresh read)
+        self._again = {}
+        self._retry_full_at = None
         #: pool name -> the last PassReport
         self.last_reports = {}
 
@@ -85,6 +95,9 @@ class ReconcilerRunner:
         :raises coordination.CoordinationError: the backend URL is unusable.
         """
         self.coordinator.start(wait=True)
+        self._executor = futures.ThreadPoolExecutor(
+            max_workers=self._conf.ha_reconciler.parallel_passes,
+            thread_name_prefix='ha-pass')
         self._thread = threading.Thread(target=self._run,
                                         name='ha-reconciler', daemon=True)
         self._thread.start()
@@ -103,7 +116,12 @@ class ReconcilerRunner:
         for w in watchers:
             w.stop(max(0.0, deadline - time.monotonic()))
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+        if self._executor is not None:
+            with self._wake:
+                running = list(self._passes)
+            futures.wait(running, max(0.0, deadline - time.monotonic()))
+            self._executor.shutdown(wait=False, cancel_futures=True)
         self.reconciler.close()
         # Last: leaving the group hands this worker's pools to the others
         # at once, and no pass of ours is under way any more.
@@ -144,8 +162,8 @@ class ReconcilerRunner:
         while not self._stop.is_set():
             with self._wake:
                 while (not self._stop.is_set() and not self._queued and
-                       not self._rebalance and
-                       time.monotonic() < next_full):
+                       not self._rebalance and self._retry_full_at is None
+                       and time.monotonic() < next_full):
                     self._wake.wait(max(0.0, next_full - time.monotonic()))
                 queued, self._queued = self._queued, set()
                 rebalance, self._rebalance = self._rebalance, False
@@ -155,39 +173,82 @@ class ReconcilerRunner:
             try:
                 if rebalance or time.monotonic() >= next_full:
                     next_full = time.monotonic() + interval
-                    if not self._full_pass(context):
-                        # A pool's lock is still held by a worker that is
-                        # handing it over: try again shortly.
-                        next_full = time.monotonic() + max(
-                            1.0, self.coordinator.heartbeat_interval)
+                    self._full_pass(context)
                 else:
                     for pool in sorted(queued):
                         if (pool in self.reconciler.targets and
                                 self.coordinator.owns(pool)):
-                            self._report(self.reconciler.reconcile_pool(
-                                context, pool,
-                                snapshot=self._fresh_snapshot(pool)))
+                            self._dispatch(context, pool, full=False)
             except Exception:
                 # A bug or a database outage must not end the service.
                 LOG.exception("Reconciliation pass failed; retrying at the "
                               "next trigger or period.")
+            with self._wake:
+                retry, self._retry_full_at = self._retry_full_at, None
+            if retry is not None:
+                # A pool's lock was still held by a worker that is handing
+                # it over: try again shortly.
+                next_full = min(next_full, retry)
 
     def _full_pass(self, context):
-        """A pass over every owned pool; False if one was skipped."""
+        """Start a pass of every owned pool, reading each afresh."""
         targets = self.reconciler.discover(context)
         self.coordinator.set_pools(t.name for t in targets)
         owned = [t for t in targets if self.coordinator.owns(t.name)]
         self._log_ownership(targets, owned)
         if self._conf.ha_reconciler.watch_events:
-            self._sync_watchers(owned)
-        done = True
+            self._sync_watchers([t for t in owned if t.error is None])
         for target in owned:
             if self._stop.is_set():
                 break
-            report = self.reconciler.reconcile_pool(context, target.name)
-            self._report(report)
-            done = done and report.skipped is None
-        return done
+            self._dispatch(context, target.name, full=True)
+
+    def _dispatch(self, context, pool, full):
+        """Start a pass of ``pool`` on a pass thread.
+
+        If one is under way, the new one runs when it ends: passes of one
+        pool never overlap, nor queue up more than one behind another.
+        """
+        with self._wake:
+            if pool in self._again or any(
+                    f.pool == pool for f in self._passes):
+                self._again[pool] = self._again.get(pool, False) or full
+                return
+            try:
+                future = self._executor.submit(self._pass, context, pool,
+                                               full)
+            except RuntimeError:
+                return  # stopping: the executor takes no more passes
+            future.pool = pool
+            self._passes.add(future)
+        future.add_done_callback(self._pass_done)
+
+    def _pass(self, context, pool, full):
+        snapshot = None if full else self._fresh_snapshot(pool)
+        report = self.reconciler.reconcile_pool(context, pool,
+                                                snapshot=snapshot)
+        self._report(report)
+        if report.skipped is not None and full:
+            with self._wake:
+                self._retry_full_at = time.monotonic() + max(
+                    1.0, self.coordinator.heartbeat_interval)
+                self._wake.notify_all()
+
+    def _pass_done(self, future):
+        if not future.cancelled() and future.exception() is not None:
+            LOG.error("Pass over pool %s failed: %s", future.pool,
+                      future.exception())
+        with self._wake:
+            self._passes.discard(future)
+            full = self._again.pop(future.pool, None)
+        if full is None or self._stop.is_set():
+            return
+        if full:
+            self._dispatch(self._context_factory(), future.pool, True)
+        else:
+            with self._wake:
+                self._queued.add(future.pool)
+                self._wake.notify_all()
 
     def _log_ownership(self, targets, owned):
         names = tuple(t.name for t in owned)
@@ -225,9 +286,11 @@ class ReconcilerRunner:
 
     def _watch_client_factory(self, target):
         def factory():
-            # Long-polls need a read timeout longer than the poll.
+            # Long-polls need a read timeout and a deadline longer than
+            # the poll.
+            poll = self._conf.ha_reconciler.event_timeout
             return xenapi_client.PoolClient.from_conf(
                 self._conf, url=target.url, name=target.name,
-                read_timeout=self._conf.ha_reconciler.event_timeout +
-                self._conf.xenapi.connect_timeout)
+                read_timeout=poll + self._conf.xenapi.connect_timeout,
+                call_timeout=poll + self._conf.xenapi.call_timeout)
         return factory

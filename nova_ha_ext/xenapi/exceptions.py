@@ -14,9 +14,11 @@
 
 """Errors of the XenAPI pool client: one type per meaning.
 
-Every message names the pool and the URL it was talking to, and never
-carries a password.
+Every message names the pool and the URL it was talking to, never carries
+a password, and quotes at most a bounded part of what a pool answered.
 """
+
+from nova_ha_ext import urls
 
 
 class PoolError(Exception):
@@ -62,6 +64,12 @@ class HANotEnabled(PoolError):
     """The operation needs HA and HA is not enabled on the pool."""
 
 
+class BadReply(PoolError):
+    """What answered is not a XenAPI server: not XML-RPC, not a XenAPI
+    answer, records without their fields, or too long an answer.
+    """
+
+
 class InvalidConfiguration(PoolError):
     """The connection settings cannot work (e.g. unreadable CA file)."""
 
@@ -73,5 +81,7 @@ class CallFailed(PoolError):
         self.method = method
         self.code = details[0] if details else 'UNKNOWN'
         self.params = list(details[1:])
-        super().__init__(pool, url, "%s failed: %s %s" % (
-            method, self.code, ' '.join(str(p) for p in self.params)))
+        super().__init__(pool, url, "%s failed: %s" % (
+            method, urls.excerpt(' '.join(
+                [str(self.code)] + [str(p) for p in self.params]),
+                limit=2 * urls.EXCERPT_CHARS, quote=False)))

@@ -23,6 +23,7 @@ reconciler's event watcher keeps current).
 import dataclasses
 import time
 
+from nova_ha_ext import urls
 from nova_ha_ext.xenapi import pool_state
 
 #: The fields of each class the values are built from; a cache keeps only
@@ -42,8 +43,46 @@ FIELDS = {
 }
 
 
-class NoPoolRecord(ValueError):
+#: The fields a record cannot do without, and whether each is a string.
+REQUIRED = {
+    'pool': (('uuid', True), ('name_label', True), ('master', True),
+             ('ha_enabled', False), ('ha_host_failures_to_tolerate', False),
+             ('ha_plan_exists_for', False), ('ha_overcommitted', False),
+             ('ha_allow_overcommit', False)),
+    'host': (('uuid', True), ('hostname', True), ('name_label', True),
+             ('address', True)),
+    'vm': (('uuid', True), ('name_label', True), ('power_state', True),
+           ('resident_on', True)),
+}
+
+
+class BadRecord(ValueError):
+    """A record lacks a field the values need, or has it of another type."""
+
+
+class NoPoolRecord(BadRecord):
     """The ``pool`` class has no record: not a pool (or not yet read)."""
+
+
+def _checked(cls, ref, rec):
+    """``rec``, once it has every field of :data:`REQUIRED`.
+
+    :raises BadRecord: naming the class, the record and the fields.
+    """
+    if not isinstance(rec, dict):
+        raise BadRecord('%s %s is not a record but %s' % (
+            cls, urls.excerpt(ref), urls.excerpt(rec)))
+    missing = [name for name, _text in REQUIRED[cls]
+               if rec.get(name) is None]
+    if missing:
+        raise BadRecord('%s record %s has no %s' % (
+            cls, urls.excerpt(ref), ', '.join(missing)))
+    wrong = [name for name, text in REQUIRED[cls]
+             if text and not isinstance(rec[name], str)]
+    if wrong:
+        raise BadRecord('%s record %s has %s that are not strings' % (
+            cls, urls.excerpt(ref), ', '.join(wrong)))
+    return rec
 
 
 def _int(value):
@@ -67,12 +106,15 @@ def ha_state(pool_records, host_records, metrics_records):
     """The :class:`~.pool_state.PoolHAState` of a pool's records.
 
     :raises NoPoolRecord: ``pool_records`` is empty.
+    :raises BadRecord: a record lacks a field it needs.
     """
     if not pool_records:
         raise NoPoolRecord('no pool record')
-    pool = next(iter(pool_records.values()))
+    pool_ref, pool = next(iter(pool_records.items()))
+    pool = _checked('pool', pool_ref, pool)
     hosts = []
     for ref, rec in host_records.items():
+        rec = _checked('host', ref, rec)
         metrics = metrics_records.get(rec.get('metrics'), {})
         hosts.append(pool_state.PoolHost(
             ref=ref, uuid=rec['uuid'], hostname=rec['hostname'],
@@ -99,6 +141,7 @@ def ha_state(pool_records, host_records, metrics_records):
 
 def pool_vm(ref, rec):
     """The :class:`~.pool_state.PoolVM` of one VM record."""
+    rec = _checked('vm', ref, rec)
     return pool_state.PoolVM(
         ref=ref, uuid=rec['uuid'], name_label=rec['name_label'],
         power_state=rec['power_state'], resident_on=rec['resident_on'],

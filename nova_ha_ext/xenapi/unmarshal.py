@@ -53,6 +53,8 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 import xmlrpc.client
 
+from nova_ha_ext import urls
+
 # expat's errors for a document that ends too early.
 _CUT_SHORT = frozenset(expat.errors.codes[message] for message in (
     expat.errors.XML_ERROR_NO_ELEMENTS,
@@ -143,7 +145,8 @@ def _value(elem):
     try:
         return convert(text)
     except (ValueError, ArithmeticError) as exc:
-        raise MalformedResponse('bad <%s> value %r: %s' % (tag, text, exc))
+        raise MalformedResponse('bad <%s> value %s: %s'
+                                % (tag, urls.excerpt(text), exc))
 
 
 def _add_members(members, into):
@@ -200,8 +203,8 @@ def _response(root):
         if (not isinstance(fault, dict) or 'faultCode' not in fault or
                 'faultString' not in fault):
             raise MalformedResponse('a <fault> must be a struct with '
-                                    'faultCode and faultString, not %r'
-                                    % (fault,))
+                                    'faultCode and faultString, not %s'
+                                    % urls.excerpt(fault))
         raise xmlrpc.client.Fault(**fault)
     params = []
     for param in body:
@@ -241,6 +244,10 @@ class _Reader:
             self._parser.feed(chunk)
         except ElementTree.ParseError as exc:
             raise self._parse_error(exc) from exc
+        except (LookupError, ValueError) as exc:
+            # expat's answer to an encoding it does not know.
+            raise MalformedResponse('the reply is in an XML encoding this '
+                                    'client cannot read: %s' % exc) from exc
         if chunk:
             self._empty = False
         if self._member is None:

@@ -27,7 +27,11 @@ also runs a large VM Nova does not know, which leaves so little free memory
 that protected VMs get stuck waiting for a restart after failures, until an
 administrator stops one of those VMs and the HA monitor restarts them.
 Reconciler passes run at random moments, also while XenServer HA is still
-detecting a failure or restarting VMs.
+detecting a failure or restarting VMs. Every pass also covers a second,
+hostile pool that answers each pass with another kind of garbage (HTML, a
+bare value, a failure without a code, an unknown encoding, a record without
+uuid): the pass must report it as that pool's error and reconcile the real
+pool all the same.
 
 At quiet points (the pool has finished its detection and restart work, no
 latency) a settling pass runs, then a second pass, and the invariants are
@@ -68,8 +72,11 @@ from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.simulator import control
 from tests.functional import xenapi_base
+from tests import hostile
 
 POOL = 'pool-a'
+#: The aggregate of a hostile XenAPI server, passed with POOL every time.
+HOSTILE = 'pool-hostile'
 HOSTS = 4
 SEED_ENV = 'NOVA_HA_SOAK_SEED'
 FAULTS_ENV = 'NOVA_HA_SOAK_FAULTS'
@@ -124,6 +131,7 @@ class _SoakRecord:
         self.ha_servers = 0
         self.injected = collections.Counter()
         self.refused = collections.Counter()
+        self.garbage = collections.Counter()
         self.passes = 0
         self.mid_fault_passes = 0
         self.unreachable = 0
@@ -165,6 +173,8 @@ class _SoakRecord:
             'injected %d faults (target %d): %s'
             % (self.total, self.target, counts(self.injected)),
             'refused by the pool (not counted): %s' % counts(self.refused),
+            'garbage answered by %s, each its error: %s'
+            % (HOSTILE, counts(self.garbage)),
             'reconciler passes: %d (%d right after a fault, %d unreachable)'
             % (self.passes, self.mid_fault_passes, self.unreachable),
             'quiet points: %d (%d with protected VMs stuck waiting, %d '
@@ -210,6 +220,12 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
             lambda: [soak.summary().encode('utf-8')]))
         self._reconciler = engine.Reconciler(conf.CONF)
         self.addCleanup(self._reconciler.close)
+        # Its own generator: the garbage never changes a seed's faults.
+        self._garbage_rng = random.Random(seed)
+        self._hostile = hostile.HostileXenAPI().start()
+        self.addCleanup(self._hostile.stop)
+        self._create_ha_aggregate(HOSTILE, [],
+                                  xenapi_pool_url=self._hostile.url)
         self._deleted_ctxt = nova_context.get_admin_context(
             read_deleted='yes')
 
@@ -357,11 +373,20 @@ class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
 
     def _pass(self, label):
         """One reconciler pass; checks where each relocation went."""
-        _hosts, before = self._pool_view()
-        [report] = self._reconciler.reconcile(self.ctxt, [POOL])
-        _hosts, after = self._pool_view()
         soak = self._soak
+        kind = self._garbage_rng.choice(sorted(hostile.GARBAGE))
+        answer, reason = hostile.GARBAGE[kind]
+        self._hostile.answer('pool.get_all_records', answer)
+        _hosts, before = self._pool_view()
+        report, garbage = self._reconciler.reconcile(self.ctxt,
+                                                     [POOL, HOSTILE])
+        _hosts, after = self._pool_view()
         soak.passes += 1
+        soak.garbage[kind] += 1
+        if garbage.error is None or reason not in garbage.error:
+            self._violation('garbage from a pool is not its error',
+                            ['%s pass: %s answered %s; its error was %r'
+                             % (label, HOSTILE, kind, garbage.error)])
         if not report.reachable:
             soak.unreachable += 1
             soak.log('%s pass: unreachable: %s' % (label, report.error))

@@ -145,3 +145,55 @@ def test_manage_unknown_command_is_a_usage_error(nova_conf):
                   'frobnicate')
     assert result.returncode == 2
     assert "invalid choice: 'frobnicate'" in result.stderr
+
+
+@pytest.mark.parametrize('command', ['nova-ha-manage', 'nova-ha-reconciler'])
+def test_a_bad_ca_file_stops_the_command_naming_the_option(
+        nova_conf, tmp_path, command):
+    not_pem = tmp_path / 'ca.pem'
+    not_pem.write_text('not a certificate\n')
+    for ca_file, problem in (
+            ('/nonexistent/ca.pem', 'does not exist or is not readable'),
+            (str(not_pem), 'holds no usable CA certificate')):
+        bad = tmp_path / 'bad.conf'
+        bad.write_text('[xenapi]\nca_file = %s\n' % ca_file)
+        result = _run(command, '--config-file', str(nova_conf),
+                      '--config-file', str(bad),
+                      *(['status'] if command == 'nova-ha-manage' else []))
+        assert result.returncode == 2, result.stderr
+        assert ('invalid value for [xenapi] ca_file: %s %s'
+                % (ca_file, problem)) in result.stderr
+        assert 'Traceback' not in result.stderr
+
+
+def test_reconciler_without_a_database_says_what_manage_says(tmp_path):
+    empty = tmp_path / 'empty.conf'
+    empty.write_text('[DEFAULT]\n')
+    manage = _run('nova-ha-manage', '--config-file', str(empty), 'status')
+    reconciler = _run('nova-ha-reconciler', '--config-file', str(empty),
+                      timeout=60)
+    assert (manage.returncode, reconciler.returncode) == (2, 2)
+    message = ('no database configured: [api_database] connection and '
+               '[database] connection are unset (pass --config-file '
+               '/etc/nova/nova.conf')
+    assert message in manage.stderr
+    assert message in reconciler.stderr
+    assert 'Traceback' not in manage.stderr + reconciler.stderr
+
+
+@pytest.mark.parametrize('command', ['nova-ha-manage', 'nova-ha-reconciler'])
+def test_a_backend_password_needing_encoding_is_refused_masked(
+        nova_conf, tmp_path, command):
+    secret = 'ab/cd+ef=='
+    bad = tmp_path / 'coordination.conf'
+    bad.write_text('[coordination]\nbackend_url = redis://:%s@redis.example'
+                   '.com:6379\n' % secret)
+    result = _run(command, '--config-file', str(nova_conf),
+                  '--config-file', str(bad),
+                  *(['status'] if command == 'nova-ha-manage' else []),
+                  timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert 'redis://:***@redis.example.com:6379' in result.stderr
+    assert 'percent-encoded' in result.stderr
+    for part in (secret, 'cd+ef'):
+        assert part not in result.stderr + result.stdout

@@ -21,6 +21,7 @@ from nova import objects
 from nova_ha_ext.cmd import manage
 from nova_ha_ext.reconcile import coordination
 from tests.functional import xenapi_base
+from tests import hostile
 
 
 class TestManage(xenapi_base.XenAPIPoolsTestCase):
@@ -98,6 +99,45 @@ class TestManage(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual(manage.ERROR, code)
         self.assertIn('pool-z', text)
         self.assertIn('pool-a, pool-b', text)
+
+    def test_sync_of_an_unknown_pool_is_a_usage_error(self):
+        code, text = self.run_manage('sync', '--pool', 'pool-z')
+        self.assertEqual(manage.ERROR, code)
+        self.assertIn('no aggregate describes pool pool-z', text)
+
+    def test_status_shows_every_pool_when_one_answers_garbage(self):
+        server = hostile.HostileXenAPI({'pool.get_all_records': hostile.Raw(
+            b'<html>Welcome to nginx</html>', content_type='text/html')})
+        server.start()
+        self.addCleanup(server.stop)
+        self._create_ha_aggregate('pool-0-html', [],
+                                  xenapi_pool_url=server.url)
+        self._create_ha_aggregate(
+            'pool-0-bad-url', [],
+            xenapi_pool_url='https://root:s3cr/t+x==@xs-a1:99999')
+
+        code, text = self.run_manage('status')
+
+        self.assertEqual(manage.ATTENTION, code)
+        rows = {line.split()[0]: line for line in text.splitlines()[2:]}
+        self.assertEqual({'pool-0-bad-url', 'pool-0-html', 'pool-a',
+                          'pool-b'}, set(rows))
+        self.assertIn('ready', rows['pool-a'])
+        self.assertIn('found <html>', rows['pool-0-html'])
+        self.assertIn('holds a user name or password', rows['pool-0-bad-url'])
+        self.assertNotIn('s3cr', text)
+
+    def test_status_json_never_shows_credentials(self):
+        self._create_ha_aggregate(
+            'pool-0-bad-url', [],
+            xenapi_pool_url='https://root:s3cr/t+x==@xs-a1:99999')
+        code, text = self.run_manage('status', '--format', 'json')
+        pools = {p['pool']: p for p in json.loads(text)['pools']}
+        self.assertIn('holds a user name or password',
+                      pools['pool-0-bad-url']['error'])
+        self.assertNotIn('s3cr', text)
+        self.assertNotIn('x==', text)
+        self.assertEqual(self.pool_url('pool-a'), pools['pool-a']['url'])
 
 
 class TestStatusIgnoredFlavorKeys(xenapi_base.XenAPIPoolsTestCase):

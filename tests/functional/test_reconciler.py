@@ -32,6 +32,7 @@ from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import runner
 from nova_ha_ext.virt.xenapi import fake as xenapi_fake
 from tests.functional import xenapi_base
+from tests import hostile
 from tests import waiting
 
 
@@ -279,6 +280,39 @@ class TestUnreachablePool(ReconcilerTestCase):
         reports = {r.pool: r for r in self.reconciler.reconcile(self.ctxt)}
         self.assertIsNotNone(reports['pool-b'].error)
         self.assertIn('127.0.0.1:9', reports['pool-b'].error)
+        self.assertIsNone(reports['pool-a'].error)
+        self.assertNotEqual('xs-a2', self.server_host(server))
+
+    def test_garbage_and_bad_urls_do_not_stop_the_other_pools(self):
+        record = hostile.pool_record()
+        del record['uuid']
+        answers = {
+            'pool-0-no-uuid': hostile.xenapi_reply({hostile.POOL_REF: record}),
+            'pool-0-bare-int': (b'<methodResponse><params><param><value>'
+                                b'<int>7</int></value></param></params>'
+                                b'</methodResponse>'),
+            'pool-0-no-code': hostile.xenapi_reply([], status='Failure'),
+        }
+        for name, answer in answers.items():
+            server = hostile.HostileXenAPI(
+                {'pool.get_all_records': answer}).start()
+            self.addCleanup(server.stop)
+            self._create_ha_aggregate(name, [], xenapi_pool_url=server.url)
+        self._create_ha_aggregate(
+            'pool-0-bad-url', [],
+            xenapi_pool_url='https://root:s3cr/t@xs-a1:99999')
+        server = self.boot_on('xs-a2', self.ha, 'ha')
+        self.fail('xs-a2')
+
+        reports = {r.pool: r for r in self.reconciler.reconcile(self.ctxt)}
+
+        self.assertIn("has no uuid", reports['pool-0-no-uuid'].error)
+        self.assertIn('not a XenAPI answer', reports['pool-0-bare-int'].error)
+        self.assertIn('without an error code',
+                      reports['pool-0-no-code'].error)
+        self.assertIn('holds a user name or password',
+                      reports['pool-0-bad-url'].error)
+        self.assertNotIn('s3cr', reports['pool-0-bad-url'].url)
         self.assertIsNone(reports['pool-a'].error)
         self.assertNotEqual('xs-a2', self.server_host(server))
 

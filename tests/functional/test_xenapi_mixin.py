@@ -30,6 +30,7 @@ from nova.scheduler import host_manager
 from nova_ha_ext.virt.xenapi import fake as xenapi_fake
 from nova_ha_ext.virt.xenapi import mixin
 from tests.functional import xenapi_base
+from tests import hostile
 
 TRAIT = mixin.HA_READY_TRAIT
 
@@ -236,6 +237,46 @@ class TestBadConnectionSettings(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual('unknown', node.stats['xenapi_pool_ha_ready'])
         self.assertIn('ca_file /nonexistent/ca.pem', output)
 
+    def test_garbage_from_the_pool_reports_unknown_without_the_trait(self):
+        self.computes['xs-a3'].stop()
+        del self.computes['xs-a3']
+        server = self.useFixture(_Hostile({
+            'pool.get_all_records': hostile.Raw(
+                b'<html><body>Welcome to nginx</body></html>',
+                content_type='text/html')}))
+        node, output = self._start_with('xs-a3', connection_url=server.url)
+        self.assertEqual('unknown', node.stats['xenapi_pool_ha_ready'])
+        self.assertNotIn(TRAIT, self._get_provider_traits(
+            self._get_provider_uuid_by_host('xs-a3')))
+        self.assertIn('expected <methodResponse>, found <html>', output)
+        self.assertNotIn('Traceback', output)
+
+    def test_plain_http_is_refused_unless_allowed(self):
+        url = self.sim_fixture.pool('pool-a').member_urls['xs-a3']
+        self.computes['xs-a3'].stop()
+        del self.computes['xs-a3']
+        node, output = self._start_with('xs-a3', connection_url=url,
+                                        allow_plain_http=False)
+        self.assertEqual('unknown', node.stats['xenapi_pool_ha_ready'])
+        self.assertIn('allow_plain_http = True', output)
+
+    def test_plain_http_when_allowed_is_warned_about(self):
+        url = self.sim_fixture.pool('pool-a').member_urls['xs-a3']
+        self.computes['xs-a3'].stop()
+        del self.computes['xs-a3']
+        node, output = self._start_with('xs-a3', connection_url=url)
+        self.assertEqual('true', node.stats['xenapi_pool_ha_ready'])
+        self.assertEqual(1, output.count('reached over plain http'))
+
+    def test_credentials_in_the_url_are_refused_and_never_shown(self):
+        self.computes['xs-a3'].stop()
+        del self.computes['xs-a3']
+        node, output = self._start_with(
+            'xs-a3', connection_url='https://root:s3cr/t@127.0.0.1:99999')
+        self.assertEqual('unknown', node.stats['xenapi_pool_ha_ready'])
+        self.assertIn('holds a user name or password', output)
+        self.assertNotIn('s3cr', output)
+
 
 class TestTiedInstances(xenapi_base.XenAPIPoolsTestCase):
     """A protected instance whose disk only its host sees."""
@@ -267,3 +308,16 @@ class TestTiedInstances(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual('true', node.stats['xenapi_pool_ha_ready'])
         self.assertIn(TRAIT, set(self._get_provider_traits(
             self._get_provider_uuid_by_host('xs-a1'))))
+
+
+class _Hostile(fixtures.Fixture):
+    """A hostile XenAPI server on loopback for one test."""
+
+    def __init__(self, answers):
+        super().__init__()
+        self.server = hostile.HostileXenAPI(answers)
+
+    def _setUp(self):
+        self.server.start()
+        self.addCleanup(self.server.stop)
+        self.url = self.server.url

@@ -603,6 +603,7 @@ class Deployment:
                 '[xenapi]\nconnection_username = %(user)s\n'
                 'connection_password = %(password)s\n'
                 'connect_timeout = 5\nread_timeout = 60\n'
+                'allow_plain_http = True\n'
                 '[ha_reconciler]\ninterval = %(interval)d\n'
                 'watch_events = %(watch)s\nevent_timeout = 5\n'
                 % {'api': self.db['api'], 'main': self.db['main'],

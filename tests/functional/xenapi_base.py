@@ -76,7 +76,8 @@ class XenAPIPoolsTestCase(base.NovaHATestCase):
         self.sim = self.sim_fixture.simulator
         self.flags(connection_username='root', connection_password=PASSWORD,
                    pool_state_cache_seconds=0, connect_timeout=2.0,
-                   read_timeout=10.0, group='xenapi')
+                   read_timeout=10.0, allow_plain_http=True,
+                   group='xenapi')
         self.aggregates = {}
         for pool in sorted(self.POOLS):
             info = self.sim_fixture.pool(pool)

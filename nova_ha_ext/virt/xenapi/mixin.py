@@ -52,6 +52,7 @@ from nova import exception
 from nova_ha_ext import conf
 from nova_ha_ext import ha_spec
 from nova_ha_ext.reconcile import hostmap
+from nova_ha_ext import urls
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 from nova_ha_ext.xenapi import pool_state
@@ -110,14 +111,22 @@ class XenAPIPoolHAMixin:
             self._pool_client_obj = xenapi_client.PoolClient.from_conf(CONF)
         except xenapi_exc.PoolError as exc:
             LOG.error("XenServer pool HA reporting is disabled: %s", exc)
+            return
+        if self._pool_client_obj.url.startswith('http:'):
+            LOG.warning("The XenServer pool of this host is reached over "
+                        "plain http: the XenAPI password travels in clear "
+                        "([xenapi] allow_plain_http = True).")
 
     def _pool_client(self):
         """The pool client configured by ``[xenapi]`` at init_host."""
         if self._pool_client_obj is None:
+            url = CONF.xenapi.connection_url
             raise xenapi_exc.InvalidConfiguration(
-                'of this host', CONF.xenapi.connection_url or '(unset)',
-                "[xenapi] connection_url must be the http(s) URL of a "
-                "member of the pool")
+                'of this host',
+                urls.excerpt(urls.redact(url), quote=False) if url
+                else '(unset)',
+                "[xenapi] connection_url must be the https URL of a member "
+                "of the pool")
         return self._pool_client_obj
 
     def _pool_ha_state(self, refresh=True):
@@ -140,6 +149,12 @@ class XenAPIPoolHAMixin:
                 LOG.error("Cannot read the HA state of the XenServer pool: "
                           "%s. Reporting it as unknown and removing trait %s "
                           "until the pool answers.", exc, HA_READY_TRAIT)
+                state = None
+            except Exception:
+                # Fail safe: a stale "ready" would keep HA instances coming.
+                LOG.exception("Unexpected error reading the HA state of the "
+                              "XenServer pool. Reporting it as unknown and "
+                              "removing trait %s.", HA_READY_TRAIT)
                 state = None
             self._pool_cache = (now, state)
             return state

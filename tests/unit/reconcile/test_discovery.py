@@ -48,15 +48,48 @@ def test_aggregates_with_a_pool_url_are_pools():
     ]
 
 
-@pytest.mark.parametrize('url', ['xs-a1.example.com', 'ftp://xs-a1',
-                                 'https://xs-a1,xs-a2'])
-def test_bad_url_is_ignored_with_one_warning(caplog, url):
+@pytest.mark.parametrize('url, reason', [
+    ('xs-a1.example.com', 'is not a XenAPI URL'),
+    ('ftp://xs-a1', 'is not a XenAPI URL'),
+    ('https://xs-a1,xs-a2', "'xs-a2' is not a XenAPI URL"),
+    ('https://root:s3cr/t@xs-a1:99999', 'holds a user name or password'),
+    ('http://xs-a1', 'allow_plain_http = True'),
+])
+def test_bad_url_is_the_pools_error_with_one_warning(caplog, url, reason):
     aggregate = agg(1, 'pool-a', ha='true', xenapi_pool_url=url)
     with caplog.at_level(logging.WARNING):
         for _ in range(3):
-            assert discovery.pool_targets([aggregate], KEY) == []
+            [target] = discovery.pool_targets([aggregate], KEY)
+    assert target.name == 'pool-a'
+    assert reason in target.error
+    assert KEY in target.error
     [warning] = [r.getMessage() for r in caplog.records]
-    assert 'pool-a' in warning and repr(url) in warning
+    assert 'pool-a' in warning and reason in warning
+    for text in (warning, target.error, target.url):
+        assert 's3cr' not in text
+
+
+def test_a_huge_bad_url_is_stored_and_quoted_in_part(caplog):
+    url = 'ftp://' + 'x' * 5000000
+    aggregate = agg(1, 'pool-a', ha='true', xenapi_pool_url=url)
+    with caplog.at_level(logging.WARNING):
+        [target] = discovery.pool_targets([aggregate], KEY)
+    assert len(target.error) < 500 and len(target.url) < 500
+    assert len(caplog.text) < 1000
+
+
+def test_plain_http_when_allowed_warns_once_per_pool(caplog):
+    aggregates = [agg(1, 'pool-a', xenapi_pool_url='http://xs-a1'),
+                  agg(2, 'pool-b', xenapi_pool_url='http://xs-b1')]
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            targets = discovery.pool_targets(aggregates, KEY,
+                                             allow_plain_http=True)
+    assert [t.error for t in targets] == [None, None]
+    warnings = sorted(r.getMessage() for r in caplog.records)
+    assert len(warnings) == 2
+    assert 'Pool pool-a is reached over plain http' in warnings[0]
+    assert 'Pool pool-b is reached over plain http' in warnings[1]
 
 
 def test_ha_aggregate_without_url_is_reported_once(caplog):

@@ -12,12 +12,17 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Which snapshot an event-driven pass gets."""
+"""Which snapshot an event-driven pass gets; passes on a pool of threads."""
 
+import collections
 import dataclasses
+import queue
+import threading
 import time
+import types
 
 from oslo_config import cfg
+import pytest
 
 from nova_ha_ext import conf as ha_conf
 from nova_ha_ext.reconcile import runner
@@ -63,3 +68,99 @@ def test_a_trigger_without_snapshot_drops_an_older_one():
 
     assert run._fresh_snapshot('pool-a') is None
     assert run._queued == {'pool-a'}
+
+
+# Passes on a bounded pool of threads
+
+class _Reconciler:
+    """Passes that block until a test lets them end."""
+
+    def __init__(self, pools):
+        self.targets = {name: types.SimpleNamespace(name=name, error=None)
+                        for name in pools}
+        self.release = {name: threading.Event() for name in pools}
+        self.started = queue.Queue()
+        self.running = collections.Counter()
+        self.most_at_once = collections.Counter()
+        self._lock = threading.Lock()
+
+    def discover(self, context):
+        return list(self.targets.values())
+
+    def reconcile_pool(self, context, name, snapshot=None):
+        with self._lock:
+            self.running[name] += 1
+            self.most_at_once[name] = max(self.most_at_once[name],
+                                          self.running[name])
+        self.started.put(name)
+        self.release[name].wait(30)
+        with self._lock:
+            self.running[name] -= 1
+        return types.SimpleNamespace(pool=name, skipped=None)
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def conf():
+    conf = cfg.ConfigOpts()
+    ha_conf.register_opts(conf)
+    conf([])
+    conf.set_override('watch_events', False, 'ha_reconciler')
+    conf.set_override('interval', 3600, 'ha_reconciler')
+    yield conf
+    # The option groups are shared with every ConfigOpts that registers
+    # them, and so are their overrides.
+    conf.reset()
+
+
+def _started_runner(conf, reconciler):
+    reports = queue.Queue()
+    # The real coordinator: without a backend it owns every pool.
+    run = runner.ReconcilerRunner(
+        conf, context_factory=lambda: None, reconciler=reconciler,
+        on_report=reports.put)
+    run.start()
+    return run, reports
+
+
+def test_a_blocked_pool_does_not_hold_back_another_pools_pass(conf):
+    rec = _Reconciler(['pool-fast', 'pool-slow'])
+    run, reports = _started_runner(conf, rec)
+    try:
+        # The first full pass starts both pools at once.
+        assert {rec.started.get(timeout=10),
+                rec.started.get(timeout=10)} == {'pool-fast', 'pool-slow'}
+        rec.release['pool-fast'].set()
+        assert reports.get(timeout=10).pool == 'pool-fast'
+        # An event-driven pass of the fast pool runs while the slow pool's
+        # first pass is still under way.
+        run.trigger('pool-fast')
+        assert rec.started.get(timeout=10) == 'pool-fast'
+        assert reports.get(timeout=10).pool == 'pool-fast'
+        assert rec.running['pool-slow'] == 1
+    finally:
+        rec.release['pool-slow'].set()
+        run.stop()
+
+
+def test_passes_of_one_pool_never_overlap_and_coalesce(conf):
+    rec = _Reconciler(['pool-a'])
+    run, reports = _started_runner(conf, rec)
+    try:
+        assert rec.started.get(timeout=10) == 'pool-a'
+        for _ in range(5):
+            run.trigger('pool-a')
+        rec.release['pool-a'].set()
+        assert reports.get(timeout=10).pool == 'pool-a'
+        # The five triggers during the pass make one more pass, not five.
+        assert rec.started.get(timeout=10) == 'pool-a'
+        assert reports.get(timeout=10).pool == 'pool-a'
+        run.trigger('pool-a')
+        assert rec.started.get(timeout=10) == 'pool-a'
+        assert reports.get(timeout=10).pool == 'pool-a'
+    finally:
+        run.stop()
+    assert rec.started.empty()
+    assert rec.most_at_once['pool-a'] == 1

@@ -48,7 +48,8 @@ class TestPoolWatcher(testtools.TestCase):
         def factory():
             return xenapi_client.PoolClient(
                 url or info.url, info.username, info.password,
-                name='pool-a', connect_timeout=1.0, read_timeout=5.0)
+                name='pool-a', connect_timeout=1.0, read_timeout=5.0,
+                allow_plain_http=True)
 
         def on_change(name, snapshot):
             self.changes.append((name, time.monotonic()))
@@ -111,7 +112,8 @@ class TestPoolWatcher(testtools.TestCase):
         snapshot = self.snapshots[0]
         info = self.sim_fixture.pool('pool-a')
         client = xenapi_client.PoolClient(info.url, info.username,
-                                          info.password, name='pool-a')
+                                          info.password, name='pool-a',
+                                          allow_plain_http=True)
         self.addCleanup(client.close)
         read = client.read_pool()
         self.assertEqual(dataclasses.replace(read, read_at=0),

@@ -76,9 +76,11 @@ class TestCacheAgreesWithReads(testtools.TestCase):
         self.sim = sim_fixture.simulator
         info = sim_fixture.pool('pool-a')
         self.client = xenapi_client.PoolClient(
-            info.url, info.username, info.password, name='pool-a')
+            info.url, info.username, info.password, name='pool-a',
+            allow_plain_http=True)
         self.watch = xenapi_client.PoolClient(
-            info.url, info.username, info.password, name='pool-a')
+            info.url, info.username, info.password, name='pool-a',
+            allow_plain_http=True)
         self.addCleanup(self.client.close)
         self.addCleanup(self.watch.close)
         self.cache = records.PoolRecordCache()

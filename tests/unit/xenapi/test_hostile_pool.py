@@ -1,0 +1,189 @@
+# Copyright 2026 The nova-ha-ext Authors.
+#
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
+#
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
+
+"""Whatever a pool answers becomes that pool's PoolError, quickly and in
+bounded words: PoolClient against a hostile XenAPI server on loopback.
+"""
+
+import gzip
+import time
+
+import pytest
+
+from nova_ha_ext.xenapi import client as xenapi_client
+from nova_ha_ext.xenapi import exceptions
+from tests import hostile
+
+PASSWORD = 'hostile-secret'
+
+
+def client(url, **kw):
+    kw.setdefault('connect_timeout', 1.0)
+    kw.setdefault('read_timeout', 5.0)
+    c = xenapi_client.PoolClient(url, 'root', PASSWORD, name='pool-h',
+                                 allow_plain_http=True, **kw)
+    return c
+
+
+def read(answers, **kw):
+    """Read the pool at a hostile server; return the error it raised."""
+    with hostile.HostileXenAPI(answers) as server:
+        c = client(server.url, **kw)
+        try:
+            with pytest.raises(exceptions.PoolError) as raised:
+                c.read_pool()
+        finally:
+            c.close()
+    assert PASSWORD not in str(raised.value)
+    return raised.value
+
+
+def test_a_valid_hostile_server_is_readable():
+    with hostile.HostileXenAPI() as server:
+        c = client(server.url)
+        assert c.read_pool().ha.uuid == 'pool-uuid'
+        c.close()
+
+
+GARBAGE = dict(hostile.GARBAGE, **{
+    'a status that is neither': (
+        hostile.xenapi_reply('x', status='Maybe'), 'not a XenAPI answer'),
+})
+
+
+@pytest.mark.parametrize('answer, reason', GARBAGE.values(),
+                         ids=GARBAGE.keys())
+def test_garbage_becomes_the_pools_error(answer, reason):
+    exc = read({'pool.get_all_records': hostile.Raw(
+        answer, content_type='text/html' if b'<html>' in answer
+        else 'text/xml')})
+    assert isinstance(exc, exceptions.BadReply)
+    assert reason in str(exc)
+    assert 'pool-h' in str(exc) and 'pool.get_all_records' in str(exc)
+
+
+def test_garbage_at_login_becomes_the_pools_error():
+    exc = read({'session.login_with_password': hostile.Raw(b'<html/>')})
+    assert isinstance(exc, exceptions.BadReply)
+    assert 'session.login_with_password' in str(exc)
+
+
+def test_records_that_are_not_records_are_the_pools_error():
+    exc = read({'host.get_all_records': hostile.Raw(hostile.xenapi_reply(
+        ['not', 'a', 'dict']))})
+    assert isinstance(exc, exceptions.BadReply)
+    assert 'records this client cannot read' in str(exc)
+
+
+def test_a_bad_master_address_is_not_followed():
+    exc = read({'pool.get_all_records': hostile.Raw(hostile.xenapi_reply(
+        ['HOST_IS_SLAVE', 'evil.example.com/x@y'], status='Failure'))})
+    assert isinstance(exc, exceptions.BadReply)
+    assert 'must be a host name or IP address' in str(exc)
+
+
+@pytest.mark.parametrize('answer', [
+    'x', {'events': []}, {'token': '1', 'events': 'x'},
+    {'token': '1', 'events': ['x']},
+])
+def test_an_event_batch_that_is_not_one_is_the_pools_error(answer):
+    with hostile.HostileXenAPI({'event.from': hostile.Raw(
+            hostile.xenapi_reply(answer))}) as server:
+        c = client(server.url)
+        with pytest.raises(exceptions.BadReply) as raised:
+            c.event_from(['VM'], '', 1.0)
+        c.close()
+    assert 'event.from answered' in str(raised.value)
+
+
+def test_a_huge_value_is_quoted_in_part():
+    huge = 'A' * (5 * 1024 * 1024)
+    exc = read({'pool.get_all_records': hostile.Raw(hostile.xenapi_reply(
+        ['SOME_ERROR', huge], status='Failure'))})
+    assert isinstance(exc, exceptions.CallFailed)
+    assert len(str(exc)) < 1000
+    assert 'characters in all' in str(exc)
+
+    exc = read({'pool.get_all_records': hostile.Raw(
+        b'<methodResponse><params><param><value><int>' + huge.encode() +
+        b'</int></value></param></params></methodResponse>')})
+    assert len(str(exc)) < 1000
+
+
+def test_a_reply_over_the_size_limit_is_refused_early():
+    start = time.monotonic()
+    exc = read({'pool.get_all_records': hostile.Endless(1024 ** 3)},
+               max_reply_bytes=1024 * 1024)
+    assert isinstance(exc, exceptions.BadReply)
+    assert 'max_reply_mb' in str(exc)
+    # Refused from its Content-Length, long before a gigabyte came in.
+    assert time.monotonic() - start < hostile.LONGEST
+
+
+def test_a_streamed_reply_over_the_size_limit_is_refused():
+    class NoLength(hostile.Endless):
+        def write(self, handler, stop):
+            handler.send_response(200)
+            handler.send_header('Transfer-Encoding', 'chunked')
+            handler.end_headers()
+            block = b' ' * 65536
+            for _ in range(64):
+                if stop.is_set():
+                    return
+                handler.wfile.write(b'%x\r\n%s\r\n' % (len(block), block))
+            handler.wfile.write(b'0\r\n\r\n')
+
+    exc = read({'pool.get_all_records': NoLength(0)},
+               max_reply_bytes=1024 * 1024)
+    assert 'max_reply_mb' in str(exc)
+
+
+def test_a_gzip_bomb_is_refused():
+    bomb = gzip.compress(b' ' * (64 * 1024 * 1024))
+    exc = read({'pool.get_all_records': hostile.Raw(
+        bomb, headers=[('Content-Encoding', 'gzip')])},
+        max_reply_bytes=1024 * 1024)
+    assert 'max_reply_mb' in str(exc)
+
+
+def test_a_trickling_reply_ends_at_the_call_deadline():
+    body = hostile.xenapi_reply({hostile.POOL_REF: hostile.pool_record()})
+    start = time.monotonic()
+    exc = read({'pool.get_all_records': hostile.Trickle(body, 0.05)},
+               read_timeout=0.5, call_timeout=1.5)
+    elapsed = time.monotonic() - start
+    assert isinstance(exc, exceptions.PoolUnreachable)
+    assert 'call_timeout' in str(exc)
+    # A byte every 50 ms would take len(body) * 0.05 s (about a minute).
+    assert elapsed < len(body) * 0.05 / 4
+
+
+def test_silent_members_cost_one_deadline_not_one_read_timeout_each():
+    servers = [hostile.HostileXenAPI(
+        {'pool.get_all_records': hostile.Silent()}).start()
+        for _ in range(4)]
+    try:
+        c = client(','.join(s.url for s in servers), read_timeout=2.0,
+                   call_timeout=2.5)
+        start = time.monotonic()
+        with pytest.raises(exceptions.PoolUnreachable) as raised:
+            c.read_pool()
+        elapsed = time.monotonic() - start
+        c.close()
+    finally:
+        for s in servers:
+            s.stop()
+    assert 'call_timeout' in str(raised.value)
+    # Four members times read_timeout would be 8 s.
+    assert elapsed < 4 * 2.0
