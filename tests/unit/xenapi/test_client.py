@@ -97,7 +97,8 @@ class TestPoolRead(PoolClientTestCase):
         stuck.simulator.fail_host('pool-a', 'xs-a3')
         stuck.simulator.wait_until_quiet('pool-a')
         info = stuck.pool('pool-a')
-        c = xenapi_client.PoolClient(info.url, 'root', PASSWORD)
+        c = xenapi_client.PoolClient(info.url, 'root', PASSWORD,
+                                     allow_plain_http=True)
         self.addCleanup(c.close)
         state = c.read_ha_state()
         self.assertEqual(1, state.waiting_restarts)
