@@ -30,9 +30,10 @@ A ``relocate`` is all or nothing per instance:
 The instance's ``availability_zone`` follows its new host in step 2, as in
 Nova's own moves.
 
-A ``bind`` makes what outside Nova still names another host follow the
-instance: its Neutron port bindings (:mod:`.ports`), then its Cinder volume
-attachments (:mod:`.volumes`), then its network info cache. It comes right
+A ``bind`` (:mod:`.bindings`) makes what outside Nova still names another
+host follow the instance: its Neutron port bindings (:mod:`.ports`), then
+its Cinder volume attachments (:mod:`.volumes`), then its network info
+cache. It comes right
 after the ``relocate`` of the same instance, and only if that relocation
 was applied, or alone for an instance already in sync whose bindings were
 left behind (``bindings-pending``). Each port and volume moves on its own;
@@ -74,6 +75,7 @@ from nova.db.main import models
 from nova import exception
 from nova import objects
 
+from nova_ha_ext.reconcile import bindings
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import nova_view
 from nova_ha_ext.reconcile import placement
@@ -183,12 +185,13 @@ def apply_actions(context, actions, cells, set_protection=None,
             results[index] = _failed(action, 'not attempted: %s'
                                      % guard.lost)
     elif binds:
-        bound = _bind_all(context, [action for _, action in binds], cells,
-                          binder or ports.PortBinder(),
-                          attacher or volumes.AttachmentMover(), moves,
-                          zones)
-        for (index, _), result in zip(binds, bound):
-            results[index] = result
+        outcomes = bindings.bind_all(
+            context, [action for _, action in binds], cells,
+            binder or ports.PortBinder(),
+            attacher or volumes.AttachmentMover(), moves, zones)
+        for (index, action), (done, detail) in zip(binds, outcomes):
+            results[index] = (Result(action, APPLIED, detail) if done
+                              else _failed(action, detail))
     return results
 
 
@@ -376,148 +379,6 @@ def _compensate(context, action, mover, move, problem):
                    % (problem, action.source,
                       ' and its allocations were moved back'
                       if move.moved else ''))
-
-
-def _bind_all(context, actions, cells, binder, attacher, moves, zones):
-    """Apply a pass's ``bind`` actions, one step at a time for all of them.
-
-    Every instance's ports are bound before any volume moves, and the info
-    caches are refreshed last: after a host failure, the network of the
-    last instance waits for nothing but the other instances' ports.
-
-    :param moves: instance uuid -> its relocation's ``AllocationMove``,
-        whose ``providers`` say where the allocations of ports with a
-        resource request went.
-    :param zones: ``zones(host)`` is the availability zone of a host.
-    :returns: one :class:`Result` per action, in order.
-    """
-    bindings = [_Binding(action) for action in actions]
-    _check_still_there(context, bindings, cells)
-    for binding in bindings:
-        binding.bind_ports(binder, zones(binding.action.target.host),
-                           getattr(moves.get(binding.action.instance_uuid),
-                                   'providers', None))
-    for binding in bindings:
-        binding.move_volumes(attacher)
-    for binding in bindings:
-        binding.refresh_cache(binder)
-    return [binding.result() for binding in bindings]
-
-
-def _check_still_there(context, bindings, cells):
-    """Stop the binds of instances that moved, went or got a task since
-    the pass read them: one query per cell.
-    """
-    inst = models.Instance.__table__
-    by_cell = {}
-    for binding in bindings:
-        cell = cells.get(binding.action.target.cell_uuid)
-        if cell is None:
-            binding.stopped = ("cell %s of compute node %s is not known"
-                               % (binding.action.target.cell_uuid,
-                                  binding.action.target))
-            continue
-        by_cell.setdefault(cell.uuid, (cell, []))[1].append(binding)
-    for cell, members in by_cell.values():
-        with nova_context.target_cell(context, cell) as cctxt:
-            with db_api.get_context_manager(cctxt).reader.using(
-                    cctxt) as session:
-                rows = {row.uuid: row for row in session.execute(sa.select(
-                    inst.c.uuid, inst.c.host, inst.c.node,
-                    inst.c.task_state).where(
-                    inst.c.uuid.in_([b.action.instance_uuid
-                                     for b in members]),
-                    inst.c.deleted == 0))}
-        for binding in members:
-            binding.cctxt = cctxt
-            binding.stopped = _moved_on(binding.action.target, rows.get(
-                binding.action.instance_uuid))
-
-
-def _moved_on(target, row):
-    """Why an instance read as on ``target`` no longer is, or None."""
-    if row is None:
-        return "the instance was deleted"
-    if row.task_state is not None:
-        return ("task %r started since the pass read the instance; the "
-                "next pass decides again" % row.task_state)
-    if (row.host, row.node) != (target.host, target.nodename):
-        return ("the instance is on node %s of host %s now, not on %s; the "
-                "next pass decides again" % (row.node, row.host, target))
-    return None
-
-
-class _Binding:
-    """One ``bind``: an instance's ports and volumes, and what came of them.
-
-    A ``stopped`` bind does nothing; a port or volume that fails does not
-    stop the others.
-    """
-
-    def __init__(self, action):
-        self.action = action
-        self.cctxt = self.stopped = None
-        self.problems = []
-        self.done = []
-        self.bound = 0
-
-    def bind_ports(self, binder, availability_zone, providers):
-        if self.stopped or not self.action.ports:
-            return
-        target = self.action.target
-        failures = binder.bind(self.cctxt, self.action.instance_uuid,
-                               self.action.ports, target.host,
-                               availability_zone, providers)
-        self.problems.extend(str(f) for f in failures)
-        self.bound = len(self.action.ports) - len(failures)
-        if self.bound:
-            self.done.append('%d port(s) bound to host %s'
-                             % (self.bound, target.host))
-
-    def move_volumes(self, attacher):
-        if self.stopped or not self.action.volumes:
-            return
-        bdms = {bdm.volume_id: bdm for bdm in
-                objects.BlockDeviceMappingList.get_by_instance_uuid(
-                    self.cctxt, self.action.instance_uuid)}
-        moved = 0
-        for volume in self.action.volumes:
-            bdm = bdms.get(volume.volume_id)
-            if bdm is None or bdm.attachment_id != volume.attachment_id:
-                self.problems.append(
-                    "volume %s: its attachment changed since it was read; "
-                    "the next pass decides again" % volume.volume_id)
-                continue
-            try:
-                attacher.move(self.cctxt, self.action.instance_uuid, bdm,
-                              self.action.connector)
-                moved += 1
-            except volumes.AttachmentError as exc:
-                self.problems.append(str(exc))
-        if moved:
-            self.done.append('%d volume attachment(s) moved to host %s'
-                             % (moved, self.action.connector.get('host')))
-
-    def refresh_cache(self, binder):
-        if self.stopped or not self.bound:
-            return
-        try:
-            instance = objects.Instance.get_by_uuid(
-                self.cctxt, self.action.instance_uuid,
-                expected_attrs=['info_cache'])
-            binder.refresh_info_cache(self.cctxt, instance)
-        except (ports.PortError, exception.InstanceNotFound) as exc:
-            self.problems.append(
-                "could not refresh the network info cache: %s" % exc)
-
-    def result(self):
-        if self.stopped:
-            return _failed(self.action, self.stopped)
-        if self.problems:
-            return _failed(self.action, '; '.join(
-                self.problems +
-                (['done: ' + ', '.join(self.done)] if self.done else [])))
-        return Result(self.action, APPLIED, ', '.join(self.done))
 
 
 def _set_protection(action, set_protection):
