@@ -132,9 +132,16 @@ class PoolWatcher:
         return token
 
     def _snapshot(self):
+        """The pool as the events describe it; None to have the pass read
+        it (no pool record yet, or a record the events carried is bad).
+        """
         try:
             return self._cache.snapshot()
         except records.NoPoolRecord:
+            return None
+        except records.BadRecord as exc:
+            LOG.warning("Pool %s: an event carried a bad record (%s); the "
+                        "pass reads the pool itself.", self.name, exc)
             return None
 
     def _run(self):

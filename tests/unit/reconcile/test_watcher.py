@@ -163,3 +163,24 @@ class TestPoolWatcher(testtools.TestCase):
         self.wait_for_baseline()
         w.stop(5)
         self.assertFalse(w.running)
+
+
+class TestBadRecordInEvents(testtools.TestCase):
+
+    def test_the_pass_reads_the_pool_itself(self):
+        w = watcher.PoolWatcher('pool-a', lambda: None, lambda *args: None)
+        pool = {'uuid': 'pool-uuid', 'name_label': 'pool-a',
+                'master': 'OpaqueRef:h1', 'ha_enabled': True,
+                'ha_host_failures_to_tolerate': '1',
+                'ha_plan_exists_for': '1', 'ha_overcommitted': False,
+                'ha_allow_overcommit': False, 'ha_statefiles': []}
+        w._cache.apply([
+            {'class': 'pool', 'operation': 'add', 'ref': 'OpaqueRef:p',
+             'snapshot': pool},
+            # A host record without its uuid.
+            {'class': 'host', 'operation': 'add', 'ref': 'OpaqueRef:h1',
+             'snapshot': {'hostname': 'xs-a1'}}])
+
+        with self.assertLogs(watcher.LOG.logger, 'WARNING') as logs:
+            self.assertIsNone(w._snapshot())
+        self.assertIn('bad record', logs.output[0])
