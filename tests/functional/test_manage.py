@@ -199,10 +199,8 @@ class TestStatusTiedInstances(xenapi_base.XenAPIPoolsTestCase):
     POOLS = {'pool-a': True}
 
     def scenario(self):
-        pool = xenapi_base.pool_scenario('pool-a', True)
-        pool['srs'].append({'name_label': 'local-xs-a2', 'shared': False,
-                            'type': 'ext', 'host': 'xs-a2'})
-        return {'pools': [pool]}
+        return {'pools': [xenapi_base.pool_scenario('pool-a', True,
+                                                    local_sr_on='xs-a2')]}
 
     def test_a_protected_instance_with_a_local_disk_is_listed(self):
         tied = self.boot(self.ha_flavor(), 'tied')

@@ -284,10 +284,8 @@ class TestTiedInstances(xenapi_base.XenAPIPoolsTestCase):
     POOLS = {'pool-a': True}
 
     def scenario(self):
-        pool = xenapi_base.pool_scenario('pool-a', True)
-        pool['srs'].append({'name_label': 'local-xs-a2', 'shared': False,
-                            'type': 'ext', 'host': 'xs-a2'})
-        return {'pools': [pool]}
+        return {'pools': [xenapi_base.pool_scenario('pool-a', True,
+                                                    local_sr_on='xs-a2')]}
 
     def test_its_host_is_not_ready_and_says_which_instance(self):
         server = self._create_server(name='tied', flavor_id=self.ha_flavor(),

@@ -35,7 +35,11 @@ PASSWORD = 'xenroot-secret'
 HOST_MEMORY_MB = 16384
 
 
-def pool_scenario(name, ha, hosts=3, vms=()):
+def pool_scenario(name, ha, hosts=3, vms=(), local_sr_on=None):
+    """A pool of ``hosts`` hosts with a shared SR, ``sr-hb-<letter>``.
+
+    :param local_sr_on: a host given a local SR, ``local-<host>``.
+    """
     letter = name[-1]
     pool = {
         'name': name,
@@ -50,6 +54,10 @@ def pool_scenario(name, ha, hosts=3, vms=()):
                   for i in range(hosts)],
         'vms': list(vms),
     }
+    if local_sr_on:
+        pool['srs'].append({'name_label': 'local-' + local_sr_on,
+                            'shared': False, 'type': 'ext',
+                            'host': local_sr_on})
     if ha:
         pool['ha'] = {'enabled': True, 'host_failures_to_tolerate': 1,
                       'heartbeat_sr': 'sr-hb-%s' % letter}
