@@ -93,7 +93,6 @@ class AllocationMover:
         process-wide one when None.
         """
         self._client = report_client or report.report_client_singleton()
-        self._trees = ProviderTrees(self._client)
 
     def consumers_on(self, context, providers):
         """Which providers hold each consumer's allocations.
@@ -140,10 +139,13 @@ class AllocationMover:
             :class:`AllocationMoveFailed` that says why that consumer's
             allocations did not move (they are then unchanged).
         """
+        # What placement says of provider trees holds for this call only:
+        # a mover is shared by a worker's passes, and trees change.
+        trees = ProviderTrees(self._client)
         outcomes, planned = {}, []
         for consumer_uuid, source_rp, target_rp in moves:
             try:
-                move, allocations = self._plan(context, consumer_uuid,
+                move, allocations = self._plan(context, trees, consumer_uuid,
                                                source_rp, target_rp)
             except AllocationMoveFailed as exc:
                 outcomes[consumer_uuid] = exc
@@ -166,7 +168,7 @@ class AllocationMover:
                 outcomes[move.consumer_uuid] = exc
         return outcomes
 
-    def _plan(self, context, consumer_uuid, source_rp, target_rp):
+    def _plan(self, context, trees, consumer_uuid, source_rp, target_rp):
         """Read a consumer's allocations and work out its move.
 
         :returns: the :class:`AllocationMove` it will be once written, and
@@ -206,11 +208,11 @@ class AllocationMover:
         providers = {source_rp: target_rp}
         kept = []
         for rp in sorted(allocations):
-            if rp == source_rp or not self._trees.is_child_of(
+            if rp == source_rp or not trees.is_child_of(
                     context, rp, source_rp):
                 continue
-            match = self._trees.match(context, rp, allocations[rp],
-                                      source_rp, target_rp)
+            match = trees.match(context, rp, allocations[rp],
+                                source_rp, target_rp)
             if match is None:
                 kept.append(rp)
             else:
