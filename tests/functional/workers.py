@@ -335,7 +335,9 @@ class PlacementServer:
 
     def __init__(self, directory, database):
         with open(os.path.join(directory, 'placement.conf'), 'w') as f:
-            f.write('[DEFAULT]\ndebug = false\n'
+            # Its logs go to stderr, the log file: stdout is a pipe read
+            # once, for the port, and a full pipe would block every request.
+            f.write('[DEFAULT]\ndebug = false\nuse_stderr = true\n'
                     '[api]\nauth_strategy = noauth2\n'
                     '[placement_database]\nconnection = sqlite:///%s\n'
                     % database)
