@@ -73,6 +73,34 @@ def run_child(module, args, progress):
     return proc.returncode
 
 
+def run_cases(case, methods):
+    """Run a benchmark ``nova.test.TestCase``'s methods, in order.
+
+    Nova writes some log lines to stdout at cleanup: while the cases run,
+    stdout goes where stderr goes, so that only the figures reach stdout.
+
+    :returns: True when every method ran without error (their tracebacks
+        are written to stderr).
+    """
+    import unittest
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        for method in methods:
+            result = unittest.TestResult()
+            case(method).run(result)
+            for _test, trace in result.errors + result.failures:
+                sys.stderr.write(trace)
+                return False
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+    return True
+
+
 def raw_xmlrpc_call(url, method, params, timeout=300):
     """One XML-RPC call over plain http.client: the reply's bytes, unparsed.
 

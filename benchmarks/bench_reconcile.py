@@ -1074,28 +1074,13 @@ def _bench_case():
 
 def _child(small):
     import tests.functional  # noqa: F401  (eventlet monkey patching first)
-    import unittest
 
     case = _bench_case()
     if small:
         case.SIZES = SMALL
     started = time.monotonic()
-    # Nova writes some log lines to stdout at cleanup: while the cases run,
-    # stdout goes where stderr goes.
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        for method in ('test_one_pool', 'test_many_pools'):
-            result = unittest.TestResult()
-            case(method).run(result)
-            for _test, trace in result.errors + result.failures:
-                sys.stderr.write(trace)
-                return 1
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+    if not benchmarks.run_cases(case, ('test_one_pool', 'test_many_pools')):
+        return 1
     _report(case.figures, time.monotonic() - started)
     return 0
 

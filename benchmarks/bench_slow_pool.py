@@ -35,7 +35,6 @@ one pass thread (every pass after the other, as before
 time.
 """
 
-import os
 import statistics
 import sys
 import time
@@ -77,16 +76,10 @@ def _bench_case():
     from nova_ha_ext.reconcile import runner
     from tests.functional import xenapi_base
     from tests import hostile
+    from tests import waiting
 
     def poll(predicate, timeout=60):
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError('timed out')
-            time.sleep(0.01)
+        return waiting.wait_for(predicate, timeout, interval=0.01)
 
     class SlowPoolBenchmark(xenapi_base.XenAPIPoolsTestCase):
         """Not a test: measurements, run by ``_child()``."""
@@ -166,23 +159,11 @@ def _bench_case():
 
 def _child():
     import tests.functional  # noqa: F401  (eventlet monkey patching first)
-    import unittest
 
     case = _bench_case()
     started = time.monotonic()
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        result = unittest.TestResult()
-        case('test_event_latency').run(result)
-        for _test, trace in result.errors + result.failures:
-            sys.stderr.write(trace)
-            return 1
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+    if not benchmarks.run_cases(case, ('test_event_latency',)):
+        return 1
     print('Event-driven passes of %d healthy pools (3 hosts, 2 HA servers '
           'each) while a fourth pool trickles (a byte every 50 ms; '
           '[xenapi] call_timeout = %g s, [ha_reconciler] interval = %d s); '

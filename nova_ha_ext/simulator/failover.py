@@ -191,13 +191,16 @@ class Failover(object):
 
     def fail_host(self, hostname):
         """The host dies now; xapi notices after detection_delay."""
-        pool = self.pool
-        with pool.lock:
-            state = pool.host_state(hostname)
-            if state.mode != 'up':
-                raise SimulatorError('host %s of pool %s is already down'
-                                     % (state.hostname, pool.name))
-            self._take_down(state, 'failed')
+        with self.pool.lock:
+            self._take_down(self._up_host(hostname), 'failed')
+
+    def _up_host(self, hostname):
+        """The state of a host that is up; refuses one already down."""
+        state = self.pool.host_state(hostname)
+        if state.mode != 'up':
+            raise SimulatorError('host %s of pool %s is already down'
+                                 % (state.hostname, self.pool.name))
+        return state
 
     def fail_master(self):
         with self.pool.lock:
@@ -213,10 +216,7 @@ class Failover(object):
         """
         pool = self.pool
         with pool.lock:
-            state = pool.host_state(hostname)
-            if state.mode != 'up':
-                raise SimulatorError('host %s of pool %s is already down'
-                                     % (state.hostname, pool.name))
+            state = self._up_host(hostname)
             if not pool.pool_obj['ha_enabled']:
                 self._take_down(state, 'isolated')
                 return

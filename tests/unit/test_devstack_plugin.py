@@ -568,15 +568,20 @@ def test_settings_define_the_plugin_as_devstack_asks(node):
     assert 'plugin defined: nova-ha-ext' in result.stdout.splitlines()
 
 
-def test_post_config_adds_the_filter_and_keeps_existing_ones(node):
-    node.run('stack', 'post-config')
-
+def assert_filters_added(node):
+    """The plugin's filter is available and enabled, beside the site's."""
     assert node.ini_values(node.nova_conf, 'filter_scheduler',
                            'available_filters') == [
         ALL_FILTERS, 'site_filters.rack.RackFilter', FILTER_PATH]
     assert node.ini_values(node.nova_conf, 'filter_scheduler',
                            'enabled_filters') == [
         'ComputeFilter,ImagePropertiesFilter,RackFilter,HAAggregateFilter']
+
+
+def test_post_config_adds_the_filter_and_keeps_existing_ones(node):
+    node.run('stack', 'post-config')
+
+    assert_filters_added(node)
     assert node.ini_values(node.nova_conf, 'ha_filter',
                            'isolate_non_ha_instances') == ['True']
     assert node.ini_values(node.nova_conf, 'ha_filter',
@@ -656,12 +661,7 @@ def test_post_config_waits_for_the_background_writer_of_nova_conf(node):
     # Neither the plugin's edits nor devstack's are lost.
     assert node.ini_values(node.nova_conf, 'neutron', 'auth_type') == [
         'password']
-    assert node.ini_values(node.nova_conf, 'filter_scheduler',
-                           'available_filters') == [
-        ALL_FILTERS, 'site_filters.rack.RackFilter', FILTER_PATH]
-    assert node.ini_values(node.nova_conf, 'filter_scheduler',
-                           'enabled_filters') == [
-        'ComputeFilter,ImagePropertiesFilter,RackFilter,HAAggregateFilter']
+    assert_filters_added(node)
     assert node.ini_values(node.nova_conf, 'ha_filter',
                            'require_pool_ha_ready') == ['True']
 
