@@ -107,21 +107,20 @@ def list_opts():
 def validate(conf):
     """Check what single options cannot: the URL and the two timings.
 
+    The rules are those of :mod:`nova_ha_ext.reconcile.backend`, which the
+    workers apply too; it loads tooz only to check a configured backend.
+
     :raises oslo_config.cfg.Error: naming the option and what to do.
     """
+    from nova_ha_ext.reconcile import backend
     group = conf.coordination
-    if group.heartbeat_interval * 3 > group.member_timeout:
-        raise cfg.Error(
-            "invalid value for [coordination] heartbeat_interval: %g s "
-            "leaves too little of member_timeout (%d s) for a missed "
-            "heartbeat; use at most a third of it (%.2f s) or raise "
-            "member_timeout" % (group.heartbeat_interval,
-                                group.member_timeout,
-                                group.member_timeout / 3.0))
+    problem = backend.heartbeat_problem(group.heartbeat_interval,
+                                        group.member_timeout)
+    if problem:
+        raise cfg.Error("invalid value for [coordination] heartbeat_interval: "
+                        "%s" % problem)
     if group.backend_url:
-        # tooz is imported only when a backend is configured.
-        from nova_ha_ext.reconcile import coordination
-        problem = coordination.backend_url_problem(group.backend_url)
+        problem = backend.backend_url_problem(group.backend_url)
         if problem:
             raise cfg.Error("invalid value for [coordination] backend_url: %s"
                             % problem)

@@ -42,7 +42,8 @@ without joining, gives the same answer as the workers, and why a worker
 never acts on a share that a partial update left half-changed.
 
 How a dead worker is noticed depends on the driver, and ``member_timeout``
-is handed to each as the option it understands (:func:`backend_options`):
+is handed to each as the option it understands
+(:func:`.backend.backend_options`):
 
 * ``file``: a member is a file whose mtime each heartbeat touches;
   ``get_members`` skips a file older than the ``timeout`` option. A killed
@@ -69,13 +70,13 @@ Without a backend there is a single worker, which owns every pool; its pool
 locks are local to the process. Nothing can tell whether another worker runs
 on another host, so :meth:`PoolCoordinator.start` warns that more workers
 need a backend, and refuses to run if another worker holds the
-:func:`single_worker_guard` lock file of this host.
+:func:`.guard.single_worker_guard` lock file of this host.
+
+The URL checks live in :mod:`.backend` and the single-worker lock file in
+:mod:`.guard`; this module holds the coordinator and :func:`pool_owners`.
 """
 
 import contextlib
-import errno
-import fcntl
-import importlib.metadata
 import os
 import socket
 import threading
@@ -83,13 +84,14 @@ import time
 import urllib.parse
 import uuid
 
-from oslo_concurrency import lockutils
 from oslo_log import log as logging
 from oslo_utils import netutils
 import tooz
 from tooz import coordination as tooz_coordination
 
 from nova_ha_ext.reconcile import assignment
+from nova_ha_ext.reconcile import backend
+from nova_ha_ext.reconcile import guard
 from nova_ha_ext import urls
 
 LOG = logging.getLogger(__name__)
@@ -100,43 +102,9 @@ LOCK_PREFIX = 'nova-ha-ext-pool-'
 #: What :func:`pool_owners` reports as owner without a backend.
 SINGLE_WORKER = '(single worker)'
 
-#: Name of the lock file of :func:`single_worker_guard`.
-GUARD_NAME = 'nova-ha-reconciler.lock'
-
-_TOOZ_BACKENDS = 'tooz.backends'
-
-#: Drivers of tooz with group membership, and the options that carry the
-#: member timeout to each (an option per key).
-_TIMEOUT_OPTIONS = {
-    'file': ('timeout',),
-    'zookeeper': ('timeout',),
-    'kazoo': ('timeout',),
-    'redis': ('membership_timeout', 'lock_timeout'),
-    'etcd3+http': ('membership_timeout', 'lock_timeout'),
-    'etcd3+https': ('membership_timeout', 'lock_timeout'),
-    'memcached': ('membership_timeout', 'lock_timeout', 'leader_timeout'),
-}
-
-#: Drivers of tooz that offer locks but no group membership.
-_LOCK_ONLY = frozenset(['ipc', 'mysql', 'postgresql', 'kubernetes'])
-
-#: The Python package each driver needs, for the message when it is missing.
-_DRIVER_PACKAGES = {
-    'redis': 'redis',
-    'etcd3+http': 'etcd3gw',
-    'etcd3+https': 'etcd3gw',
-    'zookeeper': 'kazoo',
-    'kazoo': 'kazoo',
-    'memcached': 'pymemcache',
-}
-
-
-class CoordinationError(Exception):
-    """Coordination cannot work as configured, or the backend failed."""
-
-
-class WorkerAlreadyRunning(CoordinationError):
-    """Another single worker holds this host's worker lock file."""
+# Defined with the checks that raise them; callers catch them from here.
+CoordinationError = backend.CoordinationError
+WorkerAlreadyRunning = guard.WorkerAlreadyRunning
 
 
 class PoolUnavailable(CoordinationError):
@@ -156,104 +124,6 @@ class PoolLocked(PoolUnavailable):
 
 class PoolNotOwned(PoolUnavailable):
     """The pool belongs to another worker, or to none while out of touch."""
-
-
-# -- URLs ------------------------------------------------------------------
-
-def installed_backends():
-    """Names (URL schemes) of the tooz drivers installed here, sorted."""
-    return sorted({ep.name for ep in
-                   importlib.metadata.entry_points(group=_TOOZ_BACKENDS)})
-
-
-def _entry_point(scheme):
-    for ep in importlib.metadata.entry_points(group=_TOOZ_BACKENDS):
-        if ep.name == scheme:
-            return ep
-    return None
-
-
-def _has_membership(driver_cls):
-    base = tooz_coordination.CoordinationDriver
-    return (getattr(driver_cls, 'join_group', None) is not base.join_group and
-            getattr(driver_cls, 'get_members', None) is not base.get_members)
-
-
-def backend_url_problem(url):
-    """Why ``url`` cannot serve as ``[coordination] backend_url``, or None.
-
-    The message says what to do and never contains the URL's password.
-    """
-    shown = urls.redact(url)
-    if urls.password_needs_encoding(url):
-        return ("the password in %s holds a '/', '?' or '#' that is not "
-                "percent-encoded, so tooz would read part of it as the host "
-                "or path; write them as %%2F, %%3F and %%23 (and any '@' "
-                "after the host as %%40)" % shown)
-    try:
-        parts = netutils.urlsplit(url)
-    except ValueError as exc:
-        return "%s is not a valid URL: %s" % (shown,
-                                              urls.scrub(exc, url))
-    scheme = parts.scheme
-    backends = installed_backends()
-    membership = [b for b in backends if b not in _LOCK_ONLY]
-    if not scheme:
-        return ("%s is not a tooz URL; write it as DRIVER://..., where "
-                "DRIVER is one of: %s" % (shown, ', '.join(membership)))
-    ep = _entry_point(scheme)
-    if ep is None:
-        return ("unknown tooz backend '%s' in %s; tooz knows these "
-                "drivers: %s (of which these track group membership, as the "
-                "reconcilers need: %s)"
-                % (scheme, shown, ', '.join(backends),
-                   ', '.join(membership)))
-    if scheme in _LOCK_ONLY:
-        return ("the tooz backend '%s' only offers locks, but the "
-                "reconcilers share the pools through group membership; use "
-                "one of: %s" % (scheme, ', '.join(membership)))
-    try:
-        driver_cls = ep.load()
-    except ImportError as exc:
-        package = _DRIVER_PACKAGES.get(scheme)
-        hint = (" (install the Python package %s)" % package
-                if package else '')
-        return ("the tooz backend '%s' cannot be loaded: %s%s"
-                % (scheme, urls.scrub(exc, url), hint))
-    if scheme not in _TIMEOUT_OPTIONS and not _has_membership(driver_cls):
-        return ("the tooz backend '%s' does not track group membership, "
-                "which the reconcilers need to share the pools; use one of: "
-                "%s" % (scheme, ', '.join(membership)))
-    if scheme == 'file' and not parts.path:
-        return ("%s names no directory; write file:///PATH/TO/DIRECTORY"
-                % shown)
-    query = urllib.parse.parse_qs(parts.query)
-    managed = [k for k in _TIMEOUT_OPTIONS.get(scheme, ()) if k in query]
-    if managed:
-        return ("%s sets %s; remove it from the URL and set "
-                "[coordination] member_timeout instead, which nova-ha-ext "
-                "passes to the backend" % (shown, ', '.join(
-                    '%s=' % k for k in managed)))
-    return None
-
-
-def backend_options(url, member_timeout):
-    """The tooz options for ``url``'s driver.
-
-    ``member_timeout`` goes to the option(s) of the driver that bound how
-    long a silent member stays in the group (and its locks live). The
-    ``synchronous`` executor runs the driver's calls in the calling thread:
-    every call here waits for its answer anyway, and tooz's default thread
-    pool makes ``stop()`` wait a second for its idle worker.
-
-    They are passed to ``tooz.coordination.get_coordinator`` as keyword
-    arguments, which win over the URL's query.
-    """
-    scheme = netutils.urlsplit(url).scheme
-    options = {key: int(member_timeout)
-               for key in _TIMEOUT_OPTIONS.get(scheme, ())}
-    options['executor'] = 'synchronous'
-    return options
 
 
 # -- names and members -----------------------------------------------------
@@ -310,14 +180,14 @@ def _read_members(coord, group_id):
 
 def _make_driver(conf, member_id):
     opts = conf.coordination
-    problem = backend_url_problem(opts.backend_url)
+    problem = backend.backend_url_problem(opts.backend_url)
     if problem:
         raise CoordinationError(
             "invalid value for [coordination] backend_url: %s" % problem)
     try:
         return tooz_coordination.get_coordinator(
             opts.backend_url, _binary(member_id),
-            **backend_options(opts.backend_url, opts.member_timeout))
+            **backend.backend_options(opts.backend_url, opts.member_timeout))
     except Exception as exc:
         raise CoordinationError(
             "cannot use the tooz backend %s: %s" % (
@@ -345,100 +215,6 @@ def _bounded(func, timeout, what):
     if 'error' in outcome:
         raise outcome['error']
     return outcome.get('value')
-
-
-# -- the single-worker guard -----------------------------------------------
-
-class WorkerGuard:
-    """The lock file of a single worker; :meth:`release` frees it.
-
-    ``held`` is False when the guard could not be taken and was not needed
-    (a backend is configured) or cannot work (no lock path).
-    """
-
-    def __init__(self, path=None, fd=None):
-        self.path = path
-        self._fd = fd
-
-    @property
-    def held(self):
-        return self._fd is not None
-
-    def release(self):
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            finally:
-                os.close(fd)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.release()
-
-
-def single_worker_guard(conf, name=GUARD_NAME):
-    """Refuse a second worker on this host when there is no backend.
-
-    Without ``[coordination] backend_url`` nothing shares the pools, so a
-    second worker would reconcile every pool a second time. Workers on other
-    hosts cannot be detected without a backend, but one on this host can:
-    the worker takes an exclusive ``flock`` on ``name`` under
-    ``[oslo_concurrency] lock_path``. ``flock`` (not the ``fcntl`` record
-    locks of oslo.concurrency) also excludes a second guard of the same
-    process, and the kernel frees it when the holder dies, however it dies.
-
-    :returns: a :class:`WorkerGuard`; not ``held`` when a backend is
-        configured (several workers are then fine) or when ``lock_path`` is
-        unset (a warning says that a second worker cannot be detected).
-    :raises WorkerAlreadyRunning: naming the file and the holder's pid.
-    """
-    if conf.coordination.backend_url:
-        return WorkerGuard()
-    lock_path = lockutils.get_lock_path(conf)
-    if not lock_path:
-        LOG.warning("[oslo_concurrency] lock_path is not set, so a second "
-                    "nova-ha-reconciler on this host cannot be detected; "
-                    "run a single worker, or set [coordination] backend_url "
-                    "to run several.")
-        return WorkerGuard()
-    path = os.path.join(lock_path, name)
-    try:
-        os.makedirs(lock_path, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise CoordinationError(
-            "cannot open the worker lock file %s: %s; check "
-            "[oslo_concurrency] lock_path" % (path, exc))
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        holder = _read_holder(fd)
-        os.close(fd)
-        if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES, errno.EAGAIN):
-            raise CoordinationError("cannot lock the worker lock file %s: "
-                                    "%s" % (path, exc))
-        raise WorkerAlreadyRunning(
-            "another nova-ha-reconciler%s already runs on this host (it "
-            "holds %s). Without [coordination] backend_url only one worker "
-            "may run: stop the other one, or set [coordination] "
-            "backend_url on every worker so that they share the pools."
-            % (' (pid %s)' % holder if holder else '', path))
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, ('%d\n' % os.getpid()).encode(), 0)
-    except OSError:
-        pass
-    return WorkerGuard(path, fd)
-
-
-def _read_holder(fd):
-    try:
-        return os.pread(fd, 32, 0).decode('ascii', 'replace').strip()
-    except OSError:
-        return ''
 
 
 # -- the coordinator -------------------------------------------------------
@@ -516,11 +292,12 @@ class PoolCoordinator:
         self._backend_url = opts.backend_url
         self.member_timeout = opts.member_timeout
         self.heartbeat_interval = opts.heartbeat_interval
-        if self.heartbeat_interval * 3 > self.member_timeout:
+        problem = backend.heartbeat_problem(self.heartbeat_interval,
+                                            self.member_timeout)
+        if problem:
             raise CoordinationError(
-                "[coordination] heartbeat_interval (%g s) must be at most a "
-                "third of member_timeout (%d s)"
-                % (self.heartbeat_interval, self.member_timeout))
+                "invalid value for [coordination] heartbeat_interval: %s"
+                % problem)
         #: Seconds after the start of the last good heartbeat after which
         #: this worker stops owning pools (the others take them over only
         #: after member_timeout).
@@ -583,7 +360,7 @@ class PoolCoordinator:
             read of the group.
         :returns: :attr:`healthy`.
         :raises WorkerAlreadyRunning: without a backend, if another worker
-            runs on this host (see :func:`single_worker_guard`).
+            runs on this host (see :func:`.guard.single_worker_guard`).
         :raises CoordinationError: if ``backend_url`` is unusable.
         """
         if self._started:
@@ -591,7 +368,7 @@ class PoolCoordinator:
         self._join = join
         if not self.coordinated:
             if join:
-                self._guard = single_worker_guard(self._conf)
+                self._guard = guard.single_worker_guard(self._conf)
                 LOG.warning(
                     "[coordination] backend_url is not set: this worker "
                     "reconciles every pool. Running more than one "
@@ -602,7 +379,7 @@ class PoolCoordinator:
             return True
         self._coord = _make_driver(self._conf, self.member_id)
         scheme = netutils.urlsplit(self._backend_url).scheme
-        if scheme not in _TIMEOUT_OPTIONS:
+        if scheme not in backend.TIMEOUT_OPTIONS:
             LOG.warning("nova-ha-ext does not know which option of the tooz "
                         "backend '%s' sets the member timeout: its own "
                         "default applies instead of [coordination] "

@@ -36,7 +36,9 @@ from oslo_config import fixture as config_fixture
 import testtools
 
 from nova_ha_ext import conf as ha_conf
+from nova_ha_ext.reconcile import backend
 from nova_ha_ext.reconcile import coordination
+from nova_ha_ext.reconcile import guard
 from tests import waiting
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -77,14 +79,14 @@ import sys, time
 from oslo_concurrency import lockutils
 from oslo_config import cfg
 from nova_ha_ext import conf as ha_conf
-from nova_ha_ext.reconcile import coordination
+from nova_ha_ext.reconcile import guard
 conf = cfg.ConfigOpts()
 ha_conf.register_opts(conf)
 lockutils.get_lock_path(conf)
 conf([])
 conf.set_override('lock_path', sys.argv[1], 'oslo_concurrency')
-guard = coordination.single_worker_guard(conf)
-print('held' if guard.held else 'not held', flush=True)
+held = guard.single_worker_guard(conf)
+print('held' if held.held else 'not held', flush=True)
 time.sleep(60)
 """
 
@@ -471,21 +473,21 @@ class TestSingleWorker(CoordinationTestCase):
         self.assertEqual('held', child.stdout.readline().strip())
 
         exc = self.assertRaises(coordination.WorkerAlreadyRunning,
-                                coordination.single_worker_guard, conf)
+                                guard.single_worker_guard, conf)
         self.assertIn('(pid %d)' % child.pid, str(exc))
 
         child.send_signal(signal.SIGKILL)
         child.wait()
-        with coordination.single_worker_guard(conf) as guard:
-            self.assertTrue(guard.held)
+        with guard.single_worker_guard(conf) as held:
+            self.assertTrue(held.held)
 
     def test_no_guard_with_a_backend_or_without_a_lock_path(self):
-        guard = coordination.single_worker_guard(self.make_conf())
-        self.assertFalse(guard.held)
+        held = guard.single_worker_guard(self.make_conf())
+        self.assertFalse(held.held)
         conf = self.make_conf(backend_url=None)
         conf.set_override('lock_path', None, 'oslo_concurrency')
-        guard = coordination.single_worker_guard(conf)
-        self.assertFalse(guard.held)
+        held = guard.single_worker_guard(conf)
+        self.assertFalse(held.held)
         self.assertIn('cannot be detected', self.log.output)
 
 
@@ -541,12 +543,12 @@ class TestConfiguration(CoordinationTestCase):
 
     def test_options_reach_the_driver(self):
         sync = {'executor': 'synchronous'}
-        self.assertEqual(dict(sync, timeout=7), coordination.backend_options(
+        self.assertEqual(dict(sync, timeout=7), backend.backend_options(
             'file:///tmp/x', 7))
         self.assertEqual(
             dict(sync, membership_timeout=7, lock_timeout=7),
-            coordination.backend_options('redis://h:6379?timeout=3', 7))
-        self.assertEqual(sync, coordination.backend_options('foo://h', 7))
+            backend.backend_options('redis://h:6379?timeout=3', 7))
+        self.assertEqual(sync, backend.backend_options('foo://h', 7))
 
     def test_lock_names_are_safe_keys_and_file_names(self):
         self.assertEqual(b'nova-ha-ext-pool-pool-a',
