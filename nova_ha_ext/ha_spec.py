@@ -37,14 +37,35 @@ about ``ha`` (availability zones, tenant isolation, ...) are not HA.
 from oslo_log import log as logging
 from oslo_utils import strutils
 
+from nova_ha_ext.xenapi import pool_state
+
 LOG = logging.getLogger(__name__)
 
 #: The flavor extra spec and the aggregate metadata key.
 HA_KEY = 'ha'
 
-#: The compute node stat in which the driver mixin reports whether the
-#: host's XenServer pool is HA-ready: ``true``, ``false`` or ``unknown``.
-POOL_READY_STAT = 'xenapi_pool_ha_ready'
+#: The prefix of the compute node stats in which the driver mixin reports
+#: the host's XenServer pool; ``ComputeCapabilitiesFilter`` matches unscoped
+#: extra specs against stats, so none of them may be named ``ha``.
+POOL_STAT_PREFIX = 'xenapi_pool_'
+
+#: The pool's uuid.
+POOL_UUID_STAT = POOL_STAT_PREFIX + 'uuid'
+#: ``true`` or ``false``: the pool's ``ha_enabled``.
+POOL_HA_ENABLED_STAT = POOL_STAT_PREFIX + 'ha_enabled'
+#: The pool's ``ha_plan_exists_for``.
+POOL_PLAN_EXISTS_FOR_STAT = POOL_STAT_PREFIX + 'ha_plan_exists_for'
+#: ``true`` or ``false``: the pool's ``ha_overcommitted``.
+POOL_OVERCOMMITTED_STAT = POOL_STAT_PREFIX + 'ha_overcommitted'
+#: Whether the host's XenServer pool is HA-ready: ``true``, ``false`` or
+#: ``unknown``.
+POOL_READY_STAT = POOL_STAT_PREFIX + 'ha_ready'
+#: Why the pool is not HA-ready, ``; ``-separated.
+POOL_NOT_READY_REASONS_STAT = POOL_STAT_PREFIX + 'ha_not_ready_reasons'
+#: Every stat the mixin reports.
+POOL_STATS = (POOL_UUID_STAT, POOL_HA_ENABLED_STAT, POOL_PLAN_EXISTS_FOR_STAT,
+              POOL_OVERCOMMITTED_STAT, POOL_READY_STAT,
+              POOL_NOT_READY_REASONS_STAT)
 
 _TRUE = frozenset(strutils.TRUE_STRINGS)
 _FALSE = frozenset(strutils.FALSE_STRINGS)
@@ -103,6 +124,14 @@ def flavor_requests_ha(extra_specs, flavor_name=None):
         return False
     owner = "flavor %s" % flavor_name if flavor_name else "the flavor"
     return parse_ha_value(value, owner=owner)
+
+
+def restart_priority(wants_ha):
+    """The ``VM.ha_restart_priority`` of an instance whose flavor does, or
+    does not, ask for HA: XenServer HA restarts the former and leaves the
+    latter where they fell.
+    """
+    return pool_state.PROTECTED if wants_ha else pool_state.UNPROTECTED
 
 
 def near_miss(key):

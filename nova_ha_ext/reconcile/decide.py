@@ -28,6 +28,7 @@ a ``skip`` saying why, and nothing is written.
 import dataclasses
 import typing as ty
 
+from nova_ha_ext import ha_spec
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.xenapi import pool_state
 
@@ -468,8 +469,7 @@ def _protection(instance, vm):
                          or "the flavor's ha extra spec is not boolean-like",
                          vm.ha_restart_priority),
                       vm_ref=vm.ref)
-    wanted = (pool_state.PROTECTED if instance.wants_ha
-              else pool_state.UNPROTECTED)
+    wanted = ha_spec.restart_priority(instance.wants_ha)
     if vm.ha_restart_priority == wanted:
         return None
     if instance.wants_ha:

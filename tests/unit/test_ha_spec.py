@@ -236,3 +236,20 @@ class TestHostIsHA:
     ])
     def test_ha_aggregate_wins_over_a_disagreeing_one(self, aggregates):
         assert ha_spec.host_is_ha(aggregates) is True
+
+
+class TestOneHomePerRule:
+    """The rules the mixin, the filter and the reconciler share."""
+
+    def test_an_ha_flavor_asks_xenserver_to_restart_its_vm(self):
+        assert ha_spec.restart_priority(True) == 'restart'
+        assert ha_spec.restart_priority(False) == ''
+
+    def test_the_mixin_reports_exactly_the_pool_stats(self):
+        from nova_ha_ext.virt.xenapi import mixin
+        assert set(mixin.pool_stats(None, None)) == set(ha_spec.POOL_STATS)
+        for name in ha_spec.POOL_STATS:
+            # ComputeCapabilitiesFilter matches unscoped extra specs
+            # against stats: never one named like the ha key.
+            assert name.startswith(ha_spec.POOL_STAT_PREFIX)
+            assert name != ha_spec.HA_KEY

@@ -169,7 +169,8 @@ class HAAggregateFilter(filters.BaseHostFilter):
                       "require_pool_ha_ready is True.",
                       {'host': host_state,
                        'reasons': getattr(host_state, 'stats', {}).get(
-                           'xenapi_pool_ha_not_ready_reasons', 'unknown')})
+                           ha_spec.POOL_NOT_READY_REASONS_STAT,
+                           'unknown')})
         elif wants_ha:
             LOG.debug("%(host)s fails HA requirements: the flavor asks for "
                       "ha=true and the host is in no aggregate with "

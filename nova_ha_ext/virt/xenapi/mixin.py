@@ -62,7 +62,6 @@ LOG = logging.getLogger(__name__)
 CONF = conf.CONF
 
 HA_READY_TRAIT = 'CUSTOM_XENAPI_POOL_HA_READY'
-STAT_PREFIX = 'xenapi_pool_'
 UNKNOWN = 'unknown'
 
 
@@ -74,21 +73,21 @@ def pool_stats(ha_state, readiness):
     """
     if ha_state is None:
         return {
-            STAT_PREFIX + 'uuid': UNKNOWN,
-            STAT_PREFIX + 'ha_enabled': UNKNOWN,
-            STAT_PREFIX + 'ha_plan_exists_for': UNKNOWN,
-            STAT_PREFIX + 'ha_overcommitted': UNKNOWN,
+            ha_spec.POOL_UUID_STAT: UNKNOWN,
+            ha_spec.POOL_HA_ENABLED_STAT: UNKNOWN,
+            ha_spec.POOL_PLAN_EXISTS_FOR_STAT: UNKNOWN,
+            ha_spec.POOL_OVERCOMMITTED_STAT: UNKNOWN,
             ha_spec.POOL_READY_STAT: UNKNOWN,
-            STAT_PREFIX + 'ha_not_ready_reasons': 'XenAPI unreachable',
+            ha_spec.POOL_NOT_READY_REASONS_STAT: 'XenAPI unreachable',
         }
     return {
-        STAT_PREFIX + 'uuid': ha_state.uuid,
-        STAT_PREFIX + 'ha_enabled': str(ha_state.ha_enabled).lower(),
-        STAT_PREFIX + 'ha_plan_exists_for': str(ha_state.ha_plan_exists_for),
-        STAT_PREFIX + 'ha_overcommitted': str(
+        ha_spec.POOL_UUID_STAT: ha_state.uuid,
+        ha_spec.POOL_HA_ENABLED_STAT: str(ha_state.ha_enabled).lower(),
+        ha_spec.POOL_PLAN_EXISTS_FOR_STAT: str(ha_state.ha_plan_exists_for),
+        ha_spec.POOL_OVERCOMMITTED_STAT: str(
             ha_state.ha_overcommitted).lower(),
         ha_spec.POOL_READY_STAT: str(readiness.ready).lower(),
-        STAT_PREFIX + 'ha_not_ready_reasons': '; '.join(readiness.reasons),
+        ha_spec.POOL_NOT_READY_REASONS_STAT: '; '.join(readiness.reasons),
     }
 
 
@@ -236,8 +235,7 @@ class XenAPIPoolHAMixin:
         """Make the VM's ha_restart_priority match the instance's flavor."""
         wants_ha = ha_spec.flavor_requests_ha(
             instance.flavor.extra_specs, flavor_name=instance.flavor.name)
-        priority = (pool_state.PROTECTED if wants_ha
-                    else pool_state.UNPROTECTED)
+        priority = ha_spec.restart_priority(wants_ha)
         try:
             client = self._pool_client()
             vm_ref = client.find_vm(instance.uuid, instance.name)
