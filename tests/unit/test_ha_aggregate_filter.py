@@ -434,3 +434,47 @@ class TestHAExtraSpecValidator:
         'hardware', 'has_gpu', 'foo:bar', 'hide_hypervisor_id'])
     def test_other_keys_are_still_accepted(self, key):
         validators.validate(key, 'true')
+
+
+class TestOneVerdict:
+    """``passes`` is the filter's one verdict; both paths ask it."""
+
+    @pytest.mark.parametrize(
+        'wants_ha, is_ha, ready, isolate_non_ha, require_ready, expected', [
+            # A flavor that does not ask for HA: everywhere, unless isolated.
+            (False, False, None, False, True, True),
+            (False, True, False, False, True, True),
+            (False, False, None, True, True, True),
+            (False, True, True, True, True, False),
+            # An HA flavor: HA hosts only, whose pool is not reported
+            # not HA-ready when readiness is required.
+            (True, False, True, False, True, False),
+            (True, True, True, False, True, True),
+            (True, True, None, False, True, True),
+            (True, True, False, False, True, False),
+            (True, True, False, False, False, True),
+        ])
+    def test_the_verdict_over_plain_values(
+            self, wants_ha, is_ha, ready, isolate_non_ha, require_ready,
+            expected):
+        assert ha_aggregate.passes(wants_ha, is_ha, ready, isolate_non_ha,
+                                   require_ready) is expected
+
+    @pytest.mark.parametrize('isolation', [False, True])
+    @pytest.mark.parametrize('specs', [{'ha': 'true'}, {'ha': 'false'}])
+    def test_both_paths_ask_the_one_verdict(
+            self, monkeypatch, isolate, specs, isolation):
+        """Turning the verdict around turns both paths' answers around."""
+        isolate(isolation)
+        real = ha_aggregate.passes
+        monkeypatch.setattr(ha_aggregate, 'passes',
+                            lambda *args: not real(*args))
+        fltr = ha_aggregate.HAAggregateFilter()
+        spec = _spec(specs)
+        hosts = _hosts()
+        expected = {h.host for h in hosts if not real(
+            ha_spec.flavor_requests_ha(specs), ha_spec.host_is_ha(
+                h.aggregates), None, isolation, True)}
+        assert {h.host for h in hosts if fltr.host_passes(h, spec)} == (
+            expected)
+        assert _names(fltr.filter_all(_hosts(), spec)) == expected

@@ -37,6 +37,36 @@ CONF = conf.CONF
 _warned_flavors = set()
 
 
+def passes(wants_ha, is_ha, pool_ready, isolate_non_ha, require_pool_ready):
+    """The filter's verdict on one host, from plain values.
+
+    :param wants_ha: whether the flavor asks for HA (an invalid ``ha``
+        value passes no host and never gets here).
+    :param is_ha: whether the host is in an HA aggregate.
+    :param pool_ready: :func:`~nova_ha_ext.ha_spec.pool_is_ready` of the
+        host's stats: True, False, or None when it reports no pool.
+    :param isolate_non_ha: ``[ha_filter] isolate_non_ha_instances``.
+    :param require_pool_ready: ``[ha_filter] require_pool_ha_ready``.
+    """
+    if not wants_ha:
+        return not (is_ha and isolate_non_ha)
+    return is_ha and not (require_pool_ready and pool_ready is False)
+
+
+def _answers(wants_ha, is_ha, isolate_non_ha, require_pool_ready):
+    """:func:`passes` for a request and an ``is_ha``, over every readiness.
+
+    :returns: the answer when the readiness does not change it (the host's
+        stats need not be read), else ``{pool_ready: answer}``.
+    """
+    by_ready = {ready: passes(wants_ha, is_ha, ready, isolate_non_ha,
+                              require_pool_ready)
+                for ready in (True, False, None)}
+    if len(set(by_ready.values())) == 1:
+        return by_ready[True]
+    return by_ready
+
+
 class HAAggregateFilter(filters.BaseHostFilter):
     """Keep instances of HA flavors on HA hosts.
 
@@ -80,14 +110,20 @@ class HAAggregateFilter(filters.BaseHostFilter):
         wants_ha = self._wants_ha(spec_obj)
         if wants_ha is None:
             return
+        # The verdict depends on a host only through is_ha and its pool's
+        # readiness: ask passes() once per request for each, and read a
+        # host's stats only where the answer depends on them.
         isolate = CONF.ha_filter.isolate_non_ha_instances
-        if not wants_ha and not isolate:
+        require_ready = CONF.ha_filter.require_pool_ha_ready
+        if_ha = _answers(wants_ha, True, isolate, require_ready)
+        if_not_ha = _answers(wants_ha, False, isolate, require_ready)
+        if if_ha is True and if_not_ha is True:
             yield from filter_obj_list
             return
-        require_ready = wants_ha and CONF.ha_filter.require_pool_ha_ready
         # Asked once: at INFO, a debug call per rejected host costs a third
         # of the time spent on a large cloud.
         log_rejections = LOG.isEnabledFor(logging.DEBUG)
+        pool_is_ready = ha_spec.pool_is_ready
         # Host states share aggregate objects; judge each aggregate once.
         verdicts = {}
         for host_state in filter_obj_list:
@@ -99,10 +135,11 @@ class HAAggregateFilter(filters.BaseHostFilter):
                 if verdict:
                     is_ha = True
                     break
-            if is_ha == wants_ha and not (
-                    require_ready and
-                    ha_spec.pool_is_ready(
-                        getattr(host_state, 'stats', None)) is False):
+            answer = if_ha if is_ha else if_not_ha
+            if answer is not True and answer is not False:
+                answer = answer[pool_is_ready(
+                    getattr(host_state, 'stats', None))]
+            if answer:
                 yield host_state
             elif log_rejections:
                 self._log_rejection(host_state, wants_ha, is_ha)
@@ -111,13 +148,11 @@ class HAAggregateFilter(filters.BaseHostFilter):
         wants_ha = self._wants_ha(spec_obj)
         if wants_ha is None:
             return False
-        if not wants_ha and not CONF.ha_filter.isolate_non_ha_instances:
-            return True
         is_ha = ha_spec.host_is_ha(host_state.aggregates)
-        if is_ha == wants_ha and not (
-                wants_ha and CONF.ha_filter.require_pool_ha_ready and
-                ha_spec.pool_is_ready(
-                    getattr(host_state, 'stats', None)) is False):
+        if passes(wants_ha, is_ha,
+                  ha_spec.pool_is_ready(getattr(host_state, 'stats', None)),
+                  CONF.ha_filter.isolate_non_ha_instances,
+                  CONF.ha_filter.require_pool_ha_ready):
             return True
         self._log_rejection(host_state, wants_ha, is_ha)
         return False
