@@ -85,13 +85,8 @@ RELOCATABLE_VM_STATES = ('active', 'paused', 'stopped', 'suspended')
 #: The Nova vm_state of an instance Nova believes is running.
 ACTIVE = 'active'
 
-# XenAPI VM.power_state values.
-RUNNING = 'Running'
-PAUSED = 'Paused'
-HALTED = 'Halted'
-SUSPENDED = 'Suspended'
-_RESIDENT_STATES = (RUNNING, PAUSED)
-_NOT_RESIDENT_STATES = (HALTED, SUSPENDED)
+_RESIDENT_STATES = pool_state.RESIDENT_POWER_STATES
+_NOT_RESIDENT_STATES = pool_state.NOT_RESIDENT_POWER_STATES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -335,7 +330,7 @@ def _locate_resident(instance, vm, pool, host_map, ports, held_on):
                          "the instance runs on %s, where Nova has it, but "
                          % target)
         return [move, bind]
-    if vm.power_state != RUNNING:
+    if vm.power_state != pool_state.RUNNING:
         return skip('not-running-elsewhere',
                     "VM is %s on host %s, not on %s where Nova has it; only "
                     "a Running VM is followed"

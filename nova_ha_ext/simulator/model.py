@@ -42,12 +42,13 @@ from nova_ha_ext.simulator import failover
 from nova_ha_ext.simulator import pool_ha
 from nova_ha_ext.simulator import scenario as scenario_mod
 from nova_ha_ext.simulator import sessions
+from nova_ha_ext.xenapi import pool_state
 
 LOG = logging.getLogger(__name__)
 
 MIB = 1024 * 1024
 NULL = datamodel.NULL_REF
-RUNNING_STATES = ('Running', 'Paused')
+RUNNING_STATES = pool_state.RESIDENT_POWER_STATES
 
 SimulatorError = failover.SimulatorError
 

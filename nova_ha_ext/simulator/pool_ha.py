@@ -27,8 +27,9 @@ from nova_ha_ext.simulator import database
 from nova_ha_ext.simulator.database import Failure
 from nova_ha_ext.simulator import ha
 from nova_ha_ext.simulator import scenario as scenario_mod
+from nova_ha_ext.xenapi import pool_state
 
-RUNNING_STATES = ('Running', 'Paused')
+RUNNING_STATES = pool_state.RESIDENT_POWER_STATES
 
 
 class PoolHA(object):

@@ -45,7 +45,9 @@ import uuid as uuid_lib
 
 import yaml
 
-POWER_STATES = ('Halted', 'Running', 'Paused', 'Suspended')
+from nova_ha_ext.xenapi import pool_state
+
+POWER_STATES = pool_state.POWER_STATES
 TIMING_PROFILES = ('fast', 'realistic')
 # xapi's own figures, in seconds, for the "realistic" profile (scaled by
 # time_scale): the HA timeout (xapi_globs.ml ha_default_timeout_base), a
@@ -312,10 +314,10 @@ def _vm(path, data):
     host = c.string('host')
     state = c.choice('power_state', POWER_STATES,
                      'Running' if host else 'Halted')
-    if state in ('Running', 'Paused') and not host:
+    if state in pool_state.RESIDENT_POWER_STATES and not host:
         raise ScenarioError('%s: a %s VM needs a host'
                             % (c.where('power_state'), state))
-    if state in ('Halted', 'Suspended') and host:
+    if state in pool_state.NOT_RESIDENT_POWER_STATES and host:
         raise ScenarioError('%s: a %s VM is not resident on a host (use '
                             'affinity for a preferred host), got %r'
                             % (c.where('host'), state, host))

@@ -34,6 +34,17 @@ PROTECTED = 'restart'
 BEST_EFFORT = 'best-effort'
 UNPROTECTED = ''
 
+#: ``VM.power_state`` values: the datamodel's ``vm_power_state`` enum.
+HALTED = 'Halted'
+PAUSED = 'Paused'
+RUNNING = 'Running'
+SUSPENDED = 'Suspended'
+POWER_STATES = (HALTED, RUNNING, PAUSED, SUSPENDED)
+#: The power states of a VM that is resident on a host (``resident_on`` set).
+RESIDENT_POWER_STATES = (RUNNING, PAUSED)
+#: The power states of a VM that is resident nowhere.
+NOT_RESIDENT_POWER_STATES = (HALTED, SUSPENDED)
+
 #: ``VM.other_config`` key linking a VM to its Nova instance.
 NOVA_UUID_KEY = 'nova_uuid'
 

@@ -14,6 +14,8 @@
 
 """Pool readiness: the verdict and the reasons an operator reads."""
 
+import json
+
 import pytest
 
 from nova_ha_ext.xenapi import pool_state
@@ -84,3 +86,22 @@ def test_vm_protection_and_nova_uuid():
     assert plain.nova_uuid is None
     snap = pool_state.PoolSnapshot(ha=_state(), vms=(vm, plain))
     assert snap.vms_by_nova_uuid() == {'i-1': (vm,)}
+
+
+def test_power_states_are_the_datamodels_vm_power_state_enum():
+    """The reconciler and the simulator share them.
+
+    The simulator imports them from here, and nothing of Nova.
+    """
+    from nova_ha_ext.simulator import datamodel
+    from nova_ha_ext.simulator import model
+    from nova_ha_ext.simulator import pool_ha
+    from nova_ha_ext.simulator import scenario
+    with open(datamodel.DATA_FILE) as f:
+        enum = json.load(f)['enums']['vm_power_state']
+    assert sorted(pool_state.POWER_STATES) == sorted(enum)
+    assert set(pool_state.RESIDENT_POWER_STATES) | set(
+        pool_state.NOT_RESIDENT_POWER_STATES) == set(enum)
+    assert scenario.POWER_STATES is pool_state.POWER_STATES
+    assert model.RUNNING_STATES is pool_state.RESIDENT_POWER_STATES
+    assert pool_ha.RUNNING_STATES is pool_state.RESIDENT_POWER_STATES
