@@ -46,12 +46,6 @@ EVENT_CLASSES = records.PoolRecordCache.CLASSES
 # bound, so that a pool whose VMs never stop changing still gets passes.
 _MAX_DRAINS = 5
 
-# What makes a change worth a pass, per event class.
-_WATCHED_FIELDS = {
-    'vm': ('resident_on', 'power_state', 'ha_restart_priority'),
-    'host_metrics': ('live',),
-}
-
 
 class PoolWatcher:
     """Long-poll one pool's events in a thread; call back on changes.
@@ -77,7 +71,6 @@ class PoolWatcher:
         self._max_backoff = max_backoff
         self._stop = threading.Event()
         self._thread = None
-        self._seen = {}
         self._cache = records.PoolRecordCache()
 
     def start(self):
@@ -94,26 +87,6 @@ class PoolWatcher:
     def running(self):
         return self._thread is not None and self._thread.is_alive()
 
-    def _changed(self, events):
-        """Record events; True if any watched field changed."""
-        changed = False
-        for event in events:
-            cls = str(event.get('class', '')).lower()
-            fields = _WATCHED_FIELDS.get(cls)
-            if fields is None:
-                continue
-            key = (cls, event.get('ref'))
-            if event.get('operation') == 'del':
-                changed = changed or key in self._seen
-                self._seen.pop(key, None)
-                continue
-            snapshot = event.get('snapshot') or {}
-            values = tuple(snapshot.get(f) for f in fields)
-            if self._seen.get(key) != values:
-                changed = changed or key in self._seen
-                self._seen[key] = values
-        return changed
-
     def _drain(self, client, token):
         """Take in what arrived during the settle wait, without waiting.
 
@@ -126,7 +99,6 @@ class PoolWatcher:
             token = result['token']
             events = result.get('events', ())
             self._cache.apply(events)
-            self._changed(events)
             if not events:
                 break
         return token
@@ -158,9 +130,9 @@ class PoolWatcher:
                 result = client.event_from(EVENT_CLASSES, token,
                                            self._event_timeout)
                 token = result['token']
-                events = result.get('events', ())
-                self._cache.apply(events)
-                changed = self._changed(events)
+                # A pass is worth it when a VM changed host, power state
+                # or protection, or a host its liveness.
+                changed = bool(self._cache.apply(result.get('events', ())))
                 if not seeded:
                     # The first answer lists every object: a baseline. After
                     # an outage, events may have been lost: ask for a pass.
@@ -181,7 +153,6 @@ class PoolWatcher:
                 token = ''
                 seeded = False
                 resync = True
-                self._seen.clear()
                 self._cache.clear()
                 continue
             except xenapi_exc.PoolError as exc:
@@ -206,7 +177,6 @@ class PoolWatcher:
             client = None
             token = ''
             seeded = False
-            self._seen.clear()
             self._cache.clear()
             if wait:
                 self._stop.wait(wait)

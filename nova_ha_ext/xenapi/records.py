@@ -42,6 +42,12 @@ FIELDS = {
            'is_a_template', 'is_a_snapshot', 'ha_always_run'),
 }
 
+#: The fields whose change may move an instance or its protection: the
+#: ones :meth:`PoolRecordCache.apply` reports.
+WATCHED_FIELDS = {
+    'vm': ('resident_on', 'power_state', 'ha_restart_priority'),
+    'host_metrics': ('live',),
+}
 
 #: The fields a record cannot do without, and whether each is a string.
 REQUIRED = {
@@ -179,6 +185,12 @@ def snapshot(ha, vm_records):
         read_at=time.monotonic())
 
 
+def _watched(cls, record):
+    if record is None:
+        return None
+    return tuple(record.get(field) for field in WATCHED_FIELDS.get(cls, ()))
+
+
 class PoolRecordCache:
     """A pool's records, kept current from ``event.from`` batches.
 
@@ -198,24 +210,35 @@ class PoolRecordCache:
             records.clear()
 
     def apply(self, events):
-        """Take in one ``event.from`` batch's events."""
+        """Take in one ``event.from`` batch's events.
+
+        :returns: the ``(class, ref)`` of each record that was known before
+            the batch and whose :data:`WATCHED_FIELDS` changed, or that is
+            gone (deleted, or no longer a guest VM). Records new to the
+            cache are not changes: the first batch lists every object.
+        """
+        changed = set()
         for event in events:
             cls = str(event.get('class', '')).lower()
             records = self._records.get(cls)
             if records is None:
                 continue
             ref = event.get('ref')
+            old = records.get(ref)
             if event.get('operation') == 'del':
                 records.pop(ref, None)
+            elif not event.get('snapshot'):
                 continue
-            record = event.get('snapshot')
-            if not record:
-                continue
-            if cls == 'vm' and not is_guest_vm(record):
+            elif cls == 'vm' and not is_guest_vm(event['snapshot']):
                 records.pop(ref, None)  # e.g. a VM turned into a template
-                continue
-            records[ref] = {field: record.get(field)
-                            for field in FIELDS[cls]}
+            else:
+                record = event['snapshot']
+                records[ref] = {field: record.get(field)
+                                for field in FIELDS[cls]}
+            if old is not None and _watched(cls, old) != _watched(
+                    cls, records.get(ref)):
+                changed.add((cls, ref))
+        return changed
 
     def snapshot(self):
         """The pool as the events so far describe it.

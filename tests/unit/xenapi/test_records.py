@@ -66,6 +66,50 @@ class TestPoolRecordCache(testtools.TestCase):
         self.assertEqual({}, cache._records['vm'])
 
 
+class TestWatchedChanges(testtools.TestCase):
+    """What ``apply`` reports: the changes worth a reconciler pass."""
+
+    def setUp(self):
+        super().setUp()
+        self.cache = records.PoolRecordCache()
+        self.cache.apply([_vm_event('vm1'), _vm_event('vm2'),
+                          {'class': 'host_metrics', 'ref': 'm1',
+                           'operation': 'mod',
+                           'snapshot': {'live': True}}])
+
+    def test_the_first_sight_of_a_record_is_no_change(self):
+        self.assertEqual(set(), records.PoolRecordCache().apply(
+            [_vm_event('vm1')]))
+        self.assertEqual(set(), self.cache.apply([_vm_event('vm3')]))
+
+    def test_a_vm_that_moves_or_stops_or_loses_protection(self):
+        for field, value in (('resident_on', 'OpaqueRef:h2'),
+                             ('power_state', 'Halted'),
+                             ('ha_restart_priority', '')):
+            cache = records.PoolRecordCache()
+            cache.apply([_vm_event('vm1'), _vm_event('vm2')])
+            self.assertEqual({('vm', 'vm1')}, cache.apply(
+                [_vm_event('vm1', **{field: value})]), field)
+
+    def test_a_host_that_dies(self):
+        self.assertEqual({('host_metrics', 'm1')}, self.cache.apply(
+            [{'class': 'host_metrics', 'ref': 'm1', 'operation': 'mod',
+              'snapshot': {'live': False}}]))
+
+    def test_a_change_of_another_field_is_no_change(self):
+        self.assertEqual(set(), self.cache.apply(
+            [_vm_event('vm1', name_label='renamed', memory_static_max='1')]))
+
+    def test_a_known_vm_that_is_deleted(self):
+        self.assertEqual({('vm', 'vm2')}, self.cache.apply(
+            [{'class': 'vm', 'ref': 'vm2', 'operation': 'del'},
+             {'class': 'vm', 'ref': 'unknown', 'operation': 'del'}]))
+
+    def test_a_change_and_back_within_a_batch_still_counts(self):
+        self.assertEqual({('vm', 'vm1')}, self.cache.apply(
+            [_vm_event('vm1', power_state='Halted'), _vm_event('vm1')]))
+
+
 class TestCacheAgreesWithReads(testtools.TestCase):
     """Over real XML-RPC: the events describe the pool as a read does."""
 
