@@ -12,7 +12,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Passes over pools: read both views, decide, apply, and report.
+"""One pass over a pool: read both views, decide, apply, report (no loop).
 
 :class:`Reconciler` owns one XenAPI client and one lock per pool. A pass of
 a pool costs four XenAPI calls and a constant number of DB queries (plus a
@@ -128,8 +128,11 @@ class Reconciler:
     """Reconcile every pool that Nova's aggregates describe.
 
     :param conf: the ``ConfigOpts`` with ``[xenapi]`` and ``[ha_reconciler]``.
-    :param client_factory: ``client_factory(target)`` returns a
-        ``PoolClient`` for a :class:`discovery.PoolTarget`.
+    :param client_factory: ``client_factory(target, long_poll=None)``
+        returns a new ``PoolClient`` for a :class:`discovery.PoolTarget`;
+        ``long_poll`` is None for the client the passes share, and for an
+        event watcher's own client the seconds its ``event.from`` calls
+        may wait, which its timeouts must exceed.
     :param coordinator: a started ``PoolCoordinator`` whose pool locks
         guard every pass that writes; none when None.
     :param binder: the :class:`~nova_ha_ext.reconcile.ports.PortBinder`
@@ -164,9 +167,23 @@ class Reconciler:
             self._mover_obj = placement.AllocationMover()
         return self._mover_obj
 
-    def _default_client(self, target):
+    def _default_client(self, target, long_poll=None):
+        if long_poll is None:
+            return xenapi_client.PoolClient.from_conf(
+                self._conf, url=target.url, name=target.name)
         return xenapi_client.PoolClient.from_conf(
-            self._conf, url=target.url, name=target.name)
+            self._conf, url=target.url, name=target.name,
+            read_timeout=long_poll + self._conf.xenapi.connect_timeout,
+            call_timeout=long_poll + self._conf.xenapi.call_timeout)
+
+    def watch_client(self, target):
+        """A new client for ``target``'s event watcher, which owns it.
+
+        Its long polls would hold a shared client's lock, and need a read
+        timeout and a deadline longer than the poll.
+        """
+        return self._client_factory(
+            target, long_poll=self._conf.ha_reconciler.event_timeout)
 
     def discover(self, context):
         """Read the pools from Nova's aggregates; return their targets."""

@@ -12,7 +12,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The reconciler's run loop: periodic full passes plus event-driven ones.
+"""The loop that decides when to pass which pool: periodic and on events.
 
 :class:`ReconcilerRunner` runs a full pass over every pool it owns each
 ``[ha_reconciler] interval`` seconds and, with ``watch_events``, one
@@ -33,6 +33,7 @@ drops the watchers of the pools it lost.
 """
 
 from concurrent import futures
+import functools
 import threading
 import time
 
@@ -41,7 +42,6 @@ from oslo_log import log as logging
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import watcher
-from nova_ha_ext.xenapi import client as xenapi_client
 
 LOG = logging.getLogger(__name__)
 
@@ -277,20 +277,10 @@ class ReconcilerRunner:
                 continue
             opts = self._conf.ha_reconciler
             w = watcher.PoolWatcher(
-                name, self._watch_client_factory(target), self.trigger,
+                name, functools.partial(self.reconciler.watch_client, target),
+                self.trigger,
                 event_timeout=opts.event_timeout,
                 settle_seconds=opts.event_settle_seconds,
                 max_backoff=opts.reconnect_max_backoff)
             self._watchers[name] = w
             w.start()
-
-    def _watch_client_factory(self, target):
-        def factory():
-            # Long-polls need a read timeout and a deadline longer than
-            # the poll.
-            poll = self._conf.ha_reconciler.event_timeout
-            return xenapi_client.PoolClient.from_conf(
-                self._conf, url=target.url, name=target.name,
-                read_timeout=poll + self._conf.xenapi.connect_timeout,
-                call_timeout=poll + self._conf.xenapi.call_timeout)
-        return factory

@@ -164,3 +164,53 @@ def test_passes_of_one_pool_never_overlap_and_coalesce(conf):
         run.stop()
     assert rec.started.empty()
     assert rec.most_at_once['pool-a'] == 1
+
+
+# The clients the watchers use
+
+class _WatchClient:
+    """A client whose long polls return nothing until the watcher stops."""
+
+    def __init__(self):
+        self.closed = threading.Event()
+
+    def event_from(self, classes, token, timeout):
+        self.closed.wait(timeout)
+        return {'token': token or '1', 'events': []}
+
+    def close(self):
+        self.closed.set()
+
+
+def test_the_watchers_clients_come_from_the_reconcilers_client_factory(
+        conf):
+    """A custom ``client_factory`` makes the watchers' clients as well.
+
+    It is told how long their polls wait.
+    """
+    from nova_ha_ext.reconcile import discovery
+    from nova_ha_ext.reconcile import engine
+    made = queue.Queue()
+
+    def client_factory(target, long_poll=None):
+        client = _WatchClient()
+        made.put((target.name, long_poll, client))
+        return client
+
+    conf.set_override('event_timeout', 7.0, 'ha_reconciler')
+    target = discovery.PoolTarget(name='pool-a', url='https://xs-a1',
+                                  aggregate_id=1)
+    run = runner.ReconcilerRunner(
+        conf, context_factory=lambda: None, coordinator=object(),
+        reconciler=engine.Reconciler(conf, client_factory=client_factory,
+                                     coordinator=object()))
+    run._sync_watchers([target])
+    try:
+        name, long_poll, client = made.get(timeout=10)
+        assert (name, long_poll) == ('pool-a', 7.0)
+    finally:
+        for w in run._watchers.values():
+            w.stop(0)
+        client.close()
+        for w in run._watchers.values():
+            w.stop(10)
