@@ -12,7 +12,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The oslo.service service of nova-ha-reconciler.
+"""The oslo.service wrapper that starts and stops the loop in a daemon.
 
 Import it only after choosing oslo.service's backend (the command does).
 """
