@@ -57,8 +57,9 @@ class ReconcilerRunner:
     :param context_factory: returns an admin ``RequestContext``.
     :param on_report: optional ``on_report(PassReport)``, called after each
         pass (for tests, the demo and metrics).
-    :param coordinator: a ``PoolCoordinator`` (not started); one from
-        ``conf`` when None.
+    :param coordinator: a ``PoolCoordinator`` (not started) whose
+        ``on_change`` calls :meth:`members_changed`; one from ``conf`` when
+        None.
     """
 
     def __init__(self, conf, context_factory, reconciler=None,
@@ -66,7 +67,7 @@ class ReconcilerRunner:
         self._conf = conf
         self._context_factory = context_factory
         self.coordinator = coordinator or coordination.PoolCoordinator(
-            conf, on_change=self._members_changed)
+            conf, on_change=self.members_changed)
         self.reconciler = reconciler or engine.Reconciler(
             conf, coordinator=self.coordinator)
         self._on_report = on_report
@@ -142,8 +143,16 @@ class ReconcilerRunner:
                 self._snapshots.pop(pool, None)
             self._wake.notify_all()
 
-    def _members_changed(self, coordinator):
-        """Workers came or went (called from the heartbeat thread)."""
+    def watcher(self, pool):
+        """The :class:`~nova_ha_ext.reconcile.watcher.PoolWatcher` of
+        ``pool``, or None when the pool is not watched (yet).
+        """
+        return self._watchers.get(pool)
+
+    def members_changed(self, coordinator):
+        """Workers came or went: the coordinator's ``on_change``, called
+        from its heartbeat thread. The next full pass starts at once.
+        """
         with self._wake:
             self._rebalance = True
             self._wake.notify_all()

@@ -70,6 +70,11 @@ class PoolWatcher:
         self._settle = settle_seconds
         self._max_backoff = max_backoff
         self._stop = threading.Event()
+        #: Set while the watcher holds a baseline of the pool (its first
+        #: ``event.from`` answer): from then on a change triggers a pass.
+        #: For whoever must know that a change will be seen (tests, the
+        #: demo); cleared when the watcher starts again from scratch.
+        self.seeded = threading.Event()
         self._thread = None
         self._cache = records.PoolRecordCache()
 
@@ -137,6 +142,7 @@ class PoolWatcher:
                     # The first answer lists every object: a baseline. After
                     # an outage, events may have been lost: ask for a pass.
                     seeded = True
+                    self.seeded.set()
                     changed = resync
                     resync = False
                 backoff = 1.0
@@ -152,6 +158,7 @@ class PoolWatcher:
                          exc)
                 token = ''
                 seeded = False
+                self.seeded.clear()
                 resync = True
                 self._cache.clear()
                 continue
@@ -177,6 +184,7 @@ class PoolWatcher:
             client = None
             token = ''
             seeded = False
+            self.seeded.clear()
             self._cache.clear()
             if wait:
                 self._stop.wait(wait)
