@@ -69,17 +69,16 @@ import sys
 import tempfile
 import threading
 import time
-import uuid as uuid_lib
 
 import benchmarks
 
 from nova_ha_ext.simulator import process
+from nova_ha_ext.testing import pools
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = 'bench-secret'
 PROJECT = '6f8a2a5c1d3e4b7f9a0b1c2d3e4f5a6b'
 USER = '9e8d7c6b5a4f4e3d2c1b0a9f8e7d6c5b'
-NAMESPACE = uuid_lib.UUID('0c2f7d43-2b1e-4c1a-9d55-3e8f6a7b9c10')
 #: Resources of one VM, in Nova's flavor and placement alike.
 VM_MEMORY_MB = 1024
 HOST_MEMORY_MB = 262144
@@ -136,51 +135,23 @@ def main(small=False):
 # Pool side ---------------------------------------------------------------
 
 
-def pool_name(p):
-    return 'pool-%02d' % p
-
-
-def host_name(p, h):
-    return 'xs-%02d-%02d' % (p, h)
-
-
-def nova_uuid(p, i):
-    return str(uuid_lib.uuid5(NAMESPACE, '%s/vm-%05d' % (pool_name(p), i)))
-
-
-def node_uuid(hostname):
-    return str(uuid_lib.uuid5(NAMESPACE, 'node/' + hostname))
-
-
-def derived_uuid(kind, instance_uuid):
-    """The uuid of an instance's port, volume or attachment."""
-    return str(uuid_lib.uuid5(NAMESPACE, '%s/%s' % (kind, instance_uuid)))
+#: Names and uuids of the pools, hosts, instances and their ports, volumes
+#: and attachments: the one builder of the harness.
+pool_name = pools.pool_name
+host_name = pools.host_name
+nova_uuid = pools.nova_uuid
+node_uuid = pools.node_uuid
+derived_uuid = pools.derived_uuid
 
 
 def pool_scenario(p, hosts, vms, first_id):
-    """The simulator's pool ``p``: ``scenario.generate()``, renamed.
-
-    Host ``h`` is ``xs-PP-HH``; VM ``i`` is named as Nova names instance
-    ``first_id + i`` and carries its uuid. Half of each host's VMs are
-    protected, and those are the instances with the ``ha=true`` flavor.
+    """The simulator's pool ``p`` (:func:`pools.pool_scenario`): VM ``i``
+    is named as Nova names instance ``first_id + i`` and carries its uuid.
     """
-    from nova_ha_ext.simulator import scenario
-
-    data = scenario.generate(
-        name=pool_name(p), hosts=hosts, vms=vms,
-        host_memory_mb=HOST_MEMORY_MB, vm_memory_mb=VM_MEMORY_MB,
-        detection_delay=0.05, restart_delay=0.02, password=PASSWORD)
-    [pool] = data['pools']
-    names = {host['hostname']: host_name(p, h)
-             for h, host in enumerate(pool['hosts'])}
-    for host in pool['hosts']:
-        host['hostname'] = names[host['hostname']]
-    for i, vm in enumerate(pool['vms']):
-        vm['host'] = names[vm['host']]
-        vm['name_label'] = 'instance-%08x' % (first_id + i)
-        vm['other_config'] = {'nova_uuid': nova_uuid(p, i)}
-    pool['ha']['heartbeat_sr'] = pool['srs'][0]['name_label'] = 'sr-hb'
-    return pool
+    return pools.pool_scenario(p, hosts, vms, password=PASSWORD,
+                               first_id=first_id,
+                               host_memory_mb=HOST_MEMORY_MB,
+                               vm_memory_mb=VM_MEMORY_MB)
 
 
 class Simulator(process.SimulatorProcess):
@@ -289,7 +260,7 @@ def _bench_case():
     from nova_ha_ext.reconcile import hostmap
     from nova_ha_ext.reconcile import nova_view
     from nova_ha_ext.reconcile import runner
-    from tests.functional import base
+    from nova_ha_ext.testing import nova_case
 
     def objects_instances_on(cctxt, nodes):
         """The Nova view as it was read before: through Nova's objects.
@@ -484,7 +455,7 @@ def _bench_case():
         return sum(getattr(cinder.API, name).call_count
                    for name in CINDER_CALLS)
 
-    class ReconcileBenchmark(base.NovaHATestCase):
+    class ReconcileBenchmark(nova_case.NovaHATestCase):
         """Not a test: measurements, run by ``_child()``."""
 
         SIZES = FULL
@@ -1073,7 +1044,9 @@ def _bench_case():
 
 
 def _child(small):
-    import tests.functional  # noqa: F401  (eventlet monkey patching first)
+    # Nova's functional harness wants eventlet patching before anything.
+    from nova import monkey_patch
+    monkey_patch.patch()
 
     case = _bench_case()
     if small:

@@ -16,7 +16,7 @@
 
     python -m benchmarks slow_pool
 
-Real Nova in-process (``tests.functional.xenapi_base``: API, conductor,
+Real Nova in-process (``nova_ha_ext.testing.xenapi_pools``: API, conductor,
 scheduler, placement, one XenAPI-backed nova-compute per XenServer host)
 with three simulated HA pools of three hosts, two HA servers on one host of
 each, and ``nova-ha-reconciler``'s runner watching the pools' events.
@@ -74,14 +74,14 @@ def _bench_case():
 
     from nova_ha_ext import conf as ha_conf
     from nova_ha_ext.reconcile import runner
-    from tests.functional import xenapi_base
-    from tests import hostile
-    from tests import waiting
+    from nova_ha_ext.testing import hostile
+    from nova_ha_ext.testing import waiting
+    from nova_ha_ext.testing import xenapi_pools
 
     def poll(predicate, timeout=60):
         return waiting.wait_for(predicate, timeout, interval=0.01)
 
-    class SlowPoolBenchmark(xenapi_base.XenAPIPoolsTestCase):
+    class SlowPoolBenchmark(xenapi_pools.XenAPIPoolsTestCase):
         """Not a test: measurements, run by ``_child()``."""
 
         POOLS = {name: True for name in POOLS}
@@ -158,7 +158,9 @@ def _bench_case():
 
 
 def _child():
-    import tests.functional  # noqa: F401  (eventlet monkey patching first)
+    # Nova's functional harness wants eventlet patching before anything.
+    from nova import monkey_patch
+    monkey_patch.patch()
 
     case = _bench_case()
     started = time.monotonic()

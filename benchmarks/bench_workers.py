@@ -16,8 +16,8 @@
 
     python -m benchmarks workers        # about 5 minutes on 2 cores
 
-Real processes, set up by the harness of the functional tests
-(``tests/functional/workers.py``): Nova's databases on SQLite, a real
+Real processes, set up by the harness the functional tests use too
+(:mod:`nova_ha_ext.testing.workers`): Nova's databases on SQLite, a real
 placement service, ``nova-ha-xapi-simulator`` serving 30 HA pools of 3
 hosts and 20 VMs (600 instances), and ``nova-ha-reconciler`` workers with
 ``[ha_reconciler] interval = 1`` and ``watch_events`` on.
@@ -37,10 +37,8 @@ hosts and 20 VMs (600 instances), and ``nova-ha-reconciler`` workers with
   until it has its share back. Through the ``file://`` directory, then
   through a ``redis-server`` on 127.0.0.1 where Debian's is installed.
 
-``main()`` measures in a child process: the harness belongs to
-``tests.functional``, whose import monkey-patches the interpreter with
-eventlet for Nova's functional harness, and the other benchmarks must not
-inherit that. Nothing here asserts a time.
+Nothing runs in this process but the harness (no eventlet, no Nova
+in-process): ``main()`` measures here. Nothing here asserts a time.
 """
 
 import os
@@ -51,6 +49,7 @@ import tempfile
 import time
 
 import benchmarks
+from nova_ha_ext.testing import workers
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRESS = 'bench_workers:'
@@ -76,12 +75,8 @@ def progress(message):
 
 
 def main():
-    """Measure in a child process; it prints the figures.
-
-    The child's stderr (Nova's and eventlet's warnings) is shown only if
-    it fails; its progress lines are passed on as they come.
-    """
-    benchmarks.run_child('benchmarks.bench_workers', (), PROGRESS)
+    """Measure, and print the figures; progress lines go to stderr."""
+    return _measure()
 
 
 def _pass_calls(cloud):
@@ -120,8 +115,6 @@ def rebalance(cloud, members, kills):
         every pool owned by a survivor, and from each replacement's start
         to the three sharing the pools again.
     """
-    from tests.functional import workers
-
     takeovers, rejoins = [], []
     for k in range(kills):
         owners = cloud.ownership()
@@ -141,9 +134,7 @@ def rebalance(cloud, members, kills):
     return takeovers, rejoins
 
 
-def _child():
-    from tests.functional import workers
-
+def _measure():
     members = ['worker-1', 'worker-2', 'worker-3']
     figures = {'rebalance': []}
     began = time.monotonic()
@@ -252,7 +243,5 @@ def _report(figures, total):
 
 
 if __name__ == '__main__':
-    if '--child' in sys.argv:
-        sys.exit(_child())
     print('machine: %s, %d cores, Python %s' % benchmarks.machine())
-    main()
+    sys.exit(main())

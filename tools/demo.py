@@ -33,6 +33,7 @@ import os
 import statistics
 import sys
 import tempfile
+import textwrap
 import time
 import unittest
 import warnings
@@ -54,15 +55,20 @@ logging.getLogger().setLevel(logging.INFO)
 logging.captureWarnings(True)
 warnings.simplefilter('default')
 
-from tests.functional import xenapi_base  # noqa: E402  (eventlet first)
+# Nova's functional harness wants eventlet patching before anything else.
+from nova import monkey_patch  # noqa: E402
+monkey_patch.patch()
 
 from nova import context as nova_context  # noqa: E402
 from nova import objects  # noqa: E402
 from nova.tests import fixtures as nova_fixtures  # noqa: E402
 from nova.tests.functional.api import client as api_client  # noqa: E402
 
+from nova_ha_ext.cmd import manage  # noqa: E402
 from nova_ha_ext import conf as ha_conf  # noqa: E402
 from nova_ha_ext.reconcile import runner  # noqa: E402
+from nova_ha_ext.testing import waiting  # noqa: E402
+from nova_ha_ext.testing import xenapi_pools  # noqa: E402
 
 OUT = sys.__stdout__
 #: The volume ha-1 has attached (Nova's Cinder fixture fakes any id).
@@ -74,15 +80,9 @@ def say(text=''):
     OUT.flush()
 
 
-def table(headers, rows, indent='    '):
-    rows = [[str(c) for c in r] for r in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in rows])
-              for i, h in enumerate(headers)]
-    fmt = indent + '  '.join('%%-%ds' % w for w in widths)
-    say((fmt % tuple(headers)).rstrip())
-    say((fmt % tuple('-' * w for w in widths)).rstrip())
-    for r in rows:
-        say((fmt % tuple(r)).rstrip())
+def show_table(headers, rows):
+    """``nova-ha-manage``'s plain text table, indented under a step."""
+    say(textwrap.indent(manage.table(headers, rows), '    '))
 
 
 def host_columns(hosts, vms, failed):
@@ -95,7 +95,7 @@ def host_columns(hosts, vms, failed):
     """
     columns = [[name for name, host in vms if host == h] for h in hosts]
     headers = ['%s (FAILED)' % h if h == failed else h for h in hosts]
-    table(headers, list(itertools.zip_longest(*columns, fillvalue='')))
+    show_table(headers, list(itertools.zip_longest(*columns, fillvalue='')))
     nowhere = [name for name, host in vms if host is None]
     if nowhere:
         say('    halted, on no host: %s' % ', '.join(nowhere))
@@ -110,7 +110,7 @@ def check(condition, what):
         raise DemoFailed(what)
 
 
-class Demo(xenapi_base.XenAPIPoolsTestCase):
+class Demo(xenapi_pools.XenAPIPoolsTestCase):
     """The demo, as one scripted run of Nova's functional harness."""
 
     POOLS = {'pool-a': True, 'pool-b': False}
@@ -138,7 +138,7 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
             hosts = ' '.join(h['hostname'] for h in self.sim.hosts(pool))
             rows.append([pool, hosts, 'enabled' if ha['enabled'] else
                          'disabled', self.sim_fixture.pool(pool).url])
-        table(['pool', 'hosts', 'XenServer HA', 'master URL'], rows)
+        show_table(['pool', 'hosts', 'XenServer HA', 'master URL'], rows)
 
         self.step(2, 'Nova in-process: API, scheduler, conductor, placement '
                      'and %d XenAPI-backed computes' % len(self.computes))
@@ -156,8 +156,8 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
                          else 'no',
                          node.stats.get('xenapi_pool_ha_not_ready_reasons')
                          or '-'])
-        table(['compute node', 'stat xenapi_pool_ha_ready',
-               'trait CUSTOM_XENAPI_POOL_HA_READY', 'why not'], rows)
+        show_table(['compute node', 'stat xenapi_pool_ha_ready',
+                    'trait CUSTOM_XENAPI_POOL_HA_READY', 'why not'], rows)
         check(all(r[2] == 'yes' for r in rows if r[0].startswith('xs-a')),
               'pool-a computes should carry the HA-ready trait')
         check(all(r[2] == 'no' for r in rows if r[0].startswith('xs-b')),
@@ -215,8 +215,8 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
             rows.append([s['name'], 'm1.ha' if s['name'].startswith('ha')
                          else 'm1.plain', before[s['id']], vm['host'],
                          vm['ha_restart_priority'] or '(unprotected)'])
-        table(['server', 'flavor', 'Nova host', 'VM runs on',
-               'ha_restart_priority'], rows)
+        show_table(['server', 'flavor', 'Nova host', 'VM runs on',
+                    'ha_restart_priority'], rows)
         check(all(r[2].startswith('xs-a') for r in rows
                   if r[1] == 'm1.ha'), 'HA servers must land on pool-a')
         check(all(r[4] == 'restart' for r in rows if r[1] == 'm1.ha'),
@@ -243,7 +243,9 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
         self.addCleanup(service.stop)
         self._wait(lambda: 'pool-a' in service.last_reports, 20,
                    'the first full pass')
-        time.sleep(0.3)  # the watcher's first event.from is under way
+        self._wait(lambda: service.watcher('pool-a') is not None and
+                   service.watcher('pool-a').seeded.is_set(), 20,
+                   'the watcher of pool-a holding its baseline')
         on_failed = [s for s in servers if before[s['id']] == 'xs-a2']
         t_fail = time.monotonic()
         self.sim.fail_host('pool-a', 'xs-a2')
@@ -254,10 +256,12 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
         say('    t+0.00 s  xs-a2 fails (nova-ha-reconciler is watching '
             'pool-a with event.from)')
         running, updated = {}, {}
-        deadline = t_fail + 30
-        while time.monotonic() < deadline and (
-                len(updated) < sum(1 for s in on_failed
-                                   if s['name'].startswith('ha'))):
+        protected = sum(1 for s in on_failed if s['name'].startswith('ha'))
+
+        def observe():
+            """Say what happened since the last look; True when Nova has
+            followed every protected server.
+            """
             now = time.monotonic() - t_fail
             for s in on_failed:
                 vm = self._vm(s)
@@ -272,7 +276,10 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
                     updated[s['id']] = now
                     say('    t+%.2f s  Nova:      %s moved to %s '
                         '(ha-relocate)' % (now, s['name'], host))
-            time.sleep(0.02)
+            return len(updated) >= protected
+
+        self._wait(observe, 30, 'Nova following the restarted VMs',
+                   interval=0.02)
         self.sim.wait_until_quiet('pool-a')
         latencies = [updated[k] - running[k] for k in updated
                      if k in running]
@@ -303,8 +310,8 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
                          '%s (%s)' % (vm['host'] or '-', vm['power_state']),
                          ','.join(rp_hosts),
                          'ha-relocate' if 'ha-relocate' in events else '-'])
-        table(['server', 'Nova host before', 'Nova host after',
-               'VM (power)', 'allocations on', 'event list'], rows)
+        show_table(['server', 'Nova host before', 'Nova host after',
+                    'VM (power)', 'allocations on', 'event list'], rows)
         for s in servers:
             vm = self._vm(s)
             if vm['power_state'] == 'Running':
@@ -322,7 +329,7 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
         wiring_after = self._wiring(ha_1)
         say("\n    ha-1's port and volume follow it (Neutron and Cinder as "
             "Nova's own fixtures model them):")
-        table(['ha-1', 'before', 'after'], [
+        show_table(['ha-1', 'before', 'after'], [
             ['port %s bound to' % wiring_after['port_id'][:8],
              wiring_before['port'], wiring_after['port']],
             ['port bindings', wiring_before['bindings'],
@@ -387,13 +394,12 @@ class Demo(xenapi_base.XenAPIPoolsTestCase):
         return self.placement.get(
             '/resource_providers/%s' % rp_uuid).body['name']
 
-    def _wait(self, predicate, timeout, what):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise DemoFailed('timed out waiting for %s' % what)
+    def _wait(self, predicate, timeout, what, interval=0.05):
+        try:
+            return waiting.wait_for(predicate, timeout, what,
+                                    interval=interval)
+        except AssertionError as exc:
+            raise DemoFailed(str(exc)) from None
 
 
 def _send_output_to_log():

@@ -71,8 +71,8 @@ from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.simulator import control
-from tests.functional import xenapi_base
-from tests import hostile
+from nova_ha_ext.testing import hostile
+from nova_ha_ext.testing import xenapi_pools
 
 POOL = 'pool-a'
 #: The aggregate of a hostile XenAPI server, passed with POOL every time.
@@ -90,7 +90,7 @@ FLAVOR_MEMORY_MB = 512
 #: One VM Nova does not know on each host, started after the servers:
 #: it leaves about one server's worth of memory free, so that restarts
 #: get stuck after two failures and free up when one of these stops.
-FILLER_MB = xenapi_base.HOST_MEMORY_MB - 4 * FLAVOR_MEMORY_MB
+FILLER_MB = xenapi_pools.HOST_MEMORY_MB - 4 * FLAVOR_MEMORY_MB
 #: xapi's own figures scaled down (seconds per second of xapi's): a 60 s
 #: HA timeout is detected in 0.3 s, a VM.start takes 25 ms, the HA monitor
 #: runs every 0.1 s and waits 0.6 s before trying a VM again, xapi
@@ -190,13 +190,13 @@ class _SoakRecord:
         ])
 
 
-class TestChaosSoak(xenapi_base.XenAPIPoolsTestCase):
+class TestChaosSoak(xenapi_pools.XenAPIPoolsTestCase):
     """Random faults, random passes, invariants at every quiet point."""
 
     POOLS = {POOL: True}
 
     def scenario(self):
-        pool = xenapi_base.pool_scenario(POOL, True, hosts=HOSTS, vms=[
+        pool = xenapi_pools.pool_scenario(POOL, True, hosts=HOSTS, vms=[
             {'name_label': _filler(i), 'memory_mb': FILLER_MB}
             for i in range(HOSTS)])
         for key in ('detection_delay', 'restart_delay'):

@@ -24,10 +24,10 @@ import json
 
 from nova.tests.functional.api import client as api_client
 
-from tests.functional import base
+from nova_ha_ext.testing import nova_case
 
 
-class HAExtraSpecValidationTest(base.NovaHATestCase):
+class HAExtraSpecValidationTest(nova_case.NovaHATestCase):
 
     def setUp(self):
         super().setUp()
@@ -87,7 +87,7 @@ class HAExtraSpecValidationTest(base.NovaHATestCase):
         self.assertEqual('maybe', self._stored_specs()['ha'])
 
 
-class NearMissKeyValidationTest(base.NovaHATestCase):
+class NearMissKeyValidationTest(nova_case.NovaHATestCase):
     """Keys taken for ``ha`` through Nova's flavor extra specs API."""
 
     def setUp(self):

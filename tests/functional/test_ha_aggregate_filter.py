@@ -26,12 +26,12 @@ HAAggregateFilter prove that preference.
 """
 
 from nova_ha_ext import conf  # noqa: F401  registers [ha_filter]
-from tests.functional import base
+from nova_ha_ext.testing import nova_case
 
 HA_HOSTS = ('ha1', 'ha2')
 
 
-class HAPoolsTestCase(base.NovaHATestCase):
+class HAPoolsTestCase(nova_case.NovaHATestCase):
     """Two HA hosts, a big non-HA favourite of the weighers, a plain host."""
 
     def setUp(self):
@@ -201,7 +201,7 @@ class IsolationTest(HAPoolsTestCase):
 class WithoutHAAggregateFilterTest(HAPoolsTestCase):
     """The same cloud with HAAggregateFilter left out of enabled_filters."""
 
-    enabled_filters = base.DEFAULT_FILTERS
+    enabled_filters = nova_case.DEFAULT_FILTERS
 
     def test_weighers_send_ha_servers_to_the_big_non_ha_host(self):
         servers = self._boot(self.ha_flavor, count=10)
@@ -224,7 +224,7 @@ class WithAggregateInstanceExtraSpecsFilterTest(HAPoolsTestCase):
     AggregateInstanceExtraSpecsFilter, enabled beside HAAggregateFilter.
     """
 
-    enabled_filters = base.DEFAULT_FILTERS + [
+    enabled_filters = nova_case.DEFAULT_FILTERS + [
         'AggregateInstanceExtraSpecsFilter', 'HAAggregateFilter']
 
     def test_ha_true_in_the_aggregates_spelling_lands_on_ha_hosts(self):

@@ -20,11 +20,11 @@ from nova import objects
 
 from nova_ha_ext.cmd import manage
 from nova_ha_ext.reconcile import coordination
-from tests.functional import xenapi_base
-from tests import hostile
+from nova_ha_ext.testing import hostile
+from nova_ha_ext.testing import xenapi_pools
 
 
-class TestManage(xenapi_base.XenAPIPoolsTestCase):
+class TestManage(xenapi_pools.XenAPIPoolsTestCase):
 
     def test_status_table_and_json(self):
         code, text = self.run_manage('status')
@@ -140,7 +140,7 @@ class TestManage(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual(self.pool_url('pool-a'), pools['pool-a']['url'])
 
 
-class TestStatusIgnoredFlavorKeys(xenapi_base.XenAPIPoolsTestCase):
+class TestStatusIgnoredFlavorKeys(xenapi_pools.XenAPIPoolsTestCase):
     """``status`` lists the flavor keys taken for ``ha`` that nothing reads."""
 
     POOLS = {'pool-a': True}
@@ -193,14 +193,14 @@ class TestStatusIgnoredFlavorKeys(xenapi_base.XenAPIPoolsTestCase):
              for i in json.loads(text)['ignored_flavor_keys']})
 
 
-class TestStatusTiedInstances(xenapi_base.XenAPIPoolsTestCase):
+class TestStatusTiedInstances(xenapi_pools.XenAPIPoolsTestCase):
     """``status`` lists protected instances HA cannot restart elsewhere."""
 
     POOLS = {'pool-a': True}
 
     def scenario(self):
-        return {'pools': [xenapi_base.pool_scenario('pool-a', True,
-                                                    local_sr_on='xs-a2')]}
+        return {'pools': [xenapi_pools.pool_scenario('pool-a', True,
+                                                     local_sr_on='xs-a2')]}
 
     def test_a_protected_instance_with_a_local_disk_is_listed(self):
         tied = self.boot(self.ha_flavor(), 'tied')

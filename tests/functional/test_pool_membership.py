@@ -25,16 +25,16 @@ import json
 from nova import objects
 
 from nova_ha_ext.cmd import manage
-from tests.functional import xenapi_base
+from nova_ha_ext.testing import xenapi_pools
 
 NEW_HOST = 'xs-a4'
 
 
-class TestPoolMembership(xenapi_base.XenAPIPoolsTestCase):
+class TestPoolMembership(xenapi_pools.XenAPIPoolsTestCase):
 
     def scenario(self):
-        return {'pools': [xenapi_base.pool_scenario('pool-a', True, hosts=4),
-                          xenapi_base.pool_scenario('pool-b', False)]}
+        return {'pools': [xenapi_pools.pool_scenario('pool-a', True, hosts=4),
+                          xenapi_pools.pool_scenario('pool-b', False)]}
 
     def setUp(self):
         self.not_deployed = {NEW_HOST}

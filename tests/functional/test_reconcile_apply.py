@@ -44,15 +44,15 @@ from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
 from nova_ha_ext.reconcile import placement
+from nova_ha_ext.testing import nova_case
 from nova_ha_ext.xenapi import pool_state
-from tests.functional import base
 
 HOSTS = ('h1', 'h2', 'h3')
 NO_USAGE = {'VCPU': 0, 'MEMORY_MB': 0, 'DISK_GB': 0}
 WRITES = ('INSERT', 'UPDATE', 'DELETE')
 
 
-class ReconcileApplyTest(base.NovaHATestCase):
+class ReconcileApplyTest(nova_case.NovaHATestCase):
     """One pass of the reconciler over one pool, against real Nova."""
 
     compute_driver = 'fake.MediumFakeDriver'

@@ -30,13 +30,13 @@ from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import runner
+from nova_ha_ext.testing import hostile
+from nova_ha_ext.testing import waiting
+from nova_ha_ext.testing import xenapi_pools
 from nova_ha_ext.virt.xenapi import fake as xenapi_fake
-from tests.functional import xenapi_base
-from tests import hostile
-from tests import waiting
 
 
-class ReconcilerTestCase(xenapi_base.XenAPIPoolsTestCase):
+class ReconcilerTestCase(xenapi_pools.XenAPIPoolsTestCase):
 
     POOLS = {'pool-a': True}
 
@@ -154,7 +154,7 @@ class TestHAFailoverStoryOnXapiTiming(TestHAFailoverStory):
     """
 
     def scenario(self):
-        pool = xenapi_base.pool_scenario('pool-a', True)
+        pool = xenapi_pools.pool_scenario('pool-a', True)
         for key in ('detection_delay', 'restart_delay'):
             del pool[key]
         # VM starts of 0.5 s leave a pass time to see the restart window.
@@ -250,7 +250,7 @@ class TestUnmappedHost(ReconcilerTestCase):
     """A pool host with no nova-compute: VMs restarted there are skipped."""
 
     def scenario(self):
-        return {'pools': [xenapi_base.pool_scenario('pool-a', True, hosts=4)]}
+        return {'pools': [xenapi_pools.pool_scenario('pool-a', True, hosts=4)]}
 
     def start_xenapi_compute(self, pool, hostname):
         if hostname != 'xs-a4':

@@ -15,7 +15,7 @@
 """Three real nova-ha-reconciler processes share six simulated pools.
 
 Each coordination backend gets a deployment of its own
-(:class:`tests.functional.workers.Deployment`): SQLite databases for Nova,
+(:class:`nova_ha_ext.testing.workers.Deployment`): SQLite databases for Nova,
 a real placement service, six simulated HA pools of three hosts and nine
 VMs, and three ``nova-ha-reconciler`` processes named ``worker-1`` to
 ``worker-3``, coordinating through a ``file://`` directory or through a
@@ -41,7 +41,7 @@ import time
 
 import pytest
 
-from tests.functional import workers
+from nova_ha_ext.testing import workers
 
 MEMBER_TIMEOUT = 3
 HEARTBEAT_INTERVAL = 0.5

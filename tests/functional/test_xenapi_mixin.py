@@ -27,15 +27,15 @@ from nova import context as nova_context
 from nova import objects
 from nova.scheduler import host_manager
 
+from nova_ha_ext.testing import hostile
+from nova_ha_ext.testing import xenapi_pools
 from nova_ha_ext.virt.xenapi import fake as xenapi_fake
 from nova_ha_ext.virt.xenapi import mixin
-from tests.functional import xenapi_base
-from tests import hostile
 
 TRAIT = mixin.HA_READY_TRAIT
 
 
-class TestPoolHAReporting(xenapi_base.XenAPIPoolsTestCase):
+class TestPoolHAReporting(xenapi_pools.XenAPIPoolsTestCase):
 
     def _stats(self, hostname):
         node = objects.ComputeNode.get_by_nodename(self.ctxt, hostname)
@@ -141,7 +141,7 @@ class TestPoolHAReporting(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual(plain['OS-EXT-SRV-ATTR:host'], vm['host'])
 
 
-class TestResizeProtection(xenapi_base.XenAPIPoolsTestCase):
+class TestResizeProtection(xenapi_pools.XenAPIPoolsTestCase):
     """Resize between an HA and a plain flavor changes the protection.
 
     A cold migration moves the same VM within its pool (shared storage), so
@@ -165,7 +165,7 @@ class TestResizeProtection(xenapi_base.XenAPIPoolsTestCase):
         self.assertEqual(server['OS-EXT-SRV-ATTR:host'], vm['host'])
 
 
-class TestXenAPIDown(xenapi_base.XenAPIPoolsTestCase):
+class TestXenAPIDown(xenapi_pools.XenAPIPoolsTestCase):
 
     POOLS = {'pool-a': True}
 
@@ -191,10 +191,10 @@ class TestXenAPIDown(xenapi_base.XenAPIPoolsTestCase):
         self.flags(pool_state_cache_seconds=3600, group='xenapi')
         self._run_periodics()
         self.assertEqual(3, len(errors()))
-        self.assertNotIn(xenapi_base.PASSWORD, logs.output)
+        self.assertNotIn(xenapi_pools.PASSWORD, logs.output)
 
 
-class TestBadConnectionSettings(xenapi_base.XenAPIPoolsTestCase):
+class TestBadConnectionSettings(xenapi_pools.XenAPIPoolsTestCase):
 
     POOLS = {'pool-a': True}
 
@@ -278,14 +278,14 @@ class TestBadConnectionSettings(xenapi_base.XenAPIPoolsTestCase):
         self.assertNotIn('s3cr', output)
 
 
-class TestTiedInstances(xenapi_base.XenAPIPoolsTestCase):
+class TestTiedInstances(xenapi_pools.XenAPIPoolsTestCase):
     """A protected instance whose disk only its host sees."""
 
     POOLS = {'pool-a': True}
 
     def scenario(self):
-        return {'pools': [xenapi_base.pool_scenario('pool-a', True,
-                                                    local_sr_on='xs-a2')]}
+        return {'pools': [xenapi_pools.pool_scenario('pool-a', True,
+                                                     local_sr_on='xs-a2')]}
 
     def test_its_host_is_not_ready_and_says_which_instance(self):
         server = self._create_server(name='tied', flavor_id=self.ha_flavor(),

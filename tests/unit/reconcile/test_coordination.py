@@ -39,7 +39,7 @@ from nova_ha_ext import conf as ha_conf
 from nova_ha_ext.reconcile import backend
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import guard
-from tests import waiting
+from nova_ha_ext.testing import waiting
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 POOLS = ['pool-a', 'pool-b', 'pool-c', 'pool-d', 'pool-e', 'pool-f']

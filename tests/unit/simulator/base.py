@@ -20,7 +20,7 @@ import testtools
 import XenAPI
 
 from nova_ha_ext.simulator import fixture
-from tests import waiting
+from nova_ha_ext.testing import waiting
 
 PASSWORD = 'secret'
 

@@ -17,8 +17,8 @@
 import XenAPI
 
 from nova_ha_ext.simulator import process
+from nova_ha_ext.testing import waiting
 from tests.unit.simulator import base
-from tests import waiting
 
 VMS = [{'name_label': 'vm-1', 'memory_mb': 64, 'host': 'xs-a2',
         'power_state': 'Running', 'ha_restart_priority': 'restart'}]

@@ -22,24 +22,11 @@ whose disk is on a host's local SR is not agile: when its host dies,
 XenServer HA has nowhere to restart it.
 """
 
+from nova_ha_ext.testing import pools
 from tests.unit.simulator import base
 from tests.unit.simulator import test_vm
 
 NULL = 'OpaqueRef:NULL'
-
-
-def vdi_record(sr, name='disk'):
-    return {'name_label': name, 'name_description': '', 'SR': sr,
-            'virtual_size': str(10 * 2 ** 30), 'type': 'user',
-            'sharable': False, 'read_only': False, 'other_config': {},
-            'xenstore_data': {}, 'sm_config': {}, 'tags': []}
-
-
-def vbd_record(vm, vdi):
-    return {'VM': vm, 'VDI': vdi, 'userdevice': '0', 'bootable': True,
-            'mode': 'RW', 'type': 'Disk', 'unpluggable': False,
-            'empty': False, 'other_config': {}, 'qos_algorithm_type': '',
-            'qos_algorithm_params': {}}
 
 
 class StorageTest(base.SimulatorTestCase):
@@ -59,8 +46,8 @@ class StorageTest(base.SimulatorTestCase):
 
     def vm_with_disk_on(self, sr_name, name='vm'):
         vm = self.api.VM.create(test_vm.vm_record(name))
-        vdi = self.api.VDI.create(vdi_record(self.srs[sr_name]))
-        self.api.VBD.create(vbd_record(vm, vdi))
+        vdi = self.api.VDI.create(pools.vdi_record(self.srs[sr_name]))
+        self.api.VBD.create(pools.vbd_record(vm, vdi))
         return vm
 
     def test_a_shared_sr_is_plugged_on_every_host_a_local_one_on_its_own(self):
@@ -82,7 +69,7 @@ class StorageTest(base.SimulatorTestCase):
 
     def test_a_vdi_on_an_unknown_sr_is_refused(self):
         self.assertFailure(['HANDLE_INVALID', 'SR'], self.api.VDI.create,
-                           vdi_record('OpaqueRef:no-such-sr'))
+                           pools.vdi_record('OpaqueRef:no-such-sr'))
 
     def test_a_vm_runs_only_where_its_disks_srs_are_plugged(self):
         vm = self.vm_with_disk_on('local-a2')

@@ -21,9 +21,9 @@ import time
 
 import pytest
 
+from nova_ha_ext.testing import hostile
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import exceptions
-from tests import hostile
 
 PASSWORD = 'hostile-secret'
 

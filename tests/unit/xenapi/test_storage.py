@@ -14,8 +14,10 @@
 
 """Protected VMs HA cannot restart, read from the simulator over XML-RPC."""
 
+from nova_ha_ext.testing import pools
 from nova_ha_ext.xenapi import storage
-from tests.unit.simulator import test_storage as sim_storage
+from tests.unit.simulator import base as sim_base
+from tests.unit.simulator import test_vm as sim_vm
 from tests.unit.xenapi import test_client
 
 
@@ -25,12 +27,12 @@ class StorageTestCase(test_client.PoolClientTestCase):
     LOCAL = True
 
     def make_scenario(self):
-        data = sim_storage.base.pool()
+        data = sim_base.pool()
         data['srs'] = [sr for sr in data['srs'] if sr['shared']]
         if self.LOCAL:
             data['srs'].append({'name_label': 'local-a2', 'shared': False,
                                 'type': 'ext', 'host': 'xs-a2'})
-        return sim_storage.base.scenario(data)
+        return sim_base.scenario(data)
 
     def setUp(self):
         super().setUp()
@@ -41,13 +43,13 @@ class StorageTestCase(test_client.PoolClientTestCase):
         self.host_refs = [h.ref for h in self.pool.read_ha_state().hosts]
 
     def vm(self, name, sr_name, priority, nova_uuid=None):
-        record = sim_storage.test_vm.vm_record(name)
+        record = sim_vm.vm_record(name)
         if nova_uuid:
             record['other_config'] = {'nova_uuid': nova_uuid}
         vm = self.api('VM.create', record)
-        vdi = self.api('VDI.create', sim_storage.vdi_record(
+        vdi = self.api('VDI.create', pools.vdi_record(
             self.srs[sr_name]))
-        self.api('VBD.create', sim_storage.vbd_record(vm, vdi))
+        self.api('VBD.create', pools.vbd_record(vm, vdi))
         self.api('VM.set_ha_restart_priority', vm, priority)
         return vm
 

@@ -16,13 +16,13 @@
 
 ::
 
-    python tests/functional/workers_setup.py SPEC.json \\
+    python nova_ha_ext/testing/workers_setup.py SPEC.json \\
         --config-file nova.conf [--config-file ...]
 
-Run in a process of its own by :mod:`tests.functional.workers`, with the
+Run in a process of its own by :mod:`nova_ha_ext.testing.workers`, with the
 configuration files the workers use, so that the caller's global
 configuration is left alone. ``SPEC.json`` (written by
-:meth:`tests.functional.workers.Deployment.populate`) holds::
+:meth:`nova_ha_ext.testing.workers.Deployment.populate`) holds::
 
     {"cells": {"cell0": URL, "cell1": URL},
      "placement": "http://127.0.0.1:PORT",

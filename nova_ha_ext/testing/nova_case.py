@@ -17,6 +17,13 @@
 Nova's own fixtures run the API, conductor, scheduler, placement and fake
 computes in this process. Tests configure nova-ha-ext exactly as an operator
 does in nova.conf.
+
+Importing this module imports ``nova.tests.functional``, whose
+``__init__`` monkey-patches the process with eventlet. Use it only where
+Nova runs in-process (the functional tests, the demo, the reconciler
+benchmark's measuring process), and patch first, before anything else is
+imported, as ``tests/functional/__init__.py`` does:
+``from nova import monkey_patch; monkey_patch.patch()``.
 """
 
 import os

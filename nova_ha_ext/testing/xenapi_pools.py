@@ -15,6 +15,10 @@
 """Base class for functional tests with XenServer pools: real Nova computes
 running the XenAPI-backed test driver against the pool simulator.
 
+Like :mod:`nova_ha_ext.testing.nova_case`, it belongs in a process that
+runs Nova in-process, patched with ``nova.monkey_patch.patch()`` before
+anything else is imported.
+
 Two pools, each a Nova aggregate with ``ha=true`` and its pool URL:
 
 * ``pool-a``: three hosts ``xs-a1..3``, HA enabled and ready;
@@ -26,45 +30,21 @@ import io
 
 from nova_ha_ext.cmd import manage
 from nova_ha_ext.simulator import fixture as sim_fixture
+from nova_ha_ext.testing import nova_case
+from nova_ha_ext.testing import pools
 from nova_ha_ext.virt.xenapi import fake as xenapi_fake
-from tests.functional import base
-from tests.unit.simulator import test_storage as sim_storage
 
 DRIVER = xenapi_fake.register_with_nova()
 PASSWORD = 'xenroot-secret'
-HOST_MEMORY_MB = 16384
+HOST_MEMORY_MB = pools.HOST_MEMORY_MB
 
 
-def pool_scenario(name, ha, hosts=3, vms=(), local_sr_on=None):
-    """A pool of ``hosts`` hosts with a shared SR, ``sr-hb-<letter>``.
-
-    :param local_sr_on: a host given a local SR, ``local-<host>``.
-    """
-    letter = name[-1]
-    pool = {
-        'name': name,
-        'username': 'root',
-        'password': PASSWORD,
-        'detection_delay': 0.05,
-        'restart_delay': 0.02,
-        'srs': [{'name_label': 'sr-hb-%s' % letter, 'shared': True,
-                 'type': 'nfs'}],
-        'hosts': [{'hostname': 'xs-%s%d' % (letter, i + 1),
-                   'memory_mb': HOST_MEMORY_MB, 'cpus': 16}
-                  for i in range(hosts)],
-        'vms': list(vms),
-    }
-    if local_sr_on:
-        pool['srs'].append({'name_label': 'local-' + local_sr_on,
-                            'shared': False, 'type': 'ext',
-                            'host': local_sr_on})
-    if ha:
-        pool['ha'] = {'enabled': True, 'host_failures_to_tolerate': 1,
-                      'heartbeat_sr': 'sr-hb-%s' % letter}
-    return pool
+def pool_scenario(name, ha, **kwargs):
+    """:func:`pools.letter_pool` with this harness's password."""
+    return pools.letter_pool(name, ha, PASSWORD, **kwargs)
 
 
-class XenAPIPoolsTestCase(base.NovaHATestCase):
+class XenAPIPoolsTestCase(nova_case.NovaHATestCase):
     """Nova with XenAPI-backed computes on two simulated pools."""
 
     compute_driver = DRIVER
@@ -125,8 +105,8 @@ class XenAPIPoolsTestCase(base.NovaHATestCase):
         api = self.xenapi(pool)
         [sr] = api.SR.get_by_name_label(sr_name)
         vm = api.VM.get_by_uuid(self.vm_of(pool, server)['uuid'])
-        vdi = api.VDI.create(sim_storage.vdi_record(sr))
-        api.VBD.create(sim_storage.vbd_record(vm, vdi))
+        vdi = api.VDI.create(pools.vdi_record(sr))
+        api.VBD.create(pools.vbd_record(vm, vdi))
 
     def xenapi(self, pool):
         """A logged-in XenAPI session's ``xenapi`` proxy to ``pool``."""

@@ -74,11 +74,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid as uuid_lib
 import warnings
 
 from nova_ha_ext.simulator import process
-from tests import waiting
+from nova_ha_ext.testing import pools
+from nova_ha_ext.testing import waiting
 
 BIN = os.path.dirname(sys.executable)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,9 +89,6 @@ USERNAME = 'root'
 PASSWORD = 'workers-secret'
 PROJECT = '6f8a2a5c1d3e4b7f9a0b1c2d3e4f5a6b'
 USER = '9e8d7c6b5a4f4e3d2c1b0a9f8e7d6c5b'
-NAMESPACE = uuid_lib.UUID('5b0e7c61-3f0a-4d2e-9b8c-7a6d5e4f3a21')
-VM_MEMORY_MB = 1024
-HOST_MEMORY_MB = 16384
 
 OWNERSHIP = re.compile(
     r'^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) .*'
@@ -173,7 +170,7 @@ def tail(path, lines=200):
 
 
 def wait_for(predicate, timeout, what, details=None, interval=0.1):
-    """:func:`tests.waiting.wait_for`, polling every 0.1 s."""
+    """:func:`nova_ha_ext.testing.waiting.wait_for`, polling every 0.1 s."""
     return waiting.wait_for(predicate, timeout, what, details, interval)
 
 
@@ -249,54 +246,26 @@ def make_templates(directory):
 
 # -- the pools -------------------------------------------------------------
 
-def pool_name(p):
-    return 'pool-%02d' % p
-
-
-def host_name(p, h):
-    return 'xs-%02d-%02d' % (p, h)
-
-
-def nova_uuid(p, i):
-    return str(uuid_lib.uuid5(NAMESPACE, '%s/vm-%03d' % (pool_name(p), i)))
-
-
-def node_uuid(hostname):
-    """The compute node's uuid: its placement resource provider's too."""
-    return str(uuid_lib.uuid5(NAMESPACE, 'node/' + hostname))
+#: Names and uuids of the pools, hosts and instances: one builder for
+#: every deployment (:mod:`nova_ha_ext.testing.pools`).
+pool_name = pools.pool_name
+host_name = pools.host_name
+nova_uuid = pools.nova_uuid
+node_uuid = pools.node_uuid
 
 
 def pool_scenario(p, hosts, vms):
-    """Pool ``p`` for the simulator: ``scenario.generate()``, renamed.
-
-    Hosts ``xs-PP-HH``; VM ``i`` carries the uuid of instance
-    ``nova_uuid(p, i)``. VMs are spread round-robin over the hosts; every
-    other round of them is protected (the first VM of each host is), and
-    those are the instances of the ``ha=true`` flavor.
+    """Pool ``p`` for the simulator: :func:`pools.pool_scenario` with the
+    workers' credentials.
     """
-    from nova_ha_ext.simulator import scenario
-
-    data = scenario.generate(
-        name=pool_name(p), hosts=hosts, vms=vms,
-        host_memory_mb=HOST_MEMORY_MB, vm_memory_mb=VM_MEMORY_MB,
-        detection_delay=0.2, restart_delay=0.05, username=USERNAME,
-        password=PASSWORD)
-    [pool] = data['pools']
-    names = {host['hostname']: host_name(p, h)
-             for h, host in enumerate(pool['hosts'])}
-    for host in pool['hosts']:
-        host['hostname'] = names[host['hostname']]
-    for i, vm in enumerate(pool['vms']):
-        vm['host'] = names[vm['host']]
-        vm['name_label'] = 'vm-%02d-%03d' % (p, i)
-        vm['other_config'] = {'nova_uuid': nova_uuid(p, i)}
-    return pool
+    return pools.pool_scenario(p, hosts, vms, username=USERNAME,
+                               password=PASSWORD)
 
 
-def Simulator(pools, directory):
+def Simulator(scenario, directory):
     """The simulator in its own process, killed if this process dies."""
     return process.SimulatorProcess(
-        pools, directory, log=os.path.join(directory, 'simulator.log'),
+        scenario, directory, log=os.path.join(directory, 'simulator.log'),
         control_timeout=60, popen=_popen)
 
 
