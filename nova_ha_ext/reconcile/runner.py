@@ -205,6 +205,8 @@ class ReconcilerRunner:
         self.coordinator.set_pools(t.name for t in targets)
         owned = [t for t in targets if self.coordinator.owns(t.name)]
         self._log_ownership(targets, owned)
+        # At debug: says the loop is alive even with no pool to pass.
+        LOG.debug("Full pass over %d of %d pools", len(owned), len(targets))
         if self._conf.ha_reconciler.watch_events:
             self._sync_watchers([t for t in owned if t.error is None])
         for target in owned:

@@ -380,19 +380,25 @@ class RedisServer:
         raise RuntimeError('redis-server did not start:\n%s'
                            % tail(self.log))
 
+    def _pong(self):
+        try:
+            with socket.create_connection(('127.0.0.1', self.port),
+                                          timeout=1) as sock:
+                sock.sendall(b'PING\r\n')
+                return sock.recv(64).startswith(b'+PONG')
+        except OSError:
+            return False
+
     def _wait_ready(self, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                with socket.create_connection(('127.0.0.1', self.port),
-                                              timeout=1) as sock:
-                    sock.sendall(b'PING\r\n')
-                    if sock.recv(64).startswith(b'+PONG'):
-                        return True
-            except OSError:
-                pass
-            time.sleep(0.1)
-        return False
+        """Whether it answers PING within ``timeout`` (False if it exits:
+        its port was taken meanwhile).
+        """
+        try:
+            wait_for(lambda: self.proc.poll() is not None or self._pong(),
+                     timeout, 'redis-server answering')
+        except AssertionError:
+            return False
+        return self.proc.poll() is None
 
     def stop(self):
         stop_process(self.proc)

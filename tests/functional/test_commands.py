@@ -21,9 +21,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
+
+from nova_ha_ext.testing import waiting
 
 BIN = os.path.dirname(sys.executable)
 
@@ -42,10 +43,22 @@ def nova_conf(tmp_path_factory):
         '[api_database]\nconnection = sqlite:///%s/api.db\n'
         '[database]\nconnection = sqlite:///%s/main.db\n'
         '[ha_reconciler]\ninterval = 1\n' % (tmp, tmp))
+    # At debug, each full pass of the reconciler says so.
+    debug = tmp / 'debug.conf'
+    debug.write_text('[DEFAULT]\ndebug = true\n')
     for what in ('api_db', 'db'):
         result = _run('nova-manage', '--config-file', str(conf), what, 'sync')
         assert result.returncode == 0, result.stderr
     return conf
+
+
+def _wait_for_line(log, text, proc, timeout=60):
+    """Wait until ``text`` is in the log file ``log`` of ``proc``."""
+    def logged():
+        assert proc.poll() is None, log.read_text()
+        return text in log.read_text()
+    waiting.wait_for(logged, timeout, repr(text), log.read_text,
+                     interval=0.1)
 
 
 def test_reconciler_runs_and_stops_gracefully_on_sigterm(nova_conf, tmp_path):
@@ -53,14 +66,15 @@ def test_reconciler_runs_and_stops_gracefully_on_sigterm(nova_conf, tmp_path):
     with open(log, 'w') as out:
         proc = subprocess.Popen(
             [os.path.join(BIN, 'nova-ha-reconciler'), '--config-file',
-             str(nova_conf)], stdout=out, stderr=subprocess.STDOUT)
+             str(nova_conf), '--config-file',
+             str(nova_conf.parent / 'debug.conf')],
+            stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
-        while 'Starting nova-ha-reconciler' not in log.read_text():
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
-        time.sleep(2)  # at least one full pass (interval = 1)
+        _wait_for_line(log, 'Starting nova-ha-reconciler', proc)
+        # Two full passes (interval = 1): the loop goes on after the first.
+        waiting.wait_for(
+            lambda: log.read_text().count('Full pass over 0 of 0 pools') >= 2,
+            60, 'two full passes', log.read_text, interval=0.1)
         assert proc.poll() is None, log.read_text()
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=20)
@@ -87,13 +101,9 @@ def test_second_worker_without_a_backend_is_refused(nova_conf, tmp_path):
     extra.write_text('[oslo_concurrency]\nlock_path = %s\n' % locks)
     first = _start_reconciler(nova_conf, extra, log=tmp_path / 'first.log')
     try:
-        deadline = time.monotonic() + 60
-        while 'Starting nova-ha-reconciler' not in (
-                tmp_path / 'first.log').read_text():
-            assert first.poll() is None, (tmp_path / 'first.log').read_text()
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        time.sleep(1)
+        # It says so once it holds this host's guard.
+        _wait_for_line(tmp_path / 'first.log',
+                       'requires [coordination] backend_url', first)
 
         second = _run('nova-ha-reconciler', '--config-file', str(nova_conf),
                       '--config-file', str(extra))

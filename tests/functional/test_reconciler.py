@@ -34,6 +34,7 @@ from nova_ha_ext.testing import hostile
 from nova_ha_ext.testing import waiting
 from nova_ha_ext.testing import xenapi_pools
 from nova_ha_ext.virt.xenapi import fake as xenapi_fake
+from nova_ha_ext.xenapi import client as xenapi_client
 
 
 class ReconcilerTestCase(xenapi_pools.XenAPIPoolsTestCase):
@@ -61,6 +62,9 @@ class ReconcilerTestCase(xenapi_pools.XenAPIPoolsTestCase):
         [report] = self.reconciler.reconcile(self.ctxt, [pool], **kw)
         self.assertIsNone(report.error)
         return report
+
+    def _wait(self, predicate, timeout=10):
+        return waiting.wait_for(predicate, timeout)
 
     def by_instance(self, report):
         return {r.action.instance_uuid: r for r in report.results}
@@ -328,9 +332,10 @@ class TestEventDrivenReconcile(ReconcilerTestCase):
             conf.CONF, nova_context.get_admin_context)
         run.start()
         self.addCleanup(run.stop)
-        # Let the first full pass start the watcher.
-        self._wait(lambda: 'pool-a' in run.last_reports, 10)
-        time.sleep(0.3)
+        # The first full pass starts the watcher; a change is seen once
+        # the watcher holds the pool's baseline.
+        self._wait(lambda: run.watcher('pool-a') is not None and
+                   run.watcher('pool-a').seeded.is_set(), 10)
         self.sim.fail_host('pool-a', 'xs-a2')
 
         def restarted():
@@ -347,9 +352,6 @@ class TestEventDrivenReconcile(ReconcilerTestCase):
         self._wait(updated, 10)
         latency = time.monotonic() - running_at
         self.assertLess(latency, 2.0)
-
-    def _wait(self, predicate, timeout):
-        return waiting.wait_for(predicate, timeout)
 
 
 class TestPoolWithoutHA(ReconcilerTestCase):
@@ -370,6 +372,23 @@ class TestPoolWithoutHA(ReconcilerTestCase):
         self.assertEqual('xs-b2', self.server_host(server))
 
 
+class _PausingClient(xenapi_client.PoolClient):
+    """A pool client that stops before one call until the test says go."""
+
+    method = 'VM.get_all_records_where'
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reached = threading.Event()
+        self.go = threading.Event()
+
+    def _call(self, method, args):
+        if method == self.method and not self.reached.is_set():
+            self.reached.set()
+            self.go.wait(30)
+        return super()._call(method, args)
+
+
 class TestMasterFailsMidPass(ReconcilerTestCase):
 
     def test_pass_completes_or_is_retried_cleanly(self):
@@ -378,18 +397,28 @@ class TestMasterFailsMidPass(ReconcilerTestCase):
         self.fail('xs-a2')
         # A call in flight to a dead master waits for the read timeout.
         self.flags(read_timeout=1.0, group='xenapi')
-        # Slow the pool down so the master dies while the pass reads it.
-        self.sim.set_latency('pool-a', 0.15)
+        clients = []
+
+        def client_factory(target):
+            clients.append(_PausingClient.from_conf(
+                conf.CONF, url=target.url, name=target.name))
+            return clients[-1]
+
+        reconciler = engine.Reconciler(conf.CONF,
+                                       client_factory=client_factory)
+        self.addCleanup(reconciler.close)
         reports = []
         worker = threading.Thread(target=lambda: reports.extend(
-            self.reconciler.reconcile(self.ctxt, ['pool-a'])))
+            reconciler.reconcile(self.ctxt, ['pool-a'])))
         worker.start()
-        time.sleep(0.2)
+        # The master dies while the pass reads the pool: after the hosts,
+        # before the VMs.
+        self._wait(lambda: clients and clients[0].reached.is_set(), 30)
         self.sim.fail_master('pool-a')
+        clients[0].go.set()
         worker.join(60)
         self.assertFalse(worker.is_alive())
         self.sim.wait_until_quiet('pool-a')
-        self.sim.set_latency('pool-a', 0)
         [first] = reports
         # Either the first pass went through, or it said the pool was
         # unreachable and changed nothing; the next pass finishes the job.

@@ -37,7 +37,6 @@ not installed; nothing is installed here).
 The workers' logs end every assertion message.
 """
 
-import time
 
 import pytest
 
@@ -174,8 +173,14 @@ def test_workers_share_the_pools_and_take_over_a_killed_one(cloud):
     assert set(cloud.workers[new_owner].relocations()) == protected, (
         cloud.logs())
 
-    # Some more passes of every worker: nothing is done twice.
-    time.sleep(2 * INTERVAL + 1)
+    # Two more full passes of the pool (each reads its VMs once): nothing
+    # is done twice.
+    def full_passes():
+        return cloud.simulator.get(pool, 'calls').get(
+            'VM.get_all_records_where', 0)
+    passes = full_passes()
+    workers.wait_for(lambda: full_passes() >= passes + 2, 10 * INTERVAL + 10,
+                     'two more full passes of %s' % pool, cloud.logs)
     once = {uuid: 1 for uuid in protected}
     assert cloud.relocate_action_counts() == once, cloud.logs()
     assert cloud.relocated_log_counts() == once, cloud.logs()

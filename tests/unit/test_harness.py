@@ -18,6 +18,7 @@ monkey-patch whoever imports it.
 """
 
 import ast
+import collections
 import json
 import pathlib
 import subprocess
@@ -163,3 +164,27 @@ def test_one_table_and_one_wait_loop():
     sleeps = [node.lineno for node in ast.walk(demo)
               if isinstance(node, ast.Attribute) and node.attr == 'sleep']
     assert sleeps == []
+
+
+#: The only sleeps the tests may hold, each commented where it is: a pause
+#: that proves an expiry, or that is itself what a test varies.
+SLEEPS = {
+    # the HA timeout has passed: the restart is now reported as failed
+    'tests/functional/test_reconciler.py': 1,
+    # a random pause puts a pass at a random point of a failover
+    'tests/functional/test_chaos_soak.py': 1,
+    # a look at every moment of a takeover; a member's entry gone stale
+    'tests/unit/reconcile/test_coordination.py': 2,
+}
+
+
+def test_tests_wait_for_signals_not_for_time():
+    sleeps = collections.Counter(
+        str(path.relative_to(ROOT))
+        for path in _python_files('tests', 'nova_ha_ext/testing')
+        for node in ast.walk(_parse(path))
+        if isinstance(node, ast.Call) and
+        isinstance(node.func, ast.Attribute) and node.func.attr == 'sleep')
+    sleeps.pop('nova_ha_ext/testing/waiting.py')
+
+    assert dict(sleeps) == SLEEPS

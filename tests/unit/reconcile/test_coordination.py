@@ -48,12 +48,13 @@ MEMBER_TIMEOUT = 1
 HEARTBEAT = 0.1
 
 # A worker in a child process: it joins, locks the first pool it owns,
-# prints it and waits to be killed.
+# prints it and holds on until it is killed.
 CHILD_WORKER = """
-import sys, time
+import sys
 from oslo_config import cfg
 from nova_ha_ext import conf as ha_conf
 from nova_ha_ext.reconcile import coordination
+from nova_ha_ext.testing import waiting
 conf = cfg.ConfigOpts()
 ha_conf.register_opts(conf)
 conf([])
@@ -63,19 +64,17 @@ conf.set_override('heartbeat_interval', 0.1, 'coordination')
 worker = coordination.PoolCoordinator(conf, member_id='child')
 worker.set_pools(sys.argv[2:])
 worker.start()
-deadline = time.monotonic() + 5
-while len(worker.members()) < 2 and time.monotonic() < deadline:
-    time.sleep(0.05)
+waiting.wait_for(lambda: len(worker.members()) >= 2, 5, 'two members')
 owned = worker.owned(sys.argv[2:])
 lock = worker.lock(owned[0])
 lock.__enter__()
 print(' '.join(owned), flush=True)
-time.sleep(60)
+sys.stdin.read()  # holds on until the test kills it or closes stdin
 """
 
 # A single worker in a child process holding this host's guard.
 CHILD_GUARD = """
-import sys, time
+import sys
 from oslo_concurrency import lockutils
 from oslo_config import cfg
 from nova_ha_ext import conf as ha_conf
@@ -87,7 +86,7 @@ conf([])
 conf.set_override('lock_path', sys.argv[1], 'oslo_concurrency')
 held = guard.single_worker_guard(conf)
 print('held' if held.held else 'not held', flush=True)
-time.sleep(60)
+sys.stdin.read()  # holds on until the test kills it or closes stdin
 """
 
 
@@ -244,7 +243,7 @@ class TestPartitioning(CoordinationTestCase):
                                      '%s owned by %s' % (pool, holders))
             self.assertLess(time.monotonic() - start,
                             MEMBER_TIMEOUT + HEARTBEAT + 1.0)
-            time.sleep(0.01)
+            time.sleep(0.01)  # a look at every moment, not a wait
         took = time.monotonic() - start
 
         self.assertGreater(took, w2.stale_after - HEARTBEAT)
@@ -257,7 +256,8 @@ class TestPartitioning(CoordinationTestCase):
         w1 = self.worker('w1')
         child = subprocess.Popen(
             [sys.executable, '-c', CHILD_WORKER, self.url] + POOLS,
-            cwd=str(ROOT), stdout=subprocess.PIPE, text=True,
+            cwd=str(ROOT), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
             env=dict(os.environ, PYTHONPATH=str(ROOT)))
         self.addCleanup(child.wait)
         self.addCleanup(child.kill)
@@ -466,7 +466,8 @@ class TestSingleWorker(CoordinationTestCase):
         conf = self.make_conf(backend_url=None)
         child = subprocess.Popen(
             [sys.executable, '-c', CHILD_GUARD, self.lock_dir],
-            cwd=str(ROOT), stdout=subprocess.PIPE, text=True,
+            cwd=str(ROOT), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
             env=dict(os.environ, PYTHONPATH=str(ROOT)))
         self.addCleanup(child.wait)
         self.addCleanup(child.kill)

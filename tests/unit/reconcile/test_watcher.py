@@ -22,6 +22,7 @@ import testtools
 
 from nova_ha_ext.reconcile import watcher
 from nova_ha_ext.simulator import fixture
+from nova_ha_ext.testing import waiting
 from nova_ha_ext.xenapi import client as xenapi_client
 from tests.unit.simulator import base
 
@@ -41,12 +42,22 @@ class TestPoolWatcher(testtools.TestCase):
         self.snapshots = []
         self.errors = []
         self.changed = threading.Event()
+        #: Set when an event.from answer with events reached the watcher.
+        self.answered = threading.Event()
 
     def start(self, url=None, settle_seconds=0.05, **kw):
         info = self.sim_fixture.pool('pool-a')
+        answered = self.answered
+
+        class Client(xenapi_client.PoolClient):
+            def event_from(self, classes, token, timeout):
+                result = super().event_from(classes, token, timeout)
+                if token and result['events']:
+                    answered.set()
+                return result
 
         def factory():
-            return xenapi_client.PoolClient(
+            return Client(
                 url or info.url, info.username, info.password,
                 name='pool-a', connect_timeout=1.0, read_timeout=5.0,
                 allow_plain_http=True)
@@ -63,14 +74,24 @@ class TestPoolWatcher(testtools.TestCase):
             max_backoff=0.2, **kw)
         w.start()
         self.addCleanup(w.stop, 5)
+        self.watcher = w
         return w
 
     def wait_for_baseline(self):
-        deadline = time.monotonic() + 5
-        while not self.sim.calls('pool-a').get('event.from'):
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.01)
-        time.sleep(0.1)
+        self.assertTrue(self.watcher.seeded.wait(5), 'no baseline')
+
+    def test_seeded_once_the_baseline_is_in(self):
+        w = self.start()
+        self.assertTrue(w.seeded.wait(5))
+        # The baseline itself asks for no pass.
+        self.assertEqual([], self.changes)
+        self.assertGreaterEqual(self.sim.calls('pool-a')['event.from'], 1)
+
+    def test_not_seeded_while_the_pool_does_not_answer(self):
+        w = self.start(url='http://127.0.0.1:9')
+        waiting.wait_for(lambda: len(self.errors) >= 2, 5,
+                         'two failed attempts')
+        self.assertFalse(w.seeded.is_set())
 
     def test_a_vm_changing_host_asks_for_a_pass(self):
         self.start()
@@ -88,11 +109,16 @@ class TestPoolWatcher(testtools.TestCase):
         self.start(settle_seconds=0.5)
         self.wait_for_baseline()
         self.sim.migrate_vm('pool-a', 'vm-1', 'xs-a3')
-        time.sleep(0.1)
+        # The watcher has the first move: it waits out the settle time.
+        self.assertTrue(self.answered.wait(5))
         self.sim.migrate_vm('pool-a', 'vm-1', 'xs-a2')
         self.assertTrue(self.changed.wait(5))
-        # Longer than a long-poll: a second call-back would have come.
-        time.sleep(1.5)
+        # The long-poll after the pass ends empty (its timeout): a second
+        # call-back would have come before it.
+        calls = self.sim.calls('pool-a')['event.from']
+        waiting.wait_for(
+            lambda: self.sim.calls('pool-a')['event.from'] >= calls + 2, 5,
+            'a long-poll after the pass')
         self.assertEqual(1, len(self.changes))
         self.assertGreaterEqual(
             self.sim.calls('pool-a').get('event.from'), 3)
@@ -151,10 +177,8 @@ class TestPoolWatcher(testtools.TestCase):
 
     def test_an_unreachable_pool_is_retried_with_backoff(self):
         self.start(url='http://127.0.0.1:9')
-        deadline = time.monotonic() + 5
-        while len(self.errors) < 3:
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.05)
+        waiting.wait_for(lambda: len(self.errors) >= 3, 5,
+                         'three failed attempts')
         self.assertIn('127.0.0.1:9', str(self.errors[0]))
         self.assertEqual([], self.changes)
 

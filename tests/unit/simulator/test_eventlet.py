@@ -48,11 +48,13 @@ SCRIPT = textwrap.dedent('''
     session.xenapi.login_with_password('root', 's')
     token = session.xenapi.event_from(['vm'], '', 0.0)['token']
     states = []
+    watching = threading.Event()
 
     def watch():
         global token
         watcher = XenAPI.Session(info.url)
         watcher.xenapi.login_with_password('root', 's')
+        watching.set()
         deadline = time.time() + 10
         while time.time() < deadline and ('vm1', 'Running') not in states:
             batch = watcher.xenapi.event_from(['vm'], token, 1.0)
@@ -63,7 +65,9 @@ SCRIPT = textwrap.dedent('''
 
     thread = threading.Thread(target=watch)
     thread.start()
-    time.sleep(0.1)
+    # The token predates the failure: the watcher sees it whenever it
+    # polls; the host fails once it is logged in and about to long-poll.
+    assert watching.wait(10)
     sim.simulator.fail_host('p', 'h2')
     thread.join()
     sim.simulator.wait_until_quiet()

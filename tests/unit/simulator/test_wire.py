@@ -15,10 +15,10 @@
 """The wire format and the generic errors, checked over raw XML-RPC."""
 
 import re
-import time
 import xmlrpc.client
 
 from nova_ha_ext.simulator import datamodel
+from nova_ha_ext.testing import waiting
 from tests.unit.simulator import base
 
 REF = re.compile(r'^OpaqueRef:[0-9a-f-]{36}$')
@@ -183,10 +183,9 @@ class WireTest(base.SimulatorTestCase):
         vm = self.value('VM.get_by_name_label', 'vm2')[0]
         task = self.value('Async.VM.start', vm, False, False)
         self.assertRegex(task, REF)
-        deadline = time.monotonic() + 5
-        while self.value('task.get_status', task) == 'pending':
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.01)
+        waiting.wait_for(
+            lambda: self.value('task.get_status', task) != 'pending', 5,
+            'the task ending', interval=0.01)
         record = self.value('task.get_record', task)
         self.assertEqual('success', record['status'])
         self.assertEqual('Async.VM.start', record['name_label'])
