@@ -33,41 +33,206 @@ class Snapshot:
     read_at: float
 
 
-def _runner():
+class _Coordinator:
+    """A coordinator whose share of the pools the test sets."""
+
+    coordinated = True
+    member_id = 'worker-1'
+    heartbeat_interval = 0.1
+
+    def __init__(self, mine):
+        self.mine = set(mine)
+        self.on_change = None
+        self.pools = None
+        self.calls = []
+
+    def start(self, wait=True):
+        self.calls.append('start')
+
+    def stop(self):
+        self.calls.append('stop')
+
+    def set_pools(self, names):
+        self.pools = sorted(names)
+
+    def owns(self, name):
+        return name in self.mine
+
+    def change(self, mine):
+        """Workers came or went: this worker now owns ``mine``."""
+        self.mine = set(mine)
+        self.on_change(self)
+
+
+class _Passes:
+    """A reconciler that records each pass, as (pool, snapshot).
+
+    ``hold(pool)`` makes the passes of the pool wait until ``go(pool)``;
+    ``skip_next(pool)`` makes its next pass report that it was skipped
+    (another worker still held the pool's lock).
+    """
+
+    def __init__(self, pools, calls=None):
+        self.targets = {name: types.SimpleNamespace(name=name, error=None)
+                        for name in pools}
+        self.passes = queue.Queue()
+        self.calls = calls if calls is not None else []
+        self._gates = {}
+        self._skip = set()
+
+    def hold(self, pool):
+        self._gates[pool] = threading.Event()
+
+    def go(self, pool):
+        self._gates.pop(pool).set()
+
+    def skip_next(self, pool):
+        self._skip.add(pool)
+
+    def discover(self, context):
+        return list(self.targets.values())
+
+    def reconcile_pool(self, context, name, snapshot=None):
+        self.passes.put((name, snapshot))
+        gate = self._gates.get(name)
+        if gate is not None:
+            gate.wait(30)
+        skipped = None
+        if name in self._skip:
+            self._skip.discard(name)
+            skipped = 'lock held by another worker'
+        return types.SimpleNamespace(pool=name, skipped=skipped)
+
+    def next_pass(self, timeout=10):
+        return self.passes.get(timeout=timeout)
+
+    def close(self):
+        self.calls.append('close')
+
+
+def _conf(interval=3600):
     conf = cfg.ConfigOpts()
     ha_conf.register_opts(conf)
     conf([])
-    # Nothing is started: only trigger() and what a pass would be given.
-    return runner.ReconcilerRunner(conf, context_factory=None,
-                                   reconciler=object(), coordinator=object())
+    conf.set_override('watch_events', False, 'ha_reconciler')
+    conf.set_override('interval', interval, 'ha_reconciler')
+    return conf
 
 
-def test_a_fresh_watcher_snapshot_is_used_once():
-    run = _runner()
+@pytest.fixture
+def runner_for(request):
+    """Start a runner on fakes; stopped and its overrides reset after."""
+    def start(passes, coordinator, **conf_kw):
+        conf = _conf(**conf_kw)
+        reports = queue.Queue()
+        run = runner.ReconcilerRunner(
+            conf, context_factory=lambda: 'ctx', reconciler=passes,
+            on_report=reports.put, coordinator=coordinator)
+        coordinator.on_change = run.members_changed
+        run.start()
+        # The option groups are shared with every ConfigOpts that
+        # registers them, and so are their overrides.
+        request.addfinalizer(conf.reset)
+        request.addfinalizer(run.stop)
+        return run, reports
+    return start
+
+
+def test_passes_only_the_pools_it_owns(runner_for):
+    passes = _Passes(['pool-a', 'pool-b', 'pool-c'])
+    coord = _Coordinator(['pool-b'])
+    run, _ = runner_for(passes, coord)
+
+    assert passes.next_pass() == ('pool-b', None)
+    # Every pool discovered is shared out, not only this worker's.
+    assert coord.pools == ['pool-a', 'pool-b', 'pool-c']
+    # A watcher's trigger for a pool of another worker makes no pass.
+    run.trigger('pool-a', Snapshot(read_at=time.monotonic()))
+    run.trigger('pool-b')
+    assert passes.next_pass() == ('pool-b', None)
+    assert passes.passes.empty()
+
+
+def test_a_change_of_workers_starts_a_full_pass_at_once(runner_for):
+    passes = _Passes(['pool-a', 'pool-b'])
+    coord = _Coordinator(['pool-a'])
+    run, reports = runner_for(passes, coord)
+    assert passes.next_pass() == ('pool-a', None)
+    assert reports.get(timeout=10).pool == 'pool-a'
+
+    # Long before the next period (an hour): the pool it gained now.
+    coord.change(['pool-b'])
+
+    assert passes.next_pass() == ('pool-b', None)
+    assert passes.passes.empty()
+
+
+def test_a_pass_skipped_for_a_held_lock_is_tried_again_soon(runner_for):
+    passes = _Passes(['pool-a'])
+    passes.skip_next('pool-a')
+    run, reports = runner_for(passes, _Coordinator(['pool-a']))
+
+    assert passes.next_pass() == ('pool-a', None)
+    assert reports.get(timeout=10).skipped is not None
+    # A full pass again within about a heartbeat (at least 1 s), not an
+    # interval (an hour) later.
+    assert passes.next_pass(timeout=5) == ('pool-a', None)
+    assert reports.get(timeout=10).skipped is None
+
+
+def test_stop_leaves_the_group_after_its_last_pass(runner_for):
+    calls = []
+    passes = _Passes(['pool-a'], calls)
+    coord = _Coordinator(['pool-a'])
+    coord.calls = calls
+    run, reports = runner_for(passes, coord)
+    assert reports.get(timeout=10).pool == 'pool-a'
+
+    run.stop()
+
+    assert calls == ['start', 'close', 'stop']
+
+
+def test_an_event_pass_gets_a_fresh_watcher_snapshot_once(runner_for):
+    passes = _Passes(['pool-a'])
+    passes.hold('pool-a')
+    run, _ = runner_for(passes, _Coordinator(['pool-a']))
+    assert passes.next_pass() == ('pool-a', None)
     snapshot = Snapshot(read_at=time.monotonic())
 
     run.trigger('pool-a', snapshot)
+    passes.go('pool-a')
 
-    assert run._fresh_snapshot('pool-a') is snapshot
-    # The next pass of the pool reads it, unless a watcher sends another.
-    assert run._fresh_snapshot('pool-a') is None
+    assert passes.next_pass() == ('pool-a', snapshot)
+    run.trigger('pool-a')
+    assert passes.next_pass() == ('pool-a', None)
 
 
-def test_a_stale_snapshot_makes_the_pass_read_the_pool():
-    run = _runner()
+def test_a_stale_snapshot_makes_the_pass_read_the_pool(runner_for):
+    passes = _Passes(['pool-a'])
+    passes.hold('pool-a')
+    run, _ = runner_for(passes, _Coordinator(['pool-a']))
+    assert passes.next_pass() == ('pool-a', None)
+
     run.trigger('pool-a', Snapshot(
         read_at=time.monotonic() - runner.SNAPSHOT_MAX_AGE - 0.1))
+    passes.go('pool-a')
 
-    assert run._fresh_snapshot('pool-a') is None
+    assert passes.next_pass() == ('pool-a', None)
 
 
-def test_a_trigger_without_snapshot_drops_an_older_one():
-    run = _runner()
+def test_a_trigger_without_snapshot_drops_an_older_one(runner_for):
+    passes = _Passes(['pool-a'])
+    passes.hold('pool-a')
+    run, _ = runner_for(passes, _Coordinator(['pool-a']))
+    assert passes.next_pass() == ('pool-a', None)
+
     run.trigger('pool-a', Snapshot(read_at=time.monotonic()))
     run.trigger('pool-a')
+    passes.go('pool-a')
 
-    assert run._fresh_snapshot('pool-a') is None
-    assert run._queued == {'pool-a'}
+    # One pass for both triggers, and it reads the pool.
+    assert passes.next_pass() == ('pool-a', None)
 
 
 # Passes on a bounded pool of threads
