@@ -59,7 +59,9 @@ import collections
 import os
 import random
 import time
+import types
 
+import testtools
 from testtools import content
 from testtools import content_type
 
@@ -111,6 +113,8 @@ QUIET_ATTEMPTS = 6
 RESIDENT = ('Running', 'Paused')
 NOT_RESIDENT = ('Halted', 'Suspended')
 REPORTING_KINDS = (decide.SKIP, decide.HA_RESTART_FAILED, decide.MISSING)
+#: ``ha_restart_priority`` values XenServer HA restarts (pool_state).
+PROTECTED_PRIORITIES = ('restart', 'best-effort')
 
 
 #: The faults on those VMs, and the control call each makes.
@@ -119,6 +123,60 @@ FILLER_FAULTS = {'stop_filler': 'shutdown_vm', 'start_filler': 'start_vm'}
 
 def _filler(index):
     return 'filler-%d' % index
+
+
+def _liveness(host):
+    return 'live' if host and host['live'] else 'not live'
+
+
+def _rules_allowed(inst, vm, hosts, allocations, nodes):
+    """The reporting rules of doc/decision-table.md that the state the soak
+    sees allows for one instance (its one VM exists: invariant 4).
+
+    :param inst: the instance, from Nova's database.
+    :param vm: its VM, from the simulator.
+    :param hosts: the pool's hosts by hostname, from the simulator.
+    :param allocations: the instance's allocations, by provider.
+    :param nodes: the pool's compute node providers, by node name.
+    """
+    allowed = set()
+    if inst.task_state is not None:
+        allowed.add('task-in-progress')
+    if inst.node not in nodes:
+        allowed.add('unknown-node')
+    state, host = vm['power_state'], hosts.get(vm['host'])
+    nova_host = hosts.get(inst.host)
+    if state not in RESIDENT + NOT_RESIDENT:
+        allowed.add('unknown-power-state')
+    if vm['host'] is not None and host is None:
+        allowed.add('foreign-host')
+    if state in RESIDENT and vm['host'] is None:
+        allowed.add('running-nowhere')
+    if state in NOT_RESIDENT and vm['host'] is not None:
+        allowed.add('halted-on-host')
+    if state in RESIDENT and host is not None:
+        if not host['live']:
+            allowed.add('host-not-live')
+        else:
+            if vm['host'] not in nodes:
+                allowed.add('host-unmapped')
+            if len(allocations) > 1:
+                allowed.add('allocations-elsewhere')
+            if vm['host'] != inst.node:
+                if state != 'Running':
+                    allowed.add('not-running-elsewhere')
+                if inst.vm_state not in decide.RELOCATABLE_VM_STATES:
+                    allowed.add('vm-state-not-relocatable')
+    if (state in NOT_RESIDENT and vm['host'] is None and
+            inst.vm_state == decide.ACTIVE and nova_host is not None and
+            not nova_host['live']):
+        if vm['ha_restart_priority'] in PROTECTED_PRIORITIES:
+            # Which of the two depends on how long passes have seen the
+            # host dead (one HA timeout), which only the reconciler knows.
+            allowed.update(('ha-restart-pending', 'ha-restart-failed'))
+        else:
+            allowed.add('unprotected-halted')
+    return allowed
 
 
 class _SoakRecord:
@@ -516,6 +574,21 @@ class TestChaosSoak(xenapi_pools.XenAPIPoolsTestCase):
                         r.status == apply.REPORTED]
             vm_host = hosts.get(vm['host'])
             nova_host = hosts.get(inst.host)
+            # A report is a reason only where the decision table gives it.
+            allocations = self._get_allocations_by_server_uuid(uuid)
+            allowed = _rules_allowed(inst, vm, hosts, allocations,
+                                     self._providers)
+            for r in reported:
+                if r.action.rule not in allowed:
+                    problems.append(
+                        'invariant 1: instance %s got %s %s (%s), which the '
+                        'decision table does not allow here: Nova has it '
+                        'on %s (%s, %s), its VM is %s on %s (%s); allowed: '
+                        '%s' % (uuid, r.action.kind, r.action.rule,
+                                r.detail, inst.host, inst.vm_state,
+                                _liveness(nova_host), vm['power_state'],
+                                vm['host'], _liveness(vm_host),
+                                ', '.join(sorted(allowed)) or 'none'))
             if (vm['power_state'] in RESIDENT and vm_host is not None and
                     vm_host['live'] and
                     inst.host == vm['host'] and inst.node == vm['host']):
@@ -539,7 +612,6 @@ class TestChaosSoak(xenapi_pools.XenAPIPoolsTestCase):
                         for r in results[uuid]] or 'none'))
 
             # 3. Allocations on exactly the current node's provider.
-            allocations = self._get_allocations_by_server_uuid(uuid)
             expected = self._providers.get(inst.node)
             if set(allocations) != {expected}:
                 problems.append(
@@ -599,6 +671,9 @@ class TestChaosSoak(xenapi_pools.XenAPIPoolsTestCase):
             if rng.random() < MID_FAULT_PASS_CHANCE:
                 pause = rng.choice(MID_FAULT_PAUSES)
                 if pause:
+                    # Not a wait for anything: a pause of random length
+                    # puts the pass at a random point of the failover
+                    # (detection, restarts), which is what is soaked.
                     time.sleep(pause)
                 soak.mid_fault_passes += 1
                 self._pass('mid-fault')
@@ -635,3 +710,64 @@ class TestChaosSoak(xenapi_pools.XenAPIPoolsTestCase):
         self.assertGreater(soak.injected['fail_master'], 0)
         self.assertGreater(soak.stuck_points, 0)
         print(soak.summary())
+
+
+class RulesAllowedTest(testtools.TestCase):
+    """Invariant 1 takes a report only where the decision table gives it."""
+
+    NODES = {'xs-a1': 'rp-1', 'xs-a2': 'rp-2'}
+
+    def hosts(self, a2_live=True):
+        return {'xs-a1': {'live': True, 'enabled': True},
+                'xs-a2': {'live': a2_live, 'enabled': True}}
+
+    def allowed(self, vm_host, state='Running', priority='restart',
+                a2_live=True, nova_host='xs-a2', vm_state='active',
+                task_state=None):
+        inst = types.SimpleNamespace(host=nova_host, node=nova_host,
+                                     vm_state=vm_state,
+                                     task_state=task_state)
+        vm = {'host': vm_host, 'power_state': state,
+              'ha_restart_priority': priority}
+        return _rules_allowed(inst, vm, self.hosts(a2_live),
+                              {'rp-x': {}}, self.NODES)
+
+    def test_an_instance_in_sync_allows_no_report(self):
+        self.assertEqual(set(), self.allowed('xs-a2'))
+
+    def test_a_vm_restarted_elsewhere_allows_no_report(self):
+        self.assertEqual(set(), self.allowed('xs-a1', a2_live=False))
+
+    def test_a_vm_on_a_dead_host_may_wait_for_xenserver_ha(self):
+        self.assertEqual({'host-not-live'},
+                         self.allowed('xs-a2', a2_live=False))
+
+    def test_a_protected_halted_vm_of_a_dead_host(self):
+        self.assertEqual({'ha-restart-pending', 'ha-restart-failed'},
+                         self.allowed(None, 'Halted', a2_live=False))
+
+    def test_an_unprotected_halted_vm_of_a_dead_host(self):
+        self.assertEqual({'unprotected-halted'},
+                         self.allowed(None, 'Halted', priority='',
+                                      a2_live=False))
+
+    def test_a_halted_vm_of_a_live_host_allows_no_report(self):
+        self.assertEqual(set(), self.allowed(None, 'Halted'))
+
+    def test_a_paused_vm_elsewhere_and_a_task(self):
+        self.assertEqual({'not-running-elsewhere', 'task-in-progress'},
+                         self.allowed('xs-a1', 'Paused',
+                                      task_state='rebooting'))
+
+    def test_every_rule_it_allows_is_a_reporting_row(self):
+        reporting = set(decide.RULES) - {
+            'bindings-pending', 'in-sync', 'relocate', 'not-resident',
+            'protect', 'unprotect', 'protection-in-sync'}
+        seen = set()
+        for vm_host in ('xs-a1', 'xs-a2', 'xs-zz', None):
+            for state in ('Running', 'Paused', 'Halted', 'Crashed'):
+                for a2_live in (True, False):
+                    for priority in ('restart', ''):
+                        seen |= self.allowed(vm_host, state, priority,
+                                             a2_live)
+        self.assertLessEqual(seen, reporting)
