@@ -53,6 +53,7 @@ import XenAPI
 
 from nova_ha_ext import urls
 from nova_ha_ext.xenapi import exceptions
+from nova_ha_ext.xenapi import pool_memory
 from nova_ha_ext.xenapi import pool_state
 from nova_ha_ext.xenapi import records
 from nova_ha_ext.xenapi import unmarshal
@@ -683,6 +684,21 @@ class PoolClient:
             ha = self._read_hosts()
             waiting = self._call('VM.get_all_where', (WAITING_VMS_QUERY,))
         return dataclasses.replace(ha, waiting_restarts=len(waiting))
+
+    def read_ha_memory(self):
+        """Read the pool's HA state and its memory as HA plans: four calls.
+
+        :returns: ``(PoolHAState, pool_memory.PoolMemory)``.
+        """
+        with self._lock:
+            ha = self._read_hosts()
+            vms = self._call('VM.get_all_records_where',
+                             (pool_memory.PLANNED_VMS_QUERY,))
+        with self._records_of('VM.get_all_records_where'):
+            waiting = sum(1 for rec in vms.values()
+                          if records.waits_for_restart(rec))
+            memory = pool_memory.PoolMemory.from_records(ha, vms)
+        return dataclasses.replace(ha, waiting_restarts=waiting), memory
 
     def read_pool(self):
         """Read the whole pool in four calls, whatever its size.
