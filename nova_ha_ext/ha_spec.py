@@ -62,10 +62,17 @@ POOL_OVERCOMMITTED_STAT = POOL_STAT_PREFIX + 'ha_overcommitted'
 POOL_READY_STAT = POOL_STAT_PREFIX + 'ha_ready'
 #: Why the pool is not HA-ready, ``; ``-separated.
 POOL_NOT_READY_REASONS_STAT = POOL_STAT_PREFIX + 'ha_not_ready_reasons'
+#: The biggest protected VM, in MiB, that the host's pool takes on that
+#: host without breaking its failover plan; ``unknown`` when it cannot say.
+POOL_HEADROOM_STAT = POOL_STAT_PREFIX + 'ha_headroom_mb'
+#: The VMs in the pool's failover plan (priority ``restart``) when the
+#: headroom was computed.
+POOL_PROTECTED_STAT = POOL_STAT_PREFIX + 'ha_protected_vms'
 #: Every stat the mixin reports.
 POOL_STATS = (POOL_UUID_STAT, POOL_HA_ENABLED_STAT, POOL_PLAN_EXISTS_FOR_STAT,
               POOL_OVERCOMMITTED_STAT, POOL_READY_STAT,
-              POOL_NOT_READY_REASONS_STAT)
+              POOL_NOT_READY_REASONS_STAT, POOL_HEADROOM_STAT,
+              POOL_PROTECTED_STAT)
 
 _TRUE = frozenset(strutils.TRUE_STRINGS)
 _FALSE = frozenset(strutils.FALSE_STRINGS)
