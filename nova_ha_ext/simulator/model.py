@@ -706,8 +706,15 @@ class Pool(object):
         self.ha.refresh()
 
     def vm_set_int(self, vm, field, value):
+        """VM.set_order / set_start_delay / set_shutdown_delay.
+
+        xapi_vm.ml set_order (and its siblings): a negative value fails
+        with INVALID_VALUE ["<field> must be non-negative", value]
+        (xapi_vm_helpers.ml invalid_value).
+        """
         if value < 0:
-            raise Failure('INVALID_VALUE', field, value)
+            raise Failure('INVALID_VALUE', '%s must be non-negative' % field,
+                          str(value))
         self.db.update(vm, **{field: value})
 
     # Hosts --------------------------------------------------------------
