@@ -90,8 +90,8 @@ START_DELAY_KEY = 'ha:start_delay'
 RESTART_POLICY_KEYS = (RESTART_PRIORITY_KEY, ORDER_KEY, START_DELAY_KEY)
 
 #: ``ha:restart_priority`` values, as ``VM.ha_restart_priority`` takes them.
-RESTART = 'restart'
-BEST_EFFORT = 'best-effort'
+RESTART = pool_state.PROTECTED
+BEST_EFFORT = pool_state.BEST_EFFORT
 RESTART_PRIORITIES = (RESTART, BEST_EFFORT)
 
 #: XenAPI ints are 64-bit.

@@ -742,6 +742,20 @@ class PoolClient:
         """Set ``VM.ha_restart_priority`` (``restart`` protects the VM)."""
         self.call('VM.set_ha_restart_priority', vm_ref, priority)
 
+    def set_restart_policy(self, vm_ref, priority, order=None,
+                           start_delay=None):
+        """Set a VM's restart ``order`` and ``start_delay``, then priority.
+
+        The priority comes last: protecting a running VM is what xapi may
+        refuse (HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN), and by then the
+        VM's place in the restart sequence is already right.
+        """
+        if order is not None:
+            self.call('VM.set_order', vm_ref, str(order))
+        if start_delay is not None:
+            self.call('VM.set_start_delay', vm_ref, str(start_delay))
+        self.set_restart_priority(vm_ref, priority)
+
     def event_from(self, classes, token, timeout):
         """One ``event.from`` long-poll; returns xapi's result struct.
 

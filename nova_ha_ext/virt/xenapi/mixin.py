@@ -38,9 +38,11 @@ It adds, without changing what the wrapped driver reports:
 * the placement trait ``CUSTOM_XENAPI_POOL_HA_READY`` on the node's
   provider while the pool is HA-ready, removed otherwise;
 * protection: after spawn, and after a resize or its revert, the VM of an
-  instance whose flavor asks for HA gets ``ha_restart_priority=restart``
-  and any other VM gets ``""``. If protection fails, the operation fails:
-  an HA instance is never left silently unprotected.
+  instance whose flavor asks for HA gets the flavor's restart policy
+  (``ha:restart_priority``, ``restart`` by default, ``ha:order``,
+  ``ha:start_delay``) and any other VM gets ``ha_restart_priority=""``.
+  If protection fails, the operation fails: an HA instance is never left
+  silently unprotected.
 
 When XenAPI cannot be reached the stats say ``unknown``, the trait is
 removed (fail safe: the scheduler stops sending HA instances here) and one
@@ -291,16 +293,33 @@ class XenAPIPoolHAMixin:
     # Protection
 
     def _protect(self, instance):
-        """Make the VM's ha_restart_priority match the instance's flavor."""
-        wants_ha = ha_spec.flavor_requests_ha(
-            instance.flavor.extra_specs, flavor_name=instance.flavor.name)
-        priority = ha_spec.restart_priority(wants_ha)
+        """Make the VM's HA restart policy match the instance's flavor.
+
+        An HA flavor's policy (:func:`ha_spec.restart_policy`: priority,
+        order, start delay) is set on the VM; any other flavor's VM gets
+        priority ``""``.
+        """
+        policy = None
+        try:
+            policy = ha_spec.restart_policy(
+                instance.flavor.extra_specs, flavor_name=instance.flavor.name)
+        except ha_spec.InvalidRestartPolicy as exc:
+            # Stored before validation existed: refuse to guess.
+            raise exception.NovaException(
+                "Could not set XenServer HA protection for instance %s: %s"
+                % (instance.uuid, exc))
+        priority = (policy.priority if policy is not None
+                    else ha_spec.restart_priority(False))
         try:
             client = self._pool_client()
             vm_ref = client.find_vm(instance.uuid, instance.name)
             if vm_ref is None:
                 raise exception.InstanceNotFound(instance_id=instance.uuid)
-            client.set_restart_priority(vm_ref, priority)
+            if policy is None:
+                client.set_restart_priority(vm_ref, priority)
+            else:
+                client.set_restart_policy(vm_ref, priority, policy.order,
+                                          policy.start_delay)
         except (xenapi_exc.PoolError, exception.InstanceNotFound) as exc:
             LOG.error("Cannot set ha_restart_priority=%(prio)r on the VM of "
                       "this instance: %(exc)s",
@@ -310,8 +329,14 @@ class XenAPIPoolHAMixin:
                 "(ha_restart_priority=%r) for instance %s: %s"
                 % (priority, instance.uuid, exc))
         self._forget_pool_state()
-        LOG.info("XenServer HA protection of the VM set to %r", priority,
-                 instance=instance)
+        if policy is None:
+            LOG.info("XenServer HA protection of the VM set to %r", priority,
+                     instance=instance)
+        else:
+            LOG.info("XenServer HA protection of the VM set to %(prio)r, "
+                     "order %(order)d, start delay %(delay)d s",
+                     {'prio': priority, 'order': policy.order,
+                      'delay': policy.start_delay}, instance=instance)
 
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
