@@ -203,3 +203,70 @@ class EnableHATest(base.SimulatorTestCase):
         self.assertFailure(['CANNOT_CREATE_STATE_FILE'],
                            self.session('pool-d').xenapi.pool.enable_ha, [],
                            {})
+
+
+class VMFailoverPlanTest(base.SimulatorTestCase):
+    """pool.ha_compute_vm_failover_plan, and what a failure then does.
+
+    xapi_pool.ml ha_compute_vm_failover_plan: the live hosts other than
+    the failed ones take the VMs by xapi_ha_vm_failover.ml
+    compute_evacuation_plan (binpack.ml biggest_fit_decreasing); a VM
+    that fits nowhere gets error_code HOST_NOT_ENOUGH_FREE_MEMORY.
+    """
+
+    def make_scenario(self):
+        # xs-a1 (the master) 5 GiB free, xs-a2 1 GiB, xs-a3 3 GiB.
+        vms = [{'name_label': 'p0', 'memory_mb': 4096, 'host': 'xs-a2',
+                'ha_restart_priority': 'restart'},
+               {'name_label': 'p1', 'memory_mb': 3072, 'host': 'xs-a2',
+                'ha_restart_priority': 'restart'},
+               {'name_label': 'big', 'memory_mb': 5120, 'host': 'xs-a3',
+                'ha_restart_priority': 'restart'},
+               {'name_label': 'plain', 'memory_mb': 3072, 'host': 'xs-a1'}]
+        return base.scenario(base.pool(vms=vms, detection_delay=0.05,
+                                       restart_delay=0.0))
+
+    def setUp(self):
+        super().setUp()
+        self.api = self.session().xenapi
+        self.vms = base.refs_by_name(self.api)
+        self.hosts = base.refs_by_name(self.api, 'host')
+        self.names = {ref: name for name, ref in self.hosts.items()}
+
+    def plan(self, *failed):
+        vms = sorted((ref for name, ref in self.vms.items()
+                      if self.api.VM.get_resident_on(ref) in
+                      [self.hosts[h] for h in failed] and
+                      not self.api.VM.get_is_control_domain(ref)),
+                     key=self.api.VM.get_uuid)
+        return self.api.pool.ha_compute_vm_failover_plan(
+            [self.hosts[h] for h in failed], vms)
+
+    def test_plan_is_what_the_pool_does_when_the_host_fails(self):
+        plan = self.plan('xs-a2')
+        self.assertEqual({self.vms['p0'], self.vms['p1']}, set(plan))
+        planned = {vm: self.names[where['host']]
+                   for vm, where in plan.items()}
+        # Biggest fit decreasing: p0 (4 GiB) to the roomiest host, xs-a1,
+        # which keeps 1 GiB; p1 (3 GiB) to the roomiest then, xs-a3.
+        self.assertEqual({self.vms['p0']: 'xs-a1', self.vms['p1']: 'xs-a3'},
+                         planned)
+        self.sim.fail_host('pool-a', 'xs-a2')
+        self.sim.wait_until_quiet('pool-a')
+        for vm, host in planned.items():
+            record = self.api.VM.get_record(vm)
+            self.assertEqual(('Running', self.hosts[host]),
+                             (record['power_state'], record['resident_on']))
+
+    def test_a_vm_that_fits_nowhere_says_so(self):
+        plan = self.plan('xs-a1', 'xs-a3')
+        self.assertEqual({'error_code': 'HOST_NOT_ENOUGH_FREE_MEMORY'},
+                         plan[self.vms['big']])
+
+    def test_the_plan_changes_nothing(self):
+        before = self.api.pool.get_record(self.api.pool.get_all()[0])
+        self.plan('xs-a2')
+        self.assertEqual(before, self.api.pool.get_record(
+            self.api.pool.get_all()[0]))
+        self.assertEqual(self.hosts['xs-a2'],
+                         self.api.VM.get_resident_on(self.vms['p0']))
