@@ -293,6 +293,24 @@ def host_is_ha(aggregates):
     return any(aggregate_is_ha(agg) for agg in aggregates)
 
 
+def pool_headroom(stats):
+    """A host's pool HA headroom and protected VM count, from its stats.
+
+    :returns: ``(headroom MiB, protected VMs)``; ``(None, None)`` when the
+        host reports no headroom (no driver mixin, an older one, or
+        ``unknown``).
+    """
+    if not stats:
+        return None, None
+    room = stats.get(POOL_HEADROOM_STAT)
+    if room is None:
+        return None, None
+    try:
+        return int(room), int(stats[POOL_PROTECTED_STAT])
+    except (KeyError, TypeError, ValueError):
+        return None, None
+
+
 def pool_is_ready(stats):
     """Whether a host's compute node stats say its pool is HA-ready.
 
