@@ -42,7 +42,6 @@ sizes in bytes.
 
 import collections
 import dataclasses
-import itertools
 import math
 import typing as ty
 
@@ -161,13 +160,41 @@ def _simulate_failure(config, dead):
 
 
 def _exhaustive(config):
-    """binpack.ml plan_always_possible: every failure set, in every order."""
-    hosts = [h for h, _free in config.hosts]
-    for combination in itertools.combinations(hosts, config.num_failures):
-        for order in itertools.permutations(combination):
-            state = config
-            for dead in order:
-                state = _simulate_failure(state, dead)
+    """binpack.ml plan_always_possible: every failure set, in every order.
+
+    The ordered sequences of ``num_failures`` distinct hosts are exactly the
+    permutations of every combination; walked depth first, the state after
+    a sequence's first failures is shared by every sequence that starts
+    with them. Only sizes matter to whether VMs fit, so the state is each
+    host's free memory and the sizes of the VMs it holds.
+    """
+    free = dict(config.hosts)
+    lists = collections.defaultdict(list)
+    for vm, host in config.placement:
+        lists[host].append(config.vms[vm])
+    held = {h: tuple(sizes) for h, sizes in lists.items()}
+
+    def fail(free, held, depth):
+        if depth == 0:
+            return
+        for dead in list(free):
+            items = held.get(dead, ())
+            rest = {h: room for h, room in free.items() if h != dead}
+            plan = biggest_fit_decreasing(list(enumerate(items)),
+                                          list(rest.items()))
+            if len(plan) != len(items):
+                raise _NoPlan()
+            if depth == 1:
+                continue
+            # Copy on write: only the hosts that take VMs get new lists.
+            moved = dict(held)
+            moved.pop(dead, None)
+            for index, host in plan:
+                rest[host] -= items[index]
+                moved[host] = moved.get(host, ()) + (items[index],)
+            fail(rest, moved, depth - 1)
+
+    fail(free, held, config.num_failures)
 
 
 def _trunc_div(a, b):
@@ -305,6 +332,9 @@ def headroom(hosts, vms, total_hosts, num_failures, on_host,
     if not plan_for_n_failures(hosts, vms, total_hosts, num_failures):
         return 0
     low, high = 0, max(free[on_host], 0) // granularity
+    # Most often the host's own free memory is the bound: one plan decides.
+    if high and fits(high):
+        return high * granularity
     while low < high:
         mid = (low + high + 1) // 2
         if fits(mid):

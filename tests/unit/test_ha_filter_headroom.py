@@ -154,3 +154,12 @@ def test_a_host_not_selected_is_not_counted():
     _passing(fltr, [a1], spec)
     # Nova chose nothing (e.g. placement refused): nothing consumed.
     assert _passing(fltr, [a1], spec) == {'a1'}
+
+
+def test_best_effort_flavors_still_need_an_ha_ready_pool():
+    # XenServer HA restarts best-effort VMs only when HA is on.
+    host = _host('a1', 'pool-a', 8192)
+    host.stats['xenapi_pool_ha_ready'] = 'false'
+    spec = _spec(1024, **{'ha:restart_priority': 'best-effort'})
+
+    assert _passing(ha_aggregate.HAAggregateFilter(), [host], spec) == set()
