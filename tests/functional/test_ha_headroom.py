@@ -122,6 +122,24 @@ class TestHeadroomAcrossPools(HeadroomTestCase):
                       'VMs on it (6144 MiB reported, 6144 MiB placed here '
                       'since)', self.filter_log.output)
 
+    def test_the_instances_of_one_request_share_out_the_room(self):
+        self.sim.reset_calls('pool-a')
+        self.sim.reset_calls('pool-c')
+        request = self._build_server(
+            name='pair', flavor_id=self.ha_flavor('ha.6g', HA_FLAVOR_MB),
+            networks='none')
+        request['min_count'] = 2
+        self.api.post_server({'server': request})
+
+        servers = [self._wait_for_state_change(s, 'ACTIVE')
+                   for s in self.api.get_servers(
+                       search_opts={'name': 'pair'})]
+
+        self.assertEqual(['pool-a', 'pool-c'], sorted(
+            'pool-' + s['OS-EXT-SRV-ATTR:host'][3] for s in servers))
+        self.assertEqual((1, 0), self.creates_and_destroys('pool-a'))
+        self.assertEqual((1, 0), self.creates_and_destroys('pool-c'))
+
 
 class TestHeadroomExhausted(HeadroomTestCase):
     """One HA pool with room for one 6 GiB protected VM."""
