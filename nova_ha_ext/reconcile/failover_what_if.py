@@ -31,7 +31,7 @@ from nova import objects
 
 from nova_ha_ext.xenapi import pool_state
 
-_RUNNING = ('Running', 'Paused')
+_RUNNING = pool_state.RESIDENT_POWER_STATES
 
 #: The error xapi gives a VM that fits on no surviving host.
 NO_ROOM = 'HOST_NOT_ENOUGH_FREE_MEMORY'

@@ -44,7 +44,7 @@ PLANNED_VMS_QUERY = ('field "power_state"="Running" or '
                      '(field "ha_always_run"="true" and '
                      'field "ha_restart_priority"="restart")')
 
-_RUNNING = ('Running', 'Paused')
+_RUNNING = pool_state.RESIDENT_POWER_STATES
 
 
 def _int(value):
