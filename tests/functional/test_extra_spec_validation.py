@@ -151,7 +151,7 @@ class NearMissKeyValidationTest(nova_case.NovaHATestCase):
             'true', self.admin_api.get_extra_specs(self.flavor_id)['HA'])
 
 
-class RestartPolicyValidationTest(base.NovaHATestCase):
+class RestartPolicyValidationTest(nova_case.NovaHATestCase):
     """``ha:restart_priority``, ``ha:order`` and ``ha:start_delay``."""
 
     def setUp(self):

@@ -35,7 +35,7 @@ import fixtures
 from nova import objects
 
 from nova_ha_ext.scheduler.filters import ha_aggregate
-from tests.functional import xenapi_base
+from nova_ha_ext.testing import xenapi_pools
 
 HA_FLAVOR_MB = 6144
 
@@ -48,13 +48,11 @@ def _protected(letter):
 
 
 def _pool(name, ha=True, hosts=3, vms=()):
-    pool = xenapi_base.pool_scenario(name, ha, hosts=hosts, vms=vms)
-    for host in pool['hosts']:
-        host['memory_mb'] = 8192
-    return pool
+    return xenapi_pools.pool_scenario(name, ha, hosts=hosts, vms=vms,
+                                      host_memory_mb=8192)
 
 
-class HeadroomTestCase(xenapi_base.XenAPIPoolsTestCase):
+class HeadroomTestCase(xenapi_pools.XenAPIPoolsTestCase):
 
     def setUp(self):
         super().setUp()

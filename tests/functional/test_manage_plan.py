@@ -26,7 +26,7 @@ import json
 from nova import objects
 
 from nova_ha_ext.cmd import manage
-from tests.functional import xenapi_base
+from nova_ha_ext.testing import xenapi_pools
 
 #: Calls that read: nova-compute services read the pool meanwhile too.
 READS = ('session.login_with_password', 'session.logout',
@@ -38,16 +38,14 @@ def _writes(calls):
                   not m.split('.', 1)[-1].startswith('get_'))
 
 
-class TestManagePlan(xenapi_base.XenAPIPoolsTestCase):
+class TestManagePlan(xenapi_pools.XenAPIPoolsTestCase):
     """pool-a: 8 GiB hosts; xs-a1 keeps 3.5 GiB free, xs-a3 3 GiB."""
 
     POOLS = {'pool-a': True}
 
     def scenario(self):
-        pool = xenapi_base.pool_scenario('pool-a', True)
-        for host in pool['hosts']:
-            host['memory_mb'] = 8192
-        return {'pools': [pool]}
+        return {'pools': [xenapi_pools.pool_scenario(
+            'pool-a', True, host_memory_mb=8192)]}
 
     def setUp(self):
         super().setUp()

@@ -22,10 +22,10 @@ VM.set_ha_restart_priority, VM.set_order, VM.set_start_delay).
 from nova_ha_ext import conf
 from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import engine
-from tests.functional import xenapi_base
+from nova_ha_ext.testing import xenapi_pools
 
 
-class TestRestartPolicy(xenapi_base.XenAPIPoolsTestCase):
+class TestRestartPolicy(xenapi_pools.XenAPIPoolsTestCase):
 
     POOLS = {'pool-a': True}
 
