@@ -27,12 +27,21 @@ Only the key ``ha`` itself counts. Keys an operator may take for it
 they are refused by the API where Nova lets a validator refuse them, and
 reported by the scheduler and ``nova-ha-manage status``.
 
+A flavor that asks for HA may say how XenServer HA restarts its instances
+(:func:`restart_policy`): ``ha:restart_priority`` (``restart``, the
+default, or ``best-effort``), ``ha:order`` and ``ha:start_delay``
+(integers >= 0, default 0), which become the VM's ``ha_restart_priority``,
+``order`` and ``start_delay``. Best-effort VMs are not in XenServer's
+failover plan: they take no headroom, and HA tries them once.
+
 A host is an *HA host* when at least one of its aggregates is an HA
 aggregate. An aggregate saying ``ha=false`` does not veto another aggregate
 of the same host saying ``ha=true``: HA is a property of the XenServer pool,
 and the pool's aggregate is the one that says so. Aggregates that say nothing
 about ``ha`` (availability zones, tenant isolation, ...) are not HA.
 """
+
+import dataclasses
 
 from oslo_log import log as logging
 from oslo_utils import strutils
@@ -62,10 +71,31 @@ POOL_OVERCOMMITTED_STAT = POOL_STAT_PREFIX + 'ha_overcommitted'
 POOL_READY_STAT = POOL_STAT_PREFIX + 'ha_ready'
 #: Why the pool is not HA-ready, ``; ``-separated.
 POOL_NOT_READY_REASONS_STAT = POOL_STAT_PREFIX + 'ha_not_ready_reasons'
+#: The biggest protected VM, in MiB, that the host's pool takes on that
+#: host without breaking its failover plan; ``unknown`` when it cannot say.
+POOL_HEADROOM_STAT = POOL_STAT_PREFIX + 'ha_headroom_mb'
+#: The VMs in the pool's failover plan (priority ``restart``) when the
+#: headroom was computed.
+POOL_PROTECTED_STAT = POOL_STAT_PREFIX + 'ha_protected_vms'
 #: Every stat the mixin reports.
 POOL_STATS = (POOL_UUID_STAT, POOL_HA_ENABLED_STAT, POOL_PLAN_EXISTS_FOR_STAT,
               POOL_OVERCOMMITTED_STAT, POOL_READY_STAT,
-              POOL_NOT_READY_REASONS_STAT)
+              POOL_NOT_READY_REASONS_STAT, POOL_HEADROOM_STAT,
+              POOL_PROTECTED_STAT)
+
+#: Flavor extra specs of the restart policy of an HA flavor.
+RESTART_PRIORITY_KEY = 'ha:restart_priority'
+ORDER_KEY = 'ha:order'
+START_DELAY_KEY = 'ha:start_delay'
+RESTART_POLICY_KEYS = (RESTART_PRIORITY_KEY, ORDER_KEY, START_DELAY_KEY)
+
+#: ``ha:restart_priority`` values, as ``VM.ha_restart_priority`` takes them.
+RESTART = pool_state.PROTECTED
+BEST_EFFORT = pool_state.BEST_EFFORT
+RESTART_PRIORITIES = (RESTART, BEST_EFFORT)
+
+#: XenAPI ints are 64-bit.
+_MAX_INT = 2 ** 63 - 1
 
 _TRUE = frozenset(strutils.TRUE_STRINGS)
 _FALSE = frozenset(strutils.FALSE_STRINGS)
@@ -84,6 +114,74 @@ class InvalidHAValue(ValueError):
         super().__init__(
             "%s has %s=%r, which is not boolean-like; use one of: %s"
             % (owner, HA_KEY, value, ', '.join(accepted_values())))
+
+
+class InvalidRestartPolicy(ValueError):
+    """A restart policy extra spec has a value XenServer would not take."""
+
+    def __init__(self, key, value, expected, owner=None):
+        self.key = key
+        self.value = value
+        super().__init__(
+            "%sextra spec '%s' must be %s, got '%s'"
+            % ('%s has ' % owner if owner else '', key, expected, value))
+
+
+@dataclasses.dataclass(frozen=True)
+class RestartPolicy:
+    """How XenServer HA restarts the VM of an HA instance."""
+
+    priority: str = RESTART
+    order: int = 0
+    start_delay: int = 0
+
+    @property
+    def in_plan(self):
+        """Whether the VM counts in the pool's failover plan (headroom)."""
+        return self.priority == RESTART
+
+
+def parse_policy_value(key, value, owner=None):
+    """Parse one restart policy extra spec strictly.
+
+    :returns: the priority string, or the integer for ``ha:order`` and
+        ``ha:start_delay``.
+    :raises InvalidRestartPolicy: naming the key and what it takes.
+    """
+    text = str(value).strip()
+    if key == RESTART_PRIORITY_KEY:
+        if text not in RESTART_PRIORITIES:
+            raise InvalidRestartPolicy(
+                key, value, 'one of: %s' % ', '.join(RESTART_PRIORITIES),
+                owner)
+        return text
+    expected = 'an integer >= 0%s' % (
+        ' (seconds)' if key == START_DELAY_KEY else '')
+    if not text.isdigit() or not text.isascii():
+        raise InvalidRestartPolicy(key, value, expected, owner)
+    if int(text) > _MAX_INT:
+        raise InvalidRestartPolicy(key, value, expected + ' below 2**63',
+                                   owner)
+    return int(text)
+
+
+def restart_policy(extra_specs, flavor_name=None):
+    """The restart policy of a flavor that asks for HA, or None.
+
+    :raises InvalidHAValue: ``ha`` is not boolean-like.
+    :raises InvalidRestartPolicy: a restart policy key has a bad value
+        (stored before validation existed, or below microversion 2.86).
+    """
+    if not flavor_requests_ha(extra_specs, flavor_name=flavor_name):
+        return None
+    owner = "flavor %s" % flavor_name if flavor_name else None
+    values = {}
+    for key, field in ((RESTART_PRIORITY_KEY, 'priority'),
+                       (ORDER_KEY, 'order'),
+                       (START_DELAY_KEY, 'start_delay')):
+        if key in extra_specs:
+            values[field] = parse_policy_value(key, extra_specs[key], owner)
+    return RestartPolicy(**values)
 
 
 def accepted_values():
@@ -140,7 +238,7 @@ def near_miss(key):
     :returns: the reason, for messages, or None when ``key`` is ``ha`` or
         unrelated to it.
     """
-    if key == HA_KEY:
+    if key == HA_KEY or key in RESTART_POLICY_KEYS:
         return None
     scope, colon, name = key.rpartition(':')
     if not colon:
@@ -148,8 +246,9 @@ def near_miss(key):
             return ("%r is not %r: nova-ha-ext reads only the key %r, in "
                     "lower case and without spaces" % (key, HA_KEY, HA_KEY))
     elif scope.split(':', 1)[0].strip().lower() == HA_KEY:
-        return ("%r is in the scope '%s:', which nova-ha-ext does not read: "
-                "it reads only the unscoped key %r" % (key, HA_KEY, HA_KEY))
+        return ("%r is in the scope '%s:', of which nova-ha-ext reads only "
+                "%s: it reads the unscoped key %r for HA itself"
+                % (key, HA_KEY, ', '.join(RESTART_POLICY_KEYS), HA_KEY))
     elif name.strip().lower() == HA_KEY:
         return ("%r is not %r: nova-ha-ext reads only the unscoped key %r"
                 % (key, HA_KEY, HA_KEY))
@@ -192,6 +291,24 @@ def aggregate_is_ha(aggregate):
 def host_is_ha(aggregates):
     """Return True if at least one of a host's aggregates is HA."""
     return any(aggregate_is_ha(agg) for agg in aggregates)
+
+
+def pool_headroom(stats):
+    """A host's pool HA headroom and protected VM count, from its stats.
+
+    :returns: ``(headroom MiB, protected VMs)``; ``(None, None)`` when the
+        host reports no headroom (no driver mixin, an older one, or
+        ``unknown``).
+    """
+    if not stats:
+        return None, None
+    room = stats.get(POOL_HEADROOM_STAT)
+    if room is None:
+        return None, None
+    try:
+        return int(room), int(stats[POOL_PROTECTED_STAT])
+    except (KeyError, TypeError, ValueError):
+        return None, None
 
 
 def pool_is_ready(stats):

@@ -26,6 +26,8 @@ is accepted. Names are matched case-sensitively. So:
 
 * ``HA``, ``Ha``, ``ha `` (any case, spaces around): claimed by a pattern
   without ``:`` and refused.
+* ``ha:restart_priority``, ``ha:order``, ``ha:start_delay``: validated by
+  name (Nova looks a key up by name before any pattern).
 * ``ha:foo``, ``HA:foo``: claimed by a pattern whose namespace part is the
   ``ha`` namespace in any case, and refused.
 * ``aggregate_instance_extra_specs:ha`` is left alone: Nova's own validator
@@ -56,6 +58,16 @@ class HAExtraSpecValidator(base.ExtraSpecValidator):
                 "Validation failed; extra spec '%s' must be boolean-like "
                 "(one of: %s), got '%s'."
                 % (name, ', '.join(ha_spec.accepted_values()), value))
+
+
+class RestartPolicyValidator(base.ExtraSpecValidator):
+    """A restart policy key: its message names the key and what it takes."""
+
+    def validate(self, name, value):
+        try:
+            ha_spec.parse_policy_value(name, value)
+        except ha_spec.InvalidRestartPolicy as exc:
+            raise exception.ValidationError("Validation failed; %s." % exc)
 
 
 class NearMissValidator(base.ExtraSpecValidator):
@@ -95,6 +107,39 @@ EXTRA_SPEC_VALIDATORS = [
             'type': bool,
             'description': 'Whether the instance is highly available.',
         },
+    ),
+    RestartPolicyValidator(
+        name=ha_spec.RESTART_PRIORITY_KEY,
+        description=(
+            'How XenServer HA restarts instances of an HA flavor (ha=true) '
+            'when their host fails: "restart" (the default) keeps them in '
+            'the pool\'s failover plan, so the scheduler places them only '
+            'where the plan has room; "best-effort" leaves them out of the '
+            'plan and HA tries to restart them once, after the others.'
+        ),
+        value={
+            'type': str,
+            'enum': list(ha_spec.RESTART_PRIORITIES),
+            'description': 'The VM\'s ha_restart_priority.',
+        },
+    ),
+    RestartPolicyValidator(
+        name=ha_spec.ORDER_KEY,
+        description=(
+            'The point in XenServer HA\'s restart sequence at which '
+            'instances of an HA flavor restart: lower first (default 0).'
+        ),
+        value={'type': int, 'min': 0,
+               'description': 'The VM\'s order.'},
+    ),
+    RestartPolicyValidator(
+        name=ha_spec.START_DELAY_KEY,
+        description=(
+            'Seconds XenServer HA waits after restarting an instance of an '
+            'HA flavor before it goes on to the next order (default 0).'
+        ),
+        value={'type': int, 'min': 0,
+               'description': 'The VM\'s start_delay, in seconds.'},
     ),
     # Neither name can be typed (the API allows no parentheses in keys), so
     # neither is ever looked up by name: only their patterns claim keys.

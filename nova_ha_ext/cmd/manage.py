@@ -20,6 +20,7 @@
         --config-file /etc/nova/nova-ha-ext.conf status [--format json]
     nova-ha-manage ... reconcile [--pool POOL] [--dry-run] [--format json]
     nova-ha-manage ... sync --pool POOL [--dry-run]
+    nova-ha-manage ... plan --pool POOL --fail-host HOST [--fail-host HOST]
 
 Exit codes, for monitoring:
 
@@ -30,8 +31,9 @@ Exit codes, for monitoring:
   its aggregate has drifted from it, no live reconciler worker owns a
   pool, instances are out of sync or skipped, a flavor has a key taken for
   ``ha`` that nothing reads, a change failed, a pool was skipped because a
-  worker held its lock, sync kept or could not add a host, or a dry run
-  found changes to make.
+  worker held its lock, sync kept or could not add a host, a dry run
+  found changes to make, or a plan found protected instances that would
+  not restart.
 * 2: the command could not run: bad arguments, configuration or database
   access, or an unknown pool.
 """
@@ -49,6 +51,7 @@ from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
+from nova_ha_ext.reconcile import failover_what_if
 from nova_ha_ext.reconcile import membership
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 from nova_ha_ext.xenapi import storage
@@ -90,6 +93,19 @@ def _add_parsers(subparsers):
     sync.add_argument('--dry-run', action='store_true',
                       help='Change nothing; print what would change.')
     sync.set_defaults(func=sync_command)
+    plan = subparsers.add_parser(
+        'plan', help="What XenServer HA would do if these hosts failed: "
+                     "where each protected instance would restart, and "
+                     "which would not fit. Reads only.")
+    plan.add_argument('--pool', required=True,
+                      help='The pool (an aggregate name).')
+    plan.add_argument('--fail-host', action='append', dest='fail_hosts',
+                      required=True,
+                      help="A XenServer host's hostname (a compute node's "
+                           "hypervisor_hostname); repeatable.")
+    plan.add_argument('--format', choices=('table', 'json'),
+                      default='table')
+    plan.set_defaults(func=plan_command)
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands',
@@ -361,6 +377,59 @@ def sync_command(context, args, out):
     in_step = not drift.shared and all(
         c.status == membership.APPLIED for c in changes)
     return OK if in_step else ATTENTION
+
+
+def plan_command(context, args, out):
+    reconciler = engine.Reconciler(CONF)
+    try:
+        targets = {t.name for t in reconciler.discover(context)}
+        if args.pool not in targets:
+            raise engine.UnknownPool(
+                "no aggregate describes pool %s; pools are aggregates with "
+                "%s metadata: %s" % (
+                    args.pool, CONF.ha_reconciler.pool_url_metadata_key,
+                    ', '.join(sorted(targets)) or 'none'))
+        client = reconciler.client(args.pool)
+        snapshot = client.read_pool()
+        hosts = {h.hostname: h for h in snapshot.ha.hosts}
+        unknown = [h for h in args.fail_hosts if h not in hosts]
+        if unknown:
+            raise engine.UnknownPool(
+                "pool %s has no host %s; its hosts are: %s" % (
+                    args.pool, ', '.join(unknown), ', '.join(sorted(hosts))))
+        what_if = failover_what_if.compute(
+            client, snapshot, [hosts[h].ref for h in args.fail_hosts])
+    except xenapi_exc.PoolError as exc:
+        out.write('Pool %s is unreachable: %s\n' % (args.pool, exc))
+        return ATTENTION
+    finally:
+        reconciler.close()
+    names = failover_what_if.instance_names(
+        context, [r.nova_uuid for r in what_if.rows if r.nova_uuid])
+    failing = ', '.join(args.fail_hosts)
+    if args.format == 'json':
+        out.write(json.dumps({
+            'pool': args.pool, 'failed_hosts': args.fail_hosts,
+            'instances': [dict(r.as_dict(), name=names.get(r.nova_uuid))
+                          for r in what_if.rows],
+            'best_effort': [dict(r.as_dict(), name=names.get(r.nova_uuid))
+                            for r in what_if.best_effort],
+        }, indent=2, sort_keys=True) + '\n')
+    elif what_if.rows or what_if.best_effort:
+        out.write(table(
+            ['instance', 'uuid', 'VM', 'from', 'restarts on'],
+            [[names.get(r.nova_uuid) or '-', r.nova_uuid or '-',
+              r.vm_name, r.from_host, r.outcome]
+             for r in what_if.rows + what_if.best_effort]) + '\n')
+    else:
+        out.write('No protected VM runs on %s.\n' % failing)
+    stranded = [r for r in what_if.rows if not r.restarts]
+    if args.format == 'table':
+        out.write('If %s failed, XenServer HA would restart %d protected '
+                  'VM(s) and could not restart %d.\n'
+                  % (failing, len(what_if.rows) - len(stranded),
+                     len(stranded)))
+    return ATTENTION if stranded else OK
 
 
 def run(context, args, out=sys.stdout):

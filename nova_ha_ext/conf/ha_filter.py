@@ -50,6 +50,12 @@ HA-ready, as reported by the driver mixin in the compute node stat
 three live hosts, or XenAPI unreachable ("unknown"). Hosts that report no
 pool stats at all (their driver does not use the mixin) are judged by their
 aggregates alone: the aggregate's ``ha=true`` is then the operator's word.
+
+Also refuse such a flavor (unless ``ha:restart_priority=best-effort``) on
+hosts whose pool's failover plan has no room for its memory
+(``xenapi_pool_ha_headroom_mb``, less what this scheduler placed on the pool
+since the pool last reported): XenServer would refuse to protect the VM
+after Nova built it.
 """),
 ]
 

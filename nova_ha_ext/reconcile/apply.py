@@ -48,9 +48,10 @@ shared storage is the only copy. Nothing here deletes an instance or an
 allocation, or changes a vm_state or power_state.
 
 ``protect`` and ``unprotect`` change the VM, not Nova: the caller passes the
-XenAPI edge as ``set_protection(vm_ref, priority)``, a callable that sets
-``VM.ha_restart_priority`` and raises an exception with a readable message
-when it cannot.
+XenAPI edge as ``set_protection(vm_ref, priority[, order, start_delay])``,
+a callable that sets ``VM.ha_restart_priority`` (and, for ``protect``, the
+VM's ``order`` and ``start_delay`` first) and raises an exception with a
+readable message when it cannot.
 
 Round trips: none per pass; per relocated instance, one placement read
 and a constant number of database queries; one placement write for all
@@ -118,8 +119,9 @@ def apply_actions(context, actions, cells, set_protection=None,
     :param actions: :class:`~nova_ha_ext.reconcile.decide.Action` values.
     :param cells: cell uuid -> ``objects.CellMapping``, e.g.
         :attr:`nova_ha_ext.reconcile.nova_view.NovaView.cells`.
-    :param set_protection: ``set_protection(vm_ref, priority)`` sets a VM's
-        ``ha_restart_priority``; without it, protect and unprotect fail.
+    :param set_protection: ``set_protection(vm_ref, priority[, order,
+        start_delay])`` sets a VM's restart policy; without it, protect and
+        unprotect fail.
     :param mover: a :class:`~nova_ha_ext.reconcile.placement.
         AllocationMover`; one using Nova's report client when None.
     :param binder: a :class:`~nova_ha_ext.reconcile.ports.PortBinder`;
@@ -387,7 +389,11 @@ def _set_protection(action, set_protection):
                        "no XenAPI session was given"
                        % (action.priority, action.vm_ref))
     try:
-        set_protection(action.vm_ref, action.priority)
+        if action.order is None and action.start_delay is None:
+            set_protection(action.vm_ref, action.priority)
+        else:
+            set_protection(action.vm_ref, action.priority, action.order,
+                           action.start_delay)
     except Exception as exc:
         return _failed(action, "could not set ha_restart_priority=%r on VM "
                        "%s: %s" % (action.priority, action.vm_ref, exc))

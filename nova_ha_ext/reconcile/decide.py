@@ -74,6 +74,7 @@ RULES = (
     # Protection, when the location rows did not skip.
     'ha-spec-invalid',
     'protect',
+    'restart-policy',
     'unprotect',
     'protection-in-sync',
 )
@@ -137,6 +138,9 @@ class NovaInstance:
     wants_ha: ty.Optional[bool]
     #: Why ``wants_ha`` is None: the message naming the flavor and value.
     ha_spec_error: str = ''
+    #: How an HA flavor wants XenServer HA to restart the VM (priority,
+    #: order, start delay); None means the defaults.
+    restart_policy: ty.Optional[ha_spec.RestartPolicy] = None
     #: Whether the network info cache lists ports (their bindings are
     #: read from Neutron).
     has_ports: bool = False
@@ -162,6 +166,9 @@ class Action:
     vm_ref: ty.Optional[str] = None
     #: For ``protect`` and ``unprotect``: the ``ha_restart_priority`` to set.
     priority: ty.Optional[str] = None
+    #: For ``protect``: the VM's ``order`` and ``start_delay`` to set.
+    order: ty.Optional[int] = None
+    start_delay: ty.Optional[int] = None
     #: For ``bind``: the ports bound to another host than the target's.
     ports: ty.Tuple[PortBinding, ...] = ()
     #: For ``bind``: the attachments whose connector is another host's.
@@ -456,7 +463,7 @@ def _restarts_may_be_under_way(ha, dead_host):
 
 
 def _protection(instance, vm):
-    """The protection rows: the VM's ha_restart_priority against the flavor."""
+    """The protection rows: the VM's restart policy against the flavor."""
     if instance.wants_ha is None:
         return Action(SKIP, instance.uuid, 'ha-spec-invalid',
                       "%s; the VM's ha_restart_priority is left at %r"
@@ -464,18 +471,29 @@ def _protection(instance, vm):
                          or "the flavor's ha extra spec is not boolean-like",
                          vm.ha_restart_priority),
                       vm_ref=vm.ref)
-    wanted = ha_spec.restart_priority(instance.wants_ha)
-    if vm.ha_restart_priority == wanted:
-        return None
-    if instance.wants_ha:
-        return Action(PROTECT, instance.uuid, 'protect',
-                      "the flavor asks for HA but the VM's "
+    if not instance.wants_ha:
+        unprotected = ha_spec.restart_priority(False)
+        if vm.ha_restart_priority == unprotected:
+            return None
+        return Action(UNPROTECT, instance.uuid, 'unprotect',
+                      "the flavor does not ask for HA but the VM's "
                       "ha_restart_priority is %r" % vm.ha_restart_priority,
-                      vm_ref=vm.ref, priority=wanted)
-    return Action(UNPROTECT, instance.uuid, 'unprotect',
-                  "the flavor does not ask for HA but the VM's "
-                  "ha_restart_priority is %r" % vm.ha_restart_priority,
-                  vm_ref=vm.ref, priority=wanted)
+                      vm_ref=vm.ref, priority=unprotected)
+    policy = instance.restart_policy or ha_spec.RestartPolicy()
+    fields = dict(vm_ref=vm.ref, priority=policy.priority,
+                  order=policy.order, start_delay=policy.start_delay)
+    if vm.ha_restart_priority != policy.priority:
+        return Action(PROTECT, instance.uuid, 'protect',
+                      "the flavor asks for HA with ha_restart_priority %r "
+                      "but the VM's is %r"
+                      % (policy.priority, vm.ha_restart_priority), **fields)
+    if (vm.order, vm.start_delay) != (policy.order, policy.start_delay):
+        return Action(PROTECT, instance.uuid, 'restart-policy',
+                      "the flavor asks for order %d and start_delay %d s "
+                      "but the VM has order %d and start_delay %d s"
+                      % (policy.order, policy.start_delay, vm.order,
+                         vm.start_delay), **fields)
+    return None
 
 
 def _pool_label(pool):

@@ -350,7 +350,7 @@ class Reconciler:
             held.ensure()
         results = apply.apply_actions(
             context, actions, view.cells,
-            set_protection=client.set_restart_priority, mover=self._mover,
+            set_protection=client.set_restart_policy, mover=self._mover,
             binder=self._binder, dry_run=dry_run,
             guard=held.ensure if held is not None else None)
         report = PassReport(pool=name, url=target.url, snapshot=snapshot,

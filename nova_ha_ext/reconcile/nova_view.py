@@ -240,14 +240,16 @@ def _nova_instance(row, volumes=()):
     try:
         name, extra_specs = _stored_flavor(row.flavor)
         wants_ha = ha_spec.flavor_requests_ha(extra_specs, name)
+        policy = ha_spec.restart_policy(extra_specs, name)
         error = ''
     except ValueError as exc:  # ha_spec.InvalidHAValue is one too
         # decide() reports it; guessing the owner's intent would be wrong.
-        wants_ha = None
+        wants_ha = policy = None
         error = str(exc)
     return decide.NovaInstance(
         uuid=row.uuid, host=row.host, node=row.node,
         vm_state=row.vm_state, task_state=row.task_state,
         power_state=row.power_state, wants_ha=wants_ha,
-        ha_spec_error=error, has_ports=bool(row.has_ports),
+        ha_spec_error=error, restart_policy=policy,
+        has_ports=bool(row.has_ports),
         volumes=tuple(volumes))

@@ -306,10 +306,7 @@ class Failover(object):
                 ref, 'best-effort', vms[ref]['order'],
                 vms[ref]['start_delay'], vms[ref]['name_label'])
                 for ref in best_effort if ref in vms]
-            free = {s.hostname: pool.free(s) for s in pool.hosts.values()
-                    if s.mode == 'up' and pool.ha.in_live_set(s)}
-            plan = ha.place([(c.key, pool.footprint(vms[c.key]))
-                             for c in protected], free)
+            plan = pool.ha.restart_plan()
         for group in ha.order_groups(protected):
             if not self._start_group(group, plan):
                 return

@@ -281,6 +281,13 @@ def _plan_exists(ctx, n):
     return ctx.pool.ha.exists(n)
 
 
+@_message('pool', 'ha_compute_vm_failover_plan')
+def _vm_failover_plan(ctx, failed_hosts, failed_vms):
+    return ctx.pool.ha.vm_failover_plan(
+        [ctx.host(host).ref for host in failed_hosts],
+        [vm.ref for vm in failed_vms])
+
+
 @_message('pool', 'designate_new_master')
 def _designate(ctx, host):
     ctx.pool.designate_master(ctx.host(host))

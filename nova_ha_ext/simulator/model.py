@@ -80,10 +80,10 @@ class HostState(object):
         self.downs = 0
         self.fenced_with = []
         self.next_domid = 1
-        # Memory used by resident VMs and the sizes of the protected ones,
+        # Memory used by resident VMs and the protected ones (ref -> size),
         # kept up to date by Pool._account so planning never scans VMs.
         self.used = 0
-        self.protected = collections.Counter()
+        self.protected = {}
 
 
 class Pool(object):
@@ -367,9 +367,10 @@ class Pool(object):
         state.used += sign * size
         if (vm['ha_restart_priority'] == 'restart' and
                 vm['power_state'] in RUNNING_STATES):
-            state.protected[size] += sign
-            if not state.protected[size]:
-                del state.protected[size]
+            if sign > 0:
+                state.protected[vm.ref] = size
+            else:
+                state.protected.pop(vm.ref, None)
 
     def _track(self, vm):
         """Keep the set of protected VMs waiting for a restart current.
@@ -705,8 +706,15 @@ class Pool(object):
         self.ha.refresh()
 
     def vm_set_int(self, vm, field, value):
+        """VM.set_order / set_start_delay / set_shutdown_delay.
+
+        xapi_vm.ml set_order (and its siblings): a negative value fails
+        with INVALID_VALUE ["<field> must be non-negative", value]
+        (xapi_vm_helpers.ml invalid_value).
+        """
         if value < 0:
-            raise Failure('INVALID_VALUE', field, value)
+            raise Failure('INVALID_VALUE', '%s must be non-negative' % field,
+                          str(value))
         self.db.update(vm, **{field: value})
 
     # Hosts --------------------------------------------------------------

@@ -19,14 +19,18 @@ The plan follows ``xapi_ha_vm_failover.ml``: the hosts that count are the
 on one of them -- Halted ones waiting for a restart, and those on a
 disabled or dead host -- are placed first (``compute_restart_plan``); if
 one cannot be placed there is no plan at all (``plan_for_n_failures``
-answers ``No_plan_exists``).  The bin packing itself is :mod:`ha`, plain
-functions over memory figures.
+answers ``No_plan_exists``).  The planning itself is
+:mod:`nova_ha_ext.xenapi.failover_plan`, xapi's binpack.ml as plain
+functions, shared with the driver mixin so the headroom it reports is
+what this pool then accepts.  Hosts are ordered by uuid and VMs by uuid,
+as ``compute_restart_plan`` orders them.
 """
 
 from nova_ha_ext.simulator import database
 from nova_ha_ext.simulator.database import Failure
-from nova_ha_ext.simulator import ha
+from nova_ha_ext.simulator import datamodel
 from nova_ha_ext.simulator import scenario as scenario_mod
+from nova_ha_ext.xenapi import failover_plan
 from nova_ha_ext.xenapi import pool_state
 
 RUNNING_STATES = pool_state.RESIDENT_POWER_STATES
@@ -49,45 +53,52 @@ class PoolHA(object):
         pool = self.pool
         return pool.is_live(state) and pool.host_obj(state)['enabled']
 
-    def _view(self, delta=(), disabled=()):
-        """The planner's hosts and offline protected VM sizes.
+    def _sorted_states(self):
+        pool = self.pool
+        return sorted(pool.hosts.values(),
+                      key=lambda s: pool.host_obj(s)['uuid'])
 
-        ``delta`` holds ``(vm_ref, hostname, size, protected, sign)``
-        hypothetical changes: +1 adds a VM to a host, -1 removes one.
-        ``disabled`` are hostnames to leave out as if disabled.
+    def _view(self, delta=(), disabled=()):
+        """The planner's live hosts and protected VMs.
+
+        Returns ``(hosts, vms)`` as :func:`failover_plan.restart_plan`
+        takes them: ``[(hostname, free)]`` and ``[(ref, size, hostname or
+        None)]``.  ``delta`` holds ``(vm_ref, hostname, size, protected,
+        sign)`` hypothetical changes (xapi's ``configuration_change``): +1
+        a VM arrives on a host, -1 it leaves.  ``disabled`` are hostnames
+        to leave out as if disabled (``hosts_to_disable``).
         """
         pool = self.pool
-        loads = {}
-        offline = []
-        for name, state in pool.hosts.items():
-            protected = [size for size, count in state.protected.items()
-                         for _i in range(count)]
-            if self.in_live_set(state) and name not in disabled:
-                loads[name] = [pool.free(state), protected]
-            else:
-                offline.extend(protected)
-        arriving = set()
+        free = {}
+        vms = {}
+        for state in self._sorted_states():
+            live = self.in_live_set(state) and state.hostname not in disabled
+            if live:
+                free[state.hostname] = pool.free(state)
+            for ref, size in state.protected.items():
+                vms[ref] = [size, state.hostname if live else None]
+        table = self.db.tables['VM']
+        for ref in pool.waiting:
+            vms[ref] = [pool.footprint(table[ref]), None]
         for ref, name, size, protected, sign in delta:
-            if sign > 0:
-                arriving.add(ref)
-            if name not in loads:
-                if protected and sign < 0 and size in offline:
-                    offline.remove(size)
-                elif protected and sign > 0:
-                    offline.append(size)
-                continue
-            loads[name][0] -= sign * size
-            if protected:
-                if sign > 0:
-                    loads[name][1].append(size)
-                elif size in loads[name][1]:
-                    loads[name][1].remove(size)
-        vms = self.db.tables['VM']
-        offline.extend(pool.footprint(vms[ref]) for ref in pool.waiting
-                       if ref not in arriving)
-        hosts = [ha.HostLoad(name, free, tuple(prot), True)
-                 for name, (free, prot) in loads.items()]
-        return hosts, offline
+            if name in free:
+                free[name] -= sign * size
+            if sign < 0:
+                if ref in vms:
+                    vms[ref][1] = None
+            elif protected:
+                vms[ref] = [size, name if name in free else None]
+            else:
+                vms.pop(ref, None)
+        hosts = list(free.items())
+        ordered = sorted(vms, key=lambda ref: table[ref]['uuid'])
+        return hosts, [(ref, vms[ref][0], vms[ref][1]) for ref in ordered]
+
+    def plan_for(self, failures, delta=(), disabled=()):
+        """plan_for_n_failures: True for Plan_exists_for_all_VMs."""
+        hosts, vms = self._view(delta, disabled)
+        return failover_plan.plan_for_n_failures(
+            hosts, vms, len(self.pool.hosts), failures)
 
     def refresh(self):
         """Recompute pool.ha_plan_exists_for and ha_overcommitted.
@@ -100,13 +111,11 @@ class PoolHA(object):
             self.db.update(obj, ha_plan_exists_for=0, ha_overcommitted=False)
             return
         ntol = obj['ha_host_failures_to_tolerate']
-        hosts, offline = self._view()
-        settled = ha.restart_offline(hosts, offline)
-        if settled is None:
-            plan_for, overcommitted = 0, True
+        if self.plan_for(ntol):
+            plan_for, overcommitted = ntol, False
         else:
-            plan_for = ha.max_failures(settled, limit=ntol)
-            overcommitted = plan_for < ntol
+            plan_for = min(ntol, self.max_failures())
+            overcommitted = True
         self.db.update(obj, ha_plan_exists_for=plan_for,
                        ha_overcommitted=overcommitted)
 
@@ -121,12 +130,10 @@ class PoolHA(object):
         if not obj['ha_enabled'] or obj['ha_allow_overcommit']:
             return
         needed = obj['ha_plan_exists_for']
-        hosts, offline = self._view()
-        if not ha.plan_exists(hosts, needed, offline):
+        if not self.plan_for(needed):
             return
-        hosts, offline = self._view(delta, disabled)
         after = needed if failures is None else failures
-        if not ha.plan_exists(hosts, after, offline):
+        if not self.plan_for(after, delta, disabled):
             raise Failure('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
 
     def vm_delta(self, vm, hostname, sign, priority=None):
@@ -136,24 +143,92 @@ class PoolHA(object):
         return (vm.ref, hostname, self.pool.footprint(vm), protected, sign)
 
     def max_failures(self, priorities=None):
-        """pool.ha_compute_(hypothetical_)max_host_failures_to_tolerate."""
-        delta = []
-        vms = self.db.tables['VM']
-        for ref, priority in (priorities or {}).items():
-            vm = vms[ref]
-            if vm['power_state'] not in RUNNING_STATES:
-                continue
-            state = self.pool.state_of(vm['resident_on'])
-            delta.append(self.vm_delta(vm, state.hostname, -1))
-            delta.append(self.vm_delta(vm, state.hostname, +1, priority))
-        hosts, offline = self._view(delta)
-        settled = ha.restart_offline(hosts, offline)
-        return 0 if settled is None else ha.max_failures(settled)
+        """pool.ha_compute_(hypothetical_)max_host_failures_to_tolerate.
+
+        xapi_pool.ml ha_compute_hypothetical_max_host_failures_to_tolerate:
+        with ``priorities``, the protected VMs are exactly those it gives
+        ``restart``, whatever the pool protects now.
+        """
+        hosts, vms = self._view()
+        if priorities is not None:
+            pool = self.pool
+            table = self.db.tables['VM']
+            live = dict(hosts)
+            vms = []
+            for ref in sorted((r for r, p in priorities.items()
+                               if p == 'restart'),
+                              key=lambda r: table[r]['uuid']):
+                vm = table[ref]
+                host = None
+                if (vm['power_state'] in RUNNING_STATES and
+                        vm['resident_on'] != datamodel.NULL_REF):
+                    host = pool.state_of(vm['resident_on']).hostname
+                vms.append((ref, pool.footprint(vm),
+                            host if host in live else None))
+        return failover_plan.max_failures(hosts, vms, len(self.pool.hosts))
 
     def exists(self, failures):
         """pool.ha_failover_plan_exists."""
-        hosts, offline = self._view()
-        return ha.plan_exists(hosts, failures, offline)
+        return self.plan_for(failures)
+
+    def restart_plan(self):
+        """compute_restart_plan: where the waiting protected VMs restart.
+
+        ``{vm ref: hostname}`` for the protected VMs that run on no host
+        of the live set (hosts that are up).
+        """
+        pool = self.pool
+        hosts, vms = self._view()
+        up = {s.hostname for s in pool.hosts.values() if s.mode == 'up'}
+        hosts = [(h, free) for h, free in hosts if h in up]
+        vms = [(ref, size, h if h in up else None) for ref, size, h in vms]
+        plan = failover_plan.restart_plan(hosts, vms, len(pool.hosts))
+        return dict(plan.plan)
+
+    def vm_failover_plan(self, failed_hosts, failed_vms):
+        """pool.ha_compute_vm_failover_plan.
+
+        xapi_pool.ml ha_compute_vm_failover_plan: the hosts that are live
+        (host_metrics.live; enabled or not) and not among ``failed_hosts``
+        take ``failed_vms`` by compute_evacuation_plan's bin packing, in
+        the order given; a VM that is not agile says why
+        (Agility.vm_assert_agile), one that fits nowhere
+        HOST_NOT_ENOUGH_FREE_MEMORY.
+        """
+        pool = self.pool
+        failed = set(failed_hosts)
+        hosts = [(s.ref, pool.free(s)) for s in self._sorted_states()
+                 if pool.is_live(s) and s.ref not in failed]
+        table = self.db.tables['VM']
+        result = {}
+        agile = []
+        for ref in failed_vms:
+            error = self._agility_error(table[ref])
+            if error:
+                result[ref] = {'error_code': error}
+            else:
+                agile.append((ref, pool.footprint(table[ref])))
+        plan = dict(failover_plan.biggest_fit_decreasing(agile, hosts))
+        for ref, _size in agile:
+            result[ref] = ({'host': plan[ref]} if ref in plan else
+                           {'error_code': 'HOST_NOT_ENOUGH_FREE_MEMORY'})
+        return result
+
+    def _agility_error(self, vm):
+        """agility.ml vm_assert_agile's error code for a VM's disks.
+
+        None when every SR is shared and plugged on every enabled host
+        (is_sr_properly_shared).
+        """
+        pool = self.pool
+        for sr in pool.vm_srs(vm):
+            plugged = {self.db.get('PBD', pbd)['host'] for pbd in sr['PBDs']
+                       if self.db.get('PBD', pbd)['currently_attached']}
+            if not sr['shared'] or any(
+                    s.ref not in plugged for s in pool.hosts.values()
+                    if pool.host_obj(s)['enabled']):
+                return 'HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED'
+        return None
 
     # Configuration ------------------------------------------------------
 

@@ -53,6 +53,7 @@ import XenAPI
 
 from nova_ha_ext import urls
 from nova_ha_ext.xenapi import exceptions
+from nova_ha_ext.xenapi import pool_memory
 from nova_ha_ext.xenapi import pool_state
 from nova_ha_ext.xenapi import records
 from nova_ha_ext.xenapi import unmarshal
@@ -684,6 +685,21 @@ class PoolClient:
             waiting = self._call('VM.get_all_where', (WAITING_VMS_QUERY,))
         return dataclasses.replace(ha, waiting_restarts=len(waiting))
 
+    def read_ha_memory(self):
+        """Read the pool's HA state and its memory as HA plans: four calls.
+
+        :returns: ``(PoolHAState, pool_memory.PoolMemory)``.
+        """
+        with self._lock:
+            ha = self._read_hosts()
+            vms = self._call('VM.get_all_records_where',
+                             (pool_memory.PLANNED_VMS_QUERY,))
+        with self._records_of('VM.get_all_records_where'):
+            waiting = sum(1 for rec in vms.values()
+                          if records.waits_for_restart(rec))
+            memory = pool_memory.PoolMemory.from_records(ha, vms)
+        return dataclasses.replace(ha, waiting_restarts=waiting), memory
+
     def read_pool(self):
         """Read the whole pool in four calls, whatever its size.
 
@@ -725,6 +741,20 @@ class PoolClient:
     def set_restart_priority(self, vm_ref, priority):
         """Set ``VM.ha_restart_priority`` (``restart`` protects the VM)."""
         self.call('VM.set_ha_restart_priority', vm_ref, priority)
+
+    def set_restart_policy(self, vm_ref, priority, order=None,
+                           start_delay=None):
+        """Set a VM's restart ``order`` and ``start_delay``, then priority.
+
+        The priority comes last: protecting a running VM is what xapi may
+        refuse (HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN), and by then the
+        VM's place in the restart sequence is already right.
+        """
+        if order is not None:
+            self.call('VM.set_order', vm_ref, str(order))
+        if start_delay is not None:
+            self.call('VM.set_start_delay', vm_ref, str(start_delay))
+        self.set_restart_priority(vm_ref, priority)
 
     def event_from(self, classes, token, timeout):
         """One ``event.from`` long-poll; returns xapi's result struct.

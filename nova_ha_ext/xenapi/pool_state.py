@@ -79,6 +79,8 @@ class PoolHost:
     enabled: bool = True
     memory_total: int = 0
     memory_free: int = 0
+    #: ``host.memory_overhead``: what the host itself keeps of its memory.
+    memory_overhead: int = 0
     other_config: ty.Mapping[str, str] = dataclasses.field(
         default_factory=lambda: frozen_map({}))
     #: ``host.iscsi_iqn``: the host's iSCSI initiator name.

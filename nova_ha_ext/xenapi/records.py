@@ -34,7 +34,7 @@ FIELDS = {
              'ha_overcommitted', 'ha_allow_overcommit', 'ha_statefiles',
              'ha_configuration'),
     'host': ('uuid', 'hostname', 'name_label', 'address', 'enabled',
-             'metrics', 'other_config', 'iscsi_iqn'),
+             'metrics', 'other_config', 'iscsi_iqn', 'memory_overhead'),
     'host_metrics': ('live', 'memory_total', 'memory_free'),
     'vm': ('uuid', 'name_label', 'power_state', 'resident_on',
            'ha_restart_priority', 'order', 'start_delay',
@@ -129,6 +129,7 @@ def ha_state(pool_records, host_records, metrics_records):
             enabled=bool(rec.get('enabled', True)),
             memory_total=_int(metrics.get('memory_total')),
             memory_free=_int(metrics.get('memory_free')),
+            memory_overhead=_int(rec.get('memory_overhead')),
             other_config=pool_state.frozen_map(rec.get('other_config')),
             iscsi_iqn=rec.get('iscsi_iqn') or ''))
     hosts.sort(key=lambda h: h.hostname)

@@ -149,3 +149,60 @@ class NearMissKeyValidationTest(nova_case.NovaHATestCase):
 
         self.assertEqual(
             'true', self.admin_api.get_extra_specs(self.flavor_id)['HA'])
+
+
+class RestartPolicyValidationTest(nova_case.NovaHATestCase):
+    """``ha:restart_priority``, ``ha:order`` and ``ha:start_delay``."""
+
+    def setUp(self):
+        super().setUp()
+        self.flavor_id = self._create_flavor(name='ha.small')
+        self.admin_api.microversion = '2.86'
+        self.addCleanup(setattr, self.admin_api, 'microversion',
+                        self.microversion)
+
+    def _post(self, key, value):
+        self.admin_api.post_extra_spec(
+            self.flavor_id, {'extra_specs': {'ha': 'true', key: value}})
+
+    def _refused(self, key, value):
+        exc = self.assertRaises(api_client.OpenStackApiException,
+                                self._post, key, value)
+        self.assertEqual(400, exc.response.status_code)
+        self.assertNotIn(key, self.admin_api.get_extra_specs(self.flavor_id))
+        return json.loads(exc.response.content)['badRequest']['message']
+
+    def test_good_values_are_stored(self):
+        for key, value in (('ha:restart_priority', 'best-effort'),
+                           ('ha:restart_priority', 'restart'),
+                           ('ha:order', '0'), ('ha:order', '12'),
+                           ('ha:start_delay', '30')):
+            self._post(key, value)
+
+            self.assertEqual(value,
+                             self.admin_api.get_extra_specs(
+                                 self.flavor_id)[key])
+
+    def test_an_unknown_priority_is_refused_naming_the_key(self):
+        message = self._refused('ha:restart_priority', 'always')
+
+        self.assertIn("extra spec 'ha:restart_priority' must be one of: "
+                      "restart, best-effort, got 'always'", message)
+
+    def test_a_negative_order_is_refused_naming_the_key(self):
+        message = self._refused('ha:order', '-1')
+
+        self.assertIn("extra spec 'ha:order' must be an integer >= 0, "
+                      "got '-1'", message)
+
+    def test_a_start_delay_that_is_not_a_whole_number_is_refused(self):
+        message = self._refused('ha:start_delay', '1.5')
+
+        self.assertIn("extra spec 'ha:start_delay' must be an integer >= 0 "
+                      "(seconds), got '1.5'", message)
+
+    def test_other_keys_in_the_ha_scope_are_still_refused(self):
+        message = self._refused('ha:priority', 'restart')
+
+        self.assertIn("in the scope 'ha:'", message)
+        self.assertIn('ha:restart_priority', message)

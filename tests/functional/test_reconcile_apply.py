@@ -422,13 +422,15 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         self.assertEqual([(decide.RELOCATE, apply.APPLIED),
                           (decide.PROTECT, apply.APPLIED)],
                          self._summary(results))
+        # The flavor's restart policy: priority, then order and start
+        # delay (an HA flavor without ha:order or ha:start_delay: 0).
         self.assertEqual([('OpaqueRef:vm-%s' % server_id,
-                           pool_state.PROTECTED)], protected)
+                           pool_state.PROTECTED, 0, 0)], protected)
 
     def test_protection_failure_is_reported_not_raised(self):
         server_id = self._boot('h1')
 
-        def refuse(vm_ref, priority):
+        def refuse(vm_ref, priority, order=None, start_delay=None):
             raise RuntimeError('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN')
 
         result, = self._reconcile(

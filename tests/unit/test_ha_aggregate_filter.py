@@ -265,10 +265,11 @@ class TestFilterBehaviour:
         pool.metadata = {'ha': 'true'}
         assert list(fltr.filter_all([host], _spec({'ha': 'true'}))) == [host]
 
-    def test_verdict_is_reused_for_the_other_instances_of_a_request(self):
+    def test_each_instance_of_a_request_is_filtered(self):
+        # Each one takes headroom from the pool it lands on.
         fltr = ha_aggregate.HAAggregateFilter()
         assert fltr.run_filter_for_index(0) is True
-        assert fltr.run_filter_for_index(1) is False
+        assert fltr.run_filter_for_index(1) is True
 
     def test_nova_loads_the_filter_from_available_filters(self):
         classes = filters.HostFilterHandler().get_matching_classes(
@@ -460,6 +461,23 @@ class TestOneVerdict:
         assert ha_aggregate.passes(wants_ha, is_ha, ready, isolate_non_ha,
                                    require_ready) is expected
 
+    @pytest.mark.parametrize('has_room, require_ready, expected', [
+        # The pool's failover plan has room for the flavor, or the host
+        # reports no headroom (or the flavor takes none): it passes.
+        (True, True, True),
+        (None, True, True),
+        # No room: refused, when pools' readiness is required.
+        (False, True, False),
+        (False, False, True),
+    ])
+    def test_the_headroom_in_the_verdict(self, has_room, require_ready,
+                                         expected):
+        assert ha_aggregate.passes(True, True, True, False, require_ready,
+                                   has_room=has_room) is expected
+        # It never lets a host pass that fails for another reason.
+        assert ha_aggregate.passes(True, False, True, False, require_ready,
+                                   has_room=has_room) is False
+
     @pytest.mark.parametrize('isolation', [False, True])
     @pytest.mark.parametrize('specs', [{'ha': 'true'}, {'ha': 'false'}])
     def test_both_paths_ask_the_one_verdict(
@@ -468,7 +486,7 @@ class TestOneVerdict:
         isolate(isolation)
         real = ha_aggregate.passes
         monkeypatch.setattr(ha_aggregate, 'passes',
-                            lambda *args: not real(*args))
+                            lambda *args, **kw: not real(*args, **kw))
         fltr = ha_aggregate.HAAggregateFilter()
         spec = _spec(specs)
         hosts = _hosts()

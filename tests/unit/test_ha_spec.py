@@ -253,3 +253,49 @@ class TestOneHomePerRule:
             # against stats: never one named like the ha key.
             assert name.startswith(ha_spec.POOL_STAT_PREFIX)
             assert name != ha_spec.HA_KEY
+
+
+class TestRestartPolicy:
+
+    def test_an_ha_flavor_without_policy_keys_is_restarted_first(self):
+        policy = ha_spec.restart_policy({'ha': 'true'})
+
+        assert policy == ha_spec.RestartPolicy('restart', 0, 0)
+        assert policy.in_plan
+
+    def test_the_policy_keys_are_read(self):
+        policy = ha_spec.restart_policy({
+            'ha': 'true', 'ha:restart_priority': 'best-effort',
+            'ha:order': '3', 'ha:start_delay': ' 20 '})
+
+        assert policy == ha_spec.RestartPolicy('best-effort', 3, 20)
+        assert not policy.in_plan
+
+    def test_a_flavor_that_does_not_ask_for_ha_has_no_policy(self):
+        assert ha_spec.restart_policy(
+            {'ha': 'false', 'ha:order': '3'}) is None
+        assert ha_spec.restart_policy({}) is None
+
+    @pytest.mark.parametrize('key, value, words', [
+        ('ha:restart_priority', 'always', 'one of: restart, best-effort'),
+        ('ha:restart_priority', '', 'one of'),
+        ('ha:order', '-1', 'an integer >= 0'),
+        ('ha:order', '1.5', 'an integer >= 0'),
+        ('ha:order', '²', 'an integer >= 0'),
+        ('ha:start_delay', 'soon', 'an integer >= 0 (seconds)'),
+        ('ha:start_delay', str(2 ** 63), 'below 2**63'),
+    ])
+    def test_a_bad_value_is_refused_naming_the_key(self, key, value, words):
+        with pytest.raises(ha_spec.InvalidRestartPolicy) as exc:
+            ha_spec.restart_policy({'ha': 'true', key: value},
+                                   flavor_name='m1.ha')
+
+        message = str(exc.value)
+        assert "flavor m1.ha has extra spec '%s'" % key in message
+        assert words in message
+        assert "got '%s'" % value in message
+
+    @pytest.mark.parametrize('key', ha_spec.RESTART_POLICY_KEYS)
+    def test_the_policy_keys_are_not_near_misses(self, key):
+        assert ha_spec.near_miss(key) is None
+        assert ha_spec.near_miss(key.upper()) is not None

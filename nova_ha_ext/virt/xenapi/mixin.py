@@ -28,12 +28,21 @@ It adds, without changing what the wrapped driver reports:
   ``xenapi_pool_ha_ready`` and ``xenapi_pool_ha_not_ready_reasons``
   (never a stat named ``ha``: ComputeCapabilitiesFilter would match it
   against the ``ha`` extra spec);
+* the pool's HA headroom for this host, ``xenapi_pool_ha_headroom_mb``: the
+  biggest protected VM started here that XenServer would still accept
+  without breaking its failover plan for
+  ``ha_host_failures_to_tolerate`` failures (xapi's own planner,
+  :mod:`nova_ha_ext.xenapi.failover_plan`), with
+  ``xenapi_pool_ha_protected_vms``, the number of VMs in that plan, which
+  tells the scheduler which of its own placements the figure includes;
 * the placement trait ``CUSTOM_XENAPI_POOL_HA_READY`` on the node's
   provider while the pool is HA-ready, removed otherwise;
 * protection: after spawn, and after a resize or its revert, the VM of an
-  instance whose flavor asks for HA gets ``ha_restart_priority=restart``
-  and any other VM gets ``""``. If protection fails, the operation fails:
-  an HA instance is never left silently unprotected.
+  instance whose flavor asks for HA gets the flavor's restart policy
+  (``ha:restart_priority``, ``restart`` by default, ``ha:order``,
+  ``ha:start_delay``) and any other VM gets ``ha_restart_priority=""``.
+  If protection fails, the operation fails: an HA instance is never left
+  silently unprotected.
 
 When XenAPI cannot be reached the stats say ``unknown``, the trait is
 removed (fail safe: the scheduler stops sending HA instances here) and one
@@ -63,13 +72,17 @@ CONF = conf.CONF
 
 HA_READY_TRAIT = 'CUSTOM_XENAPI_POOL_HA_READY'
 UNKNOWN = 'unknown'
+MIB = 1024 * 1024
 
 
-def pool_stats(ha_state, readiness):
+def pool_stats(ha_state, readiness, headroom=None, protected_vms=None):
     """The compute node stats describing a pool's HA state.
 
     :param ha_state: a :class:`pool_state.PoolHAState`, or None when the
         pool could not be read.
+    :param headroom: bytes of the biggest protected VM this host can take
+        (:meth:`pool_memory.PoolMemory.headroom`); None when unknown.
+    :param protected_vms: how many VMs the pool's plan protects.
     """
     if ha_state is None:
         return {
@@ -79,6 +92,8 @@ def pool_stats(ha_state, readiness):
             ha_spec.POOL_OVERCOMMITTED_STAT: UNKNOWN,
             ha_spec.POOL_READY_STAT: UNKNOWN,
             ha_spec.POOL_NOT_READY_REASONS_STAT: 'XenAPI unreachable',
+            ha_spec.POOL_HEADROOM_STAT: UNKNOWN,
+            ha_spec.POOL_PROTECTED_STAT: UNKNOWN,
         }
     return {
         ha_spec.POOL_UUID_STAT: ha_state.uuid,
@@ -88,6 +103,10 @@ def pool_stats(ha_state, readiness):
             ha_state.ha_overcommitted).lower(),
         ha_spec.POOL_READY_STAT: str(readiness.ready).lower(),
         ha_spec.POOL_NOT_READY_REASONS_STAT: '; '.join(readiness.reasons),
+        ha_spec.POOL_HEADROOM_STAT: (
+            UNKNOWN if headroom is None else str(headroom // MIB)),
+        ha_spec.POOL_PROTECTED_STAT: (
+            UNKNOWN if protected_vms is None else str(protected_vms)),
     }
 
 
@@ -98,8 +117,11 @@ class XenAPIPoolHAMixin:
         super().__init__(*args, **kwargs)
         self._pool_lock = threading.Lock()
         self._pool_client_obj = None
-        self._pool_cache = None  # (monotonic time, PoolHAState or None)
+        # (monotonic time, PoolHAState or None, PoolMemory or None)
+        self._pool_cache = None
         self._tied_cache = None  # (the PoolHAState read with, TiedVMs)
+        # (the PoolMemory computed from, {host ref: headroom bytes})
+        self._headroom_cache = None
 
     # XenAPI access
 
@@ -142,8 +164,9 @@ class XenAPIPoolHAMixin:
             if cached is not None and (
                     not refresh or now - cached[0] < ttl):
                 return cached[1]
+            memory = None
             try:
-                state = self._pool_client().read_ha_state()
+                state, memory = self._pool_client().read_ha_memory()
             except xenapi_exc.PoolError as exc:
                 LOG.error("Cannot read the HA state of the XenServer pool: "
                           "%s. Reporting it as unknown and removing trait %s "
@@ -155,7 +178,7 @@ class XenAPIPoolHAMixin:
                               "XenServer pool. Reporting it as unknown and "
                               "removing trait %s.", HA_READY_TRAIT)
                 state = None
-            self._pool_cache = (now, state)
+            self._pool_cache = (now, state, memory)
             return state
 
     def _forget_pool_state(self):
@@ -200,6 +223,42 @@ class XenAPIPoolHAMixin:
             self._tied_cache = (ha_state, tied)
             return tied
 
+    def _headroom(self, ha_state, nodename):
+        """Bytes of the biggest protected VM this node's host can take.
+
+        Computed once per reading of the pool and host; None when the pool
+        could not be read.
+        """
+        with self._pool_lock:
+            cached = self._pool_cache
+            if ha_state is None or cached is None or cached[1] is not ha_state:
+                return None
+            memory = cached[2]
+            if memory is None:
+                return None
+            if not ha_state.ha_enabled:
+                return 0
+            if (self._headroom_cache is None or
+                    self._headroom_cache[0] is not memory):
+                self._headroom_cache = (memory, {})
+            known = self._headroom_cache[1]
+            for host in ha_state.hosts:
+                if hostmap.nodename_for(host) != nodename:
+                    continue
+                if host.ref not in known:
+                    known[host.ref] = memory.headroom(
+                        host.ref, ha_state.ha_host_failures_to_tolerate)
+                return known[host.ref]
+            return 0
+
+    def _protected_vms(self, ha_state):
+        with self._pool_lock:
+            cached = self._pool_cache
+            if (ha_state is None or cached is None or cached[1] is not ha_state
+                    or cached[2] is None):
+                return None
+            return len(cached[2].protected)
+
     # Resource reporting
 
     def get_available_resource(self, nodename):
@@ -209,7 +268,9 @@ class XenAPIPoolHAMixin:
         ha_state = self._pool_ha_state()
         stats = dict(resources.get('stats') or {})
         stats.update(pool_stats(ha_state,
-                                self._readiness(ha_state, nodename)))
+                                self._readiness(ha_state, nodename),
+                                headroom=self._headroom(ha_state, nodename),
+                                protected_vms=self._protected_vms(ha_state)))
         resources['stats'] = stats
         return resources
 
@@ -232,16 +293,33 @@ class XenAPIPoolHAMixin:
     # Protection
 
     def _protect(self, instance):
-        """Make the VM's ha_restart_priority match the instance's flavor."""
-        wants_ha = ha_spec.flavor_requests_ha(
-            instance.flavor.extra_specs, flavor_name=instance.flavor.name)
-        priority = ha_spec.restart_priority(wants_ha)
+        """Make the VM's HA restart policy match the instance's flavor.
+
+        An HA flavor's policy (:func:`ha_spec.restart_policy`: priority,
+        order, start delay) is set on the VM; any other flavor's VM gets
+        priority ``""``.
+        """
+        policy = None
+        try:
+            policy = ha_spec.restart_policy(
+                instance.flavor.extra_specs, flavor_name=instance.flavor.name)
+        except ha_spec.InvalidRestartPolicy as exc:
+            # Stored before validation existed: refuse to guess.
+            raise exception.NovaException(
+                "Could not set XenServer HA protection for instance %s: %s"
+                % (instance.uuid, exc))
+        priority = (policy.priority if policy is not None
+                    else ha_spec.restart_priority(False))
         try:
             client = self._pool_client()
             vm_ref = client.find_vm(instance.uuid, instance.name)
             if vm_ref is None:
                 raise exception.InstanceNotFound(instance_id=instance.uuid)
-            client.set_restart_priority(vm_ref, priority)
+            if policy is None:
+                client.set_restart_priority(vm_ref, priority)
+            else:
+                client.set_restart_policy(vm_ref, priority, policy.order,
+                                          policy.start_delay)
         except (xenapi_exc.PoolError, exception.InstanceNotFound) as exc:
             LOG.error("Cannot set ha_restart_priority=%(prio)r on the VM of "
                       "this instance: %(exc)s",
@@ -251,8 +329,14 @@ class XenAPIPoolHAMixin:
                 "(ha_restart_priority=%r) for instance %s: %s"
                 % (priority, instance.uuid, exc))
         self._forget_pool_state()
-        LOG.info("XenServer HA protection of the VM set to %r", priority,
-                 instance=instance)
+        if policy is None:
+            LOG.info("XenServer HA protection of the VM set to %r", priority,
+                     instance=instance)
+        else:
+            LOG.info("XenServer HA protection of the VM set to %(prio)r, "
+                     "order %(order)d, start delay %(delay)d s",
+                     {'prio': priority, 'order': policy.order,
+                      'delay': policy.start_delay}, instance=instance)
 
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,

@@ -21,6 +21,7 @@ import typing as ty
 
 import pytest
 
+from nova_ha_ext import ha_spec
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.xenapi import pool_state
@@ -75,11 +76,12 @@ def _pool(*vms, hosts=HOSTS):
 
 
 def _instance(node=N1, vm_state='active', task_state=None, wants_ha=True,
-              ha_spec_error='', uuid=UUID, volumes=()):
+              ha_spec_error='', uuid=UUID, volumes=(), policy=None):
     return decide.NovaInstance(
         uuid=uuid, host=node.host, node=node.nodename, vm_state=vm_state,
         task_state=task_state, power_state=1, wants_ha=wants_ha,
-        ha_spec_error=ha_spec_error, has_ports=True, volumes=volumes)
+        ha_spec_error=ha_spec_error, has_ports=True, volumes=volumes,
+        restart_policy=policy)
 
 
 def _volume(connector_host=None, predates_relocation=False, n=1):
@@ -96,12 +98,13 @@ def _port(host, n=1, owner='compute:nova', **profile):
 
 
 def _vm(resident=XS1, power_state='Running', priority='restart',
-        ref='OpaqueRef:vm1', nova_uuid=UUID):
+        ref='OpaqueRef:vm1', nova_uuid=UUID, order=0, start_delay=0):
     resident_on = resident if isinstance(resident, str) else resident.ref
     return pool_state.PoolVM(
         ref=ref, uuid=ref.replace('OpaqueRef:', 'uuid-'),
         name_label='instance-1', power_state=power_state,
         resident_on=resident_on, ha_restart_priority=priority,
+        order=order, start_delay=start_delay,
         other_config=pool_state.frozen_map({'nova_uuid': nova_uuid}))
 
 
@@ -186,6 +189,10 @@ ROWS = (
         ((decide.SKIP, 'ha-spec-invalid'),), ('m1.odd', "'maybe'")),
     Row('protect', _instance(), (_vm(priority=''),),
         ((decide.PROTECT, 'protect'),), ('asks for HA',)),
+    Row('restart-policy', _instance(policy=ha_spec.RestartPolicy(
+        order=2, start_delay=30)), (_vm(),),
+        ((decide.PROTECT, 'restart-policy'),),
+        ('order 2', 'start_delay 30 s', 'order 0')),
     Row('unprotect', _instance(wants_ha=False), (_vm(priority='restart'),),
         ((decide.UNPROTECT, 'unprotect'),), ('does not ask for HA',)),
     Row('protection-in-sync', _instance(wants_ha=False), (_vm(priority=''),),
@@ -276,6 +283,32 @@ def test_best_effort_is_raised_to_restart_for_an_ha_flavor():
                             _pool(_vm(priority='best-effort')), HOST_MAP)
 
     assert (action.kind, action.priority) == (decide.PROTECT, 'restart')
+
+
+def test_a_best_effort_flavor_lowers_a_restart_vm_with_its_policy():
+    policy = ha_spec.RestartPolicy(priority='best-effort', order=1,
+                                   start_delay=5)
+    action, = decide.decide([_instance(policy=policy)],
+                            _pool(_vm(priority='restart')), HOST_MAP)
+
+    assert (action.kind, action.rule, action.priority, action.order,
+            action.start_delay) == (decide.PROTECT, 'protect',
+                                    'best-effort', 1, 5)
+
+
+def test_a_vm_with_the_flavors_policy_is_in_sync():
+    policy = ha_spec.RestartPolicy(order=3, start_delay=10)
+
+    assert decide.decide([_instance(policy=policy)],
+                         _pool(_vm(order=3, start_delay=10)), HOST_MAP) == []
+
+
+def test_unprotect_leaves_order_and_start_delay_alone():
+    action, = decide.decide([_instance(wants_ha=False)],
+                            _pool(_vm(order=4, start_delay=9)), HOST_MAP)
+
+    assert (action.rule, action.order, action.start_delay) == (
+        'unprotect', None, None)
 
 
 def test_unprotect_clears_the_priority():

@@ -12,9 +12,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Failover planning (plain functions and over the wire) and enable_ha."""
-
-import time
+"""Failover planning over the wire, restart order and enable_ha."""
 
 import testtools
 
@@ -24,66 +22,7 @@ from tests.unit.simulator import base
 GIB = 1024 * 1024 * 1024
 
 
-def host(name, free, protected=(), receives=True):
-    return ha.HostLoad(name, free, tuple(protected), receives)
-
-
-class PlanTest(testtools.TestCase):
-
-    def test_bin_packing(self):
-        self.assertTrue(ha.fits([], []))
-        self.assertTrue(ha.fits([2, 2], [4]))
-        self.assertFalse(ha.fits([3, 3], [4, 2]))
-        self.assertFalse(ha.fits([5], [4, 4]))
-        # First-fit decreasing misses this packing; the search finds it.
-        items, bins = [5, 4, 4, 3, 2, 2], [10, 10]
-        self.assertIsNone(ha.first_fit_decreasing(items, bins))
-        self.assertTrue(ha.fits(items, bins))
-
-    def test_plan_for_small_pools_is_exact(self):
-        hosts = [host('a', 4, [2]), host('b', 4, [2]), host('c', 4)]
-        self.assertTrue(ha.plan_exists(hosts, 1))
-        self.assertTrue(ha.plan_exists(hosts, 2))
-        self.assertFalse(ha.plan_exists(hosts, 3))
-        self.assertEqual(2, ha.max_failures(hosts))
-        self.assertEqual(1, ha.max_failures(hosts, limit=1))
-        # Fragmentation: 3 + 3 fits in 4 + 2 by total, not by packing.
-        hosts = [host('a', 0, [3, 3]), host('b', 4), host('c', 2)]
-        self.assertFalse(ha.plan_exists(hosts, 1))
-        self.assertEqual(0, ha.max_failures(hosts))
-
-    def test_disabled_hosts_do_not_receive(self):
-        hosts = [host('a', 4, [2]), host('b', 4, receives=False)]
-        self.assertFalse(ha.plan_exists(hosts, 1))
-        self.assertTrue(ha.plan_exists([host('a', 4, [2]), host('b', 4)], 1))
-
-    def test_no_protected_vms_always_has_a_plan(self):
-        hosts = [host('a', 0), host('b', 0), host('c', 0)]
-        self.assertEqual(2, ha.max_failures(hosts))
-        self.assertTrue(ha.plan_exists(hosts, 3))
-
-    def test_large_pools_use_worst_case_candidates(self):
-        # 40 hosts: C(40, 3) = 9880 failure sets, too many to enumerate.
-        hosts = [host('h%02d' % i, 10) for i in range(40)]
-        self.assertEqual(39, ha.max_failures(hosts))
-        # Three hosts carry big protected VMs; together they do not fit.
-        hosts[0] = host('h00', 0, [5] * 30)
-        hosts[1] = host('h01', 0, [5] * 30)
-        hosts[2] = host('h02', 0, [5] * 20)
-        self.assertTrue(ha.plan_exists(hosts, 2))
-        self.assertFalse(ha.plan_exists(hosts, 3))
-        self.assertEqual(2, ha.max_failures(hosts))
-        # A VM bigger than any free space breaks even one failure.
-        hosts[5] = host('h05', 0, [11])
-        self.assertFalse(ha.plan_exists(hosts, 1))
-
-    def test_64_hosts_is_fast(self):
-        hosts = [host('h%02d' % i, 100 * GIB, [GIB] * 78) for i in range(64)]
-        start = time.monotonic()
-        self.assertEqual(3, ha.max_failures(hosts, limit=3))
-        self.assertTrue(ha.plan_exists(hosts, 20))
-        self.assertFalse(ha.plan_exists(hosts, 60))
-        self.assertLess(time.monotonic() - start, 5)
+class RestartOrderTest(testtools.TestCase):
 
     def test_restart_order(self):
         c = ha.RestartCandidate
@@ -132,15 +71,28 @@ class PlanOverWireTest(base.SimulatorTestCase):
         self.assertFalse(self.api.pool.ha_failover_plan_exists('3'))
 
     def test_hypothetical_priorities(self):
+        # xapi_pool.ml ha_compute_hypothetical_max_host_failures_to_tolerate:
+        # the VMs the configuration gives "restart" are the protected VMs,
+        # whatever the pool protects now.
         self.api.VM.start_on(self.vms['u1'], self.hosts['xs-a3'], False,
                              False)
         compute = (self.api.pool.
                    ha_compute_hypothetical_max_host_failures_to_tolerate)
-        self.assertEqual('1', compute({}))
-        # Protecting u1 (6 GiB on xs-a3) leaves no room for it elsewhere.
-        self.assertEqual('0', compute({self.vms['u1']: 'restart'}))
-        self.assertEqual('2', compute({self.vms['p1']: '',
+        both = {self.vms['p1']: 'restart', self.vms['p2']: 'restart'}
+        self.assertEqual('1', compute(both))
+        # Protecting u1 (6 GiB on xs-a3) too leaves no room for it
+        # elsewhere.
+        self.assertEqual('0', compute(dict(both, **{
+            self.vms['u1']: 'restart'})))
+        # p1 alone: xapi's planner lets hosts fail one after the other
+        # (binpack.ml plan_always_possible); after xs-a1, p1 restarts on
+        # xs-a2 (most room), and when xs-a2 fails too it needs 4 GiB that
+        # xs-a3 (2 GiB free) does not have.
+        self.assertEqual('1', compute({self.vms['p1']: 'restart',
                                        self.vms['p2']: ''}))
+        # Nothing protected: every host may fail (compute_max_host_failures
+        # bisects up to the number of hosts).
+        self.assertEqual('3', compute({}))
         self.assertFailure(['INVALID_VALUE', 'ha_restart_priority', 'x'],
                            compute, {self.vms['p1']: 'x'})
 
@@ -251,3 +203,70 @@ class EnableHATest(base.SimulatorTestCase):
         self.assertFailure(['CANNOT_CREATE_STATE_FILE'],
                            self.session('pool-d').xenapi.pool.enable_ha, [],
                            {})
+
+
+class VMFailoverPlanTest(base.SimulatorTestCase):
+    """pool.ha_compute_vm_failover_plan, and what a failure then does.
+
+    xapi_pool.ml ha_compute_vm_failover_plan: the live hosts other than
+    the failed ones take the VMs by xapi_ha_vm_failover.ml
+    compute_evacuation_plan (binpack.ml biggest_fit_decreasing); a VM
+    that fits nowhere gets error_code HOST_NOT_ENOUGH_FREE_MEMORY.
+    """
+
+    def make_scenario(self):
+        # xs-a1 (the master) 5 GiB free, xs-a2 1 GiB, xs-a3 3 GiB.
+        vms = [{'name_label': 'p0', 'memory_mb': 4096, 'host': 'xs-a2',
+                'ha_restart_priority': 'restart'},
+               {'name_label': 'p1', 'memory_mb': 3072, 'host': 'xs-a2',
+                'ha_restart_priority': 'restart'},
+               {'name_label': 'big', 'memory_mb': 5120, 'host': 'xs-a3',
+                'ha_restart_priority': 'restart'},
+               {'name_label': 'plain', 'memory_mb': 3072, 'host': 'xs-a1'}]
+        return base.scenario(base.pool(vms=vms, detection_delay=0.05,
+                                       restart_delay=0.0))
+
+    def setUp(self):
+        super().setUp()
+        self.api = self.session().xenapi
+        self.vms = base.refs_by_name(self.api)
+        self.hosts = base.refs_by_name(self.api, 'host')
+        self.names = {ref: name for name, ref in self.hosts.items()}
+
+    def plan(self, *failed):
+        vms = sorted((ref for name, ref in self.vms.items()
+                      if self.api.VM.get_resident_on(ref) in
+                      [self.hosts[h] for h in failed] and
+                      not self.api.VM.get_is_control_domain(ref)),
+                     key=self.api.VM.get_uuid)
+        return self.api.pool.ha_compute_vm_failover_plan(
+            [self.hosts[h] for h in failed], vms)
+
+    def test_plan_is_what_the_pool_does_when_the_host_fails(self):
+        plan = self.plan('xs-a2')
+        self.assertEqual({self.vms['p0'], self.vms['p1']}, set(plan))
+        planned = {vm: self.names[where['host']]
+                   for vm, where in plan.items()}
+        # Biggest fit decreasing: p0 (4 GiB) to the roomiest host, xs-a1,
+        # which keeps 1 GiB; p1 (3 GiB) to the roomiest then, xs-a3.
+        self.assertEqual({self.vms['p0']: 'xs-a1', self.vms['p1']: 'xs-a3'},
+                         planned)
+        self.sim.fail_host('pool-a', 'xs-a2')
+        self.sim.wait_until_quiet('pool-a')
+        for vm, host in planned.items():
+            record = self.api.VM.get_record(vm)
+            self.assertEqual(('Running', self.hosts[host]),
+                             (record['power_state'], record['resident_on']))
+
+    def test_a_vm_that_fits_nowhere_says_so(self):
+        plan = self.plan('xs-a1', 'xs-a3')
+        self.assertEqual({'error_code': 'HOST_NOT_ENOUGH_FREE_MEMORY'},
+                         plan[self.vms['big']])
+
+    def test_the_plan_changes_nothing(self):
+        before = self.api.pool.get_record(self.api.pool.get_all()[0])
+        self.plan('xs-a2')
+        self.assertEqual(before, self.api.pool.get_record(
+            self.api.pool.get_all()[0]))
+        self.assertEqual(self.hosts['xs-a2'],
+                         self.api.VM.get_resident_on(self.vms['p0']))

@@ -165,6 +165,19 @@ class WireTest(base.SimulatorTestCase):
         self.value('VM.set_start_delay', vm, 2)
         self.assertEqual('7', self.value('VM.get_order', vm))
 
+    def test_negative_order_and_start_delay_are_refused_as_xapi_does(self):
+        # xapi_vm.ml set_order / set_start_delay -> xapi_vm_helpers.ml
+        # invalid_value: INVALID_VALUE [what is wrong, the value].
+        vm = self.value('VM.get_by_name_label', 'vm2')[0]
+        self.assertEqual(
+            ['INVALID_VALUE', 'order must be non-negative', '-1'],
+            self.error('VM.set_order', vm, '-1'))
+        self.assertEqual(
+            ['INVALID_VALUE', 'start_delay must be non-negative', '-5'],
+            self.error('VM.set_start_delay', vm, -5))
+        self.value('VM.set_order', vm, '0')
+        self.assertEqual('0', self.value('VM.get_order', vm))
+
     def test_message_in_datamodel_but_not_simulated(self):
         vm = self.value('VM.get_by_name_label', 'vm2')[0]
         self.assertEqual(['NOT_IMPLEMENTED', 'VM.snapshot'],

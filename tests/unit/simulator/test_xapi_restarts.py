@@ -20,33 +20,10 @@ follows.
 
 import time
 
-import testtools
-
-from nova_ha_ext.simulator import ha
 from tests.unit.simulator import base
 
 GIB = 1024 * 1024 * 1024
 NULL = 'OpaqueRef:NULL'
-
-
-def host(name, free, protected=()):
-    return ha.HostLoad(name, free, tuple(protected), True)
-
-
-class OfflinePlanTest(testtools.TestCase):
-    """xapi_ha_vm_failover.ml compute_restart_plan / plan_for_n_failures."""
-
-    def test_offline_protected_vms_are_placed_before_any_failure(self):
-        hosts = [host('a', 4, [2]), host('b', 4)]
-        settled = ha.restart_offline(hosts, [3])
-        self.assertEqual([(1, (2, 3)), (4, ())],
-                         [(h.free, h.protected) for h in settled])
-
-    def test_an_offline_vm_that_fits_nowhere_means_no_plan(self):
-        hosts = [host('a', 2), host('b', 2), host('c', 2)]
-        self.assertIsNone(ha.restart_offline(hosts, [3]))
-        self.assertFalse(ha.plan_exists(hosts, 0, offline=[3]))
-        self.assertTrue(ha.plan_exists(hosts, 1, offline=[2]))
 
 
 class StuckRestartTest(base.SimulatorTestCase):
