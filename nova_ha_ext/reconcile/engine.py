@@ -40,6 +40,7 @@ from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import discovery
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.reconcile import pause
 from nova_ha_ext.reconcile import placement
 from nova_ha_ext.reconcile import ports
 from nova_ha_ext.xenapi import client as xenapi_client
@@ -79,6 +80,9 @@ class PassReport:
     #: What went wrong in the pass outside any one instance's actions
     #: (e.g. Neutron could not be read), in the operator's words.
     problems: ty.Tuple[str, ...] = ()
+    #: The pool's :class:`~.pause.Pause` when it is paused: nothing was
+    #: written for it, and the writes are reported as ``paused``.
+    paused: ty.Any = None
 
     @property
     def reachable(self):
@@ -348,19 +352,27 @@ class Reconciler:
             # The pool may have moved to another worker while this one read
             # (a pause longer than the member timeout): then write nothing.
             held.ensure()
+        guard = held.ensure if held is not None else None
+        paused = pause.read(context, target.aggregate_id)
+        if paused is None and not dry_run:
+            guard = pause.guard(context, target, then=guard)
         results = apply.apply_actions(
             context, actions, view.cells,
             set_protection=client.set_restart_priority, mover=self._mover,
-            binder=self._binder, dry_run=dry_run,
-            guard=held.ensure if held is not None else None)
+            binder=self._binder, dry_run=dry_run, guard=guard, paused=paused)
         report = PassReport(pool=name, url=target.url, snapshot=snapshot,
                             results=tuple(results),
                             seconds=time.monotonic() - start,
-                            dry_run=dry_run, problems=tuple(problems))
+                            dry_run=dry_run, problems=tuple(problems),
+                            paused=paused)
         applied = report.count(status=apply.APPLIED)
         if applied or report.failed:
             LOG.info("Pool %s: %d change(s) applied, %d failed, in %.2f s",
                      name, applied, report.failed, report.seconds)
+        held_back = report.count(status=apply.PAUSED)
+        if held_back:
+            LOG.info("Pool %s is %s; %d change(s) held.", name,
+                     paused.describe(), held_back)
         return report
 
     def reconcile(self, context, names=None, dry_run=False):
