@@ -149,6 +149,7 @@ def _pool_status(report, allow_two):
         'out_of_sync': report.out_of_sync,
         'actions': [_result_dict(r) for r in report.results],
         'problems': list(report.problems),
+        'compute_services': [c.as_dict() for c in report.services],
     })
     return status
 
@@ -308,6 +309,7 @@ def reconcile_command(context, args, out):
             {'pool': r.pool, 'error': r.error, 'skipped': r.skipped,
              'seconds': r.seconds, 'problems': list(r.problems),
              'actions': [_result_dict(x) for x in r.results],
+             'compute_services': [c.as_dict() for c in r.services],
              'paused': r.paused.as_dict() if r.paused else None}
             for r in reports]}, indent=2, sort_keys=True) + '\n')
     else:
@@ -327,6 +329,9 @@ def reconcile_command(context, args, out):
                 rows.append([r.pool, d['instance'], d['action'],
                              d['status'], d['from'] or '-', d['to'] or '-',
                              d['reason']])
+            for c in r.services:
+                rows.append([r.pool, '-', c.kind, c.status, c.host, '-',
+                             c.reason])
         out.write(table(['pool', 'instance', 'action', 'status', 'from',
                          'to', 'reason'], rows) + '\n')
         out.write('%s: %d pool(s), %d change(s) %s, %d failed.\n' % (
@@ -340,7 +345,8 @@ def reconcile_command(context, args, out):
         any(x.status in (apply.DRY_RUN, apply.PAUSED) or
             x.action.kind in (decide.SKIP, decide.MISSING,
                               decide.HA_RESTART_FAILED)
-            for x in r.results)
+            for x in r.results) or
+        any(c.status in (apply.DRY_RUN, apply.PAUSED) for c in r.services)
         for r in reports)
     return ATTENTION if needs_attention else OK
 

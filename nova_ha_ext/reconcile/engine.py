@@ -43,6 +43,7 @@ from nova_ha_ext.reconcile import nova_view
 from nova_ha_ext.reconcile import pause
 from nova_ha_ext.reconcile import placement
 from nova_ha_ext.reconcile import ports
+from nova_ha_ext.reconcile import services
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 
@@ -83,6 +84,9 @@ class PassReport:
     #: The pool's :class:`~.pause.Pause` when it is paused: nothing was
     #: written for it, and the writes are reported as ``paused``.
     paused: ty.Any = None
+    #: What became of the compute services of its hosts
+    #: (:class:`~.services.ServiceChange`).
+    services: ty.Tuple[ty.Any, ...] = ()
 
     @property
     def reachable(self):
@@ -100,7 +104,9 @@ class PassReport:
 
     @property
     def failed(self):
-        return self.count(status=apply.FAILED) + len(self.problems)
+        return (self.count(status=apply.FAILED) + len(self.problems) +
+                sum(1 for c in self.services
+                    if c.status == services.FAILED))
 
 
 def _with_not_live_times(snapshot, since):
@@ -162,6 +168,7 @@ class Reconciler:
         self._pool_uuids = {}
         # Per pool, when a pass first saw each host not live (monotonic).
         self._not_live_since = {}
+        self._services = services.ServiceFollower()
 
     @property
     def _mover(self):
@@ -360,11 +367,16 @@ class Reconciler:
             context, actions, view.cells,
             set_protection=client.set_restart_priority, mover=self._mover,
             binder=self._binder, dry_run=dry_run, guard=guard, paused=paused)
+        service_changes = ()
+        if self._conf.ha_reconciler.manage_compute_service:
+            service_changes = tuple(self._services.follow(
+                context, name, snapshot.ha.hosts, host_map, view.cells,
+                dry_run=dry_run, paused=paused, guard=guard))
         report = PassReport(pool=name, url=target.url, snapshot=snapshot,
                             results=tuple(results),
                             seconds=time.monotonic() - start,
                             dry_run=dry_run, problems=tuple(problems),
-                            paused=paused)
+                            paused=paused, services=service_changes)
         applied = report.count(status=apply.APPLIED)
         if applied or report.failed:
             LOG.info("Pool %s: %d change(s) applied, %d failed, in %.2f s",

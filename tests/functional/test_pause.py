@@ -61,6 +61,9 @@ class TestPause(test_reconciler.ReconcilerTestCase):
         self.assertIn(REASON, result.detail)
         self.assertEqual(REASON, report.paused.reason)
         self.assert_not_moved(server, rp)
+        # Nor is the dead host's compute service disabled.
+        self.assertFalse(objects.Service.get_by_compute_host(
+            self.ctxt, 'xs-a2').disabled)
         # Another worker reads the same aggregate: paused for it too.
         other = engine.Reconciler(conf.CONF)
         self.addCleanup(other.close)
@@ -81,6 +84,8 @@ class TestPause(test_reconciler.ReconcilerTestCase):
                          (result.action.kind, result.status))
         self.assertEqual(self.vm_of('pool-a', server)['host'],
                          self.server_host(server))
+        self.assertTrue(objects.Service.get_by_compute_host(
+            self.ctxt, 'xs-a2').disabled)
 
     def test_status_shows_who_paused_the_pool_when_and_why(self):
         self.pause('--reason', REASON)
