@@ -150,8 +150,14 @@ def _pool_status(report, allow_two):
         'actions': [_result_dict(r) for r in report.results],
         'problems': list(report.problems),
         'compute_services': [c.as_dict() for c in report.services],
+        'anti_affinity': (report.anti_affinity.as_dict()
+                          if report.anti_affinity else None),
     })
     return status
+
+
+def _breaches(pool):
+    return (pool.get('anti_affinity') or {}).get('breaches', [])
 
 
 def _result_dict(result):
@@ -258,6 +264,20 @@ def status_command(context, args, out):
                           % (name, name))
                 out.write(''.join('  %s\n' % line
                                   for line in drift.problems()))
+        breach_rows = [[p['pool'], b['group_name'] or '-', b['group'],
+                        b['host'], ' '.join(b['instances'])]
+                       for p in pools for b in _breaches(p)]
+        if breach_rows:
+            out.write('\nAnti-affinity server groups whose members share a '
+                      'XenServer host (XenServer HA restarts follow its own '
+                      'plan):\n')
+            out.write(table(['pool', 'group', 'group uuid', 'host',
+                             'instances'], breach_rows) + '\n')
+        for p in pools:
+            groups = p.get('anti_affinity') or {}
+            if groups.get('vm_groups', '').startswith('report-only'):
+                out.write('Pool %s: anti-affinity is %s.\n'
+                          % (p['pool'], groups['vm_groups']))
         paused_rows = [[p['pool'], p['paused']['by'], p['paused']['at'],
                         p['paused']['reason']]
                        for p in pools if p['paused']]
@@ -287,7 +307,7 @@ def status_command(context, args, out):
     healthy = all(p['reachable'] and p['ha_ready'] and not p['out_of_sync']
                   and not p['problems'] and p['owner'] and
                   p['aggregate']['in_step'] and not p.get('tied_vms') and
-                  not p['paused']
+                  not p['paused'] and not _breaches(p)
                   for p in pools)
     return OK if healthy and pools and not ignored else ATTENTION
 
@@ -310,6 +330,8 @@ def reconcile_command(context, args, out):
              'seconds': r.seconds, 'problems': list(r.problems),
              'actions': [_result_dict(x) for x in r.results],
              'compute_services': [c.as_dict() for c in r.services],
+             'anti_affinity': (r.anti_affinity.as_dict()
+                               if r.anti_affinity else None),
              'paused': r.paused.as_dict() if r.paused else None}
             for r in reports]}, indent=2, sort_keys=True) + '\n')
     else:
@@ -332,6 +354,13 @@ def reconcile_command(context, args, out):
             for c in r.services:
                 rows.append([r.pool, '-', c.kind, c.status, c.host, '-',
                              c.reason])
+            groups = r.anti_affinity
+            for b in groups.breaches if groups else ():
+                rows.append([r.pool, ' '.join(b.instances), 'anti-affinity',
+                             'reported', '-', b.host, b.describe()])
+            for step in groups.steps if groups else ():
+                rows.append([r.pool, step.instance or '-', step.kind,
+                             step.status, '-', '-', step.reason])
         out.write(table(['pool', 'instance', 'action', 'status', 'from',
                          'to', 'reason'], rows) + '\n')
         out.write('%s: %d pool(s), %d change(s) %s, %d failed.\n' % (
@@ -346,7 +375,8 @@ def reconcile_command(context, args, out):
             x.action.kind in (decide.SKIP, decide.MISSING,
                               decide.HA_RESTART_FAILED)
             for x in r.results) or
-        any(c.status in (apply.DRY_RUN, apply.PAUSED) for c in r.services)
+        any(c.status in (apply.DRY_RUN, apply.PAUSED) for c in r.services) or
+        bool(r.anti_affinity and r.anti_affinity.breaches)
         for r in reports)
     return ATTENTION if needs_attention else OK
 

@@ -34,6 +34,7 @@ import typing as ty
 
 from oslo_log import log as logging
 
+from nova_ha_ext.reconcile import affinity
 from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
@@ -87,6 +88,9 @@ class PassReport:
     #: What became of the compute services of its hosts
     #: (:class:`~.services.ServiceChange`).
     services: ty.Tuple[ty.Any, ...] = ()
+    #: Its anti-affinity server groups (:class:`~.affinity.
+    #: AffinityReport`), when they could be read.
+    anti_affinity: ty.Any = None
 
     @property
     def reachable(self):
@@ -104,9 +108,11 @@ class PassReport:
 
     @property
     def failed(self):
+        steps = self.anti_affinity.steps if self.anti_affinity else ()
         return (self.count(status=apply.FAILED) + len(self.problems) +
                 sum(1 for c in self.services
-                    if c.status == services.FAILED))
+                    if c.status == services.FAILED) +
+                sum(1 for s in steps if s.status == affinity.FAILED))
 
 
 def _with_not_live_times(snapshot, since):
@@ -169,6 +175,7 @@ class Reconciler:
         # Per pool, when a pass first saw each host not live (monotonic).
         self._not_live_since = {}
         self._services = services.ServiceFollower()
+        self._affinity = affinity.AntiAffinity()
 
     @property
     def _mover(self):
@@ -372,11 +379,22 @@ class Reconciler:
             service_changes = tuple(self._services.follow(
                 context, name, snapshot.ha.hosts, host_map, view.cells,
                 dry_run=dry_run, paused=paused, guard=guard))
+        try:
+            groups = self._affinity.check(context, name, snapshot, client,
+                                          dry_run=dry_run, paused=paused,
+                                          guard=guard)
+        except Exception as exc:
+            LOG.warning("Pool %s: anti-affinity server groups not checked: "
+                        "%s", name, exc)
+            problems.append('anti-affinity server groups not checked: %s'
+                            % exc)
+            groups = None
         report = PassReport(pool=name, url=target.url, snapshot=snapshot,
                             results=tuple(results),
                             seconds=time.monotonic() - start,
                             dry_run=dry_run, problems=tuple(problems),
-                            paused=paused, services=service_changes)
+                            paused=paused, services=service_changes,
+                            anti_affinity=groups)
         applied = report.count(status=apply.APPLIED)
         if applied or report.failed:
             LOG.info("Pool %s: %d change(s) applied, %d failed, in %.2f s",
