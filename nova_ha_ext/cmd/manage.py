@@ -32,8 +32,9 @@ Exit codes, for monitoring:
   its aggregate has drifted from it, no live reconciler worker owns a
   pool, instances are out of sync or skipped, a flavor has a key taken for
   ``ha`` that nothing reads, a change failed, a pool was skipped because a
-  worker held its lock, sync kept or could not add a host, or a dry run
-  found changes to make, or a pool is paused.
+  worker held its lock, sync kept or could not add a host, a dry run
+  found changes to make, a pool is paused, or members of an anti-affinity
+  server group share a XenServer host.
 * 2: the command could not run: bad arguments, configuration or database
   access, an unknown pool, or a pause or resume that cannot be done.
 """
@@ -54,6 +55,7 @@ from nova_ha_ext.reconcile import discovery
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import membership
 from nova_ha_ext.reconcile import pause
+from nova_ha_ext.reconcile import services
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 from nova_ha_ext.xenapi import storage
 
@@ -375,7 +377,8 @@ def reconcile_command(context, args, out):
             x.action.kind in (decide.SKIP, decide.MISSING,
                               decide.HA_RESTART_FAILED)
             for x in r.results) or
-        any(c.status in (apply.DRY_RUN, apply.PAUSED) for c in r.services) or
+        any(c.status in (services.DRY_RUN, services.PAUSED)
+            for c in r.services) or
         bool(r.anti_affinity and r.anti_affinity.breaches)
         for r in reports)
     return ATTENTION if needs_attention else OK

@@ -15,11 +15,12 @@
 """One pass over a pool: read both views, decide, apply, report (no loop).
 
 :class:`Reconciler` owns one XenAPI client and one lock per pool. A pass of
-a pool costs four XenAPI calls and a constant number of DB queries (plus a
-constant per relocated instance); passes of one pool never overlap, whether
-the periodic task or the event watcher asked for them. A pool that does not
-answer, answers nonsense, or whose aggregate's URL cannot be used is
-reported with the reason, and the other pools go on.
+a pool costs four XenAPI calls (five when anti-affinity server groups have
+members there, see :mod:`.affinity`) and a constant number of DB queries
+(plus a constant per relocated instance); passes of one pool never overlap,
+whether the periodic task or the event watcher asked for them. A pool that
+does not answer, answers nonsense, or whose aggregate's URL cannot be used
+is reported with the reason, and the other pools go on.
 
 With a :class:`~nova_ha_ext.reconcile.coordination.PoolCoordinator`, every
 pass that writes holds the pool's lock in the coordination backend: a pool

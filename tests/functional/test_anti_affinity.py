@@ -22,8 +22,11 @@ restarts the second member next to the first.
 """
 
 import json
+import threading
 
+from nova.db.api import api as api_db_api
 from nova import utils
+import sqlalchemy as sa
 
 from nova_ha_ext.cmd import manage
 from nova_ha_ext.reconcile import affinity
@@ -117,6 +120,40 @@ class TestBreachReported(AntiAffinityTestCase):
         self.assertIn(self.first['id'], warning)
         self.assertIn(self.second['id'], warning)
         self.assertIn('xs-a1', warning)
+
+
+class TestGroupsRead(AntiAffinityTestCase):
+
+    def statements(self, func):
+        """The SQL ``func`` runs on the API database, in this thread."""
+        thread = threading.get_ident()
+        statements = []
+
+        def record(conn, cursor, statement, *args):
+            if threading.get_ident() == thread:
+                statements.append(statement)
+
+        engine = api_db_api.get_engine()
+        sa.event.listen(engine, 'before_cursor_execute', record)
+        try:
+            result = func()
+        finally:
+            sa.event.remove(engine, 'before_cursor_execute', record)
+        return result, statements
+
+    def test_groups_are_read_in_constant_queries(self):
+        one, few = self.statements(lambda: affinity.read_groups(self.ctxt))
+        with utils.temporary_mutation(self.api, microversion='2.64'):
+            for name in ('db', 'cache', 'queue'):
+                self.api.post_server_groups({'name': name,
+                                             'policy': 'anti-affinity'})
+            self.api.post_server_groups({'name': 'close',
+                                         'policy': 'affinity'})
+        four, many = self.statements(lambda: affinity.read_groups(self.ctxt))
+        self.assertEqual(['web'], [g.name for g in one])
+        self.assertEqual({'web', 'db', 'cache', 'queue'},
+                         {g.name for g in four})
+        self.assertEqual(len(few), len(many))
 
 
 class TestUnlicensedPool(AntiAffinityTestCase):
