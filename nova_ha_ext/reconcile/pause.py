@@ -23,13 +23,15 @@ aggregate, so all of them see the same pause, whichever wrote it.
 A pass over a paused pool still reads the pool and Nova and decides, so that
 ``status`` and the pass's report say what it would do; it writes nothing
 for the pool: not to placement, the database, Neutron, Cinder, the compute
-services nor XenAPI. The pause is read again before each write
-(:func:`guard`), so a pause that lands during a pass stops the writes left.
+services nor XenAPI. The pause is read again before the writes
+(:func:`guard`, at most once a second), so a pause that lands during a
+pass stops the writes left.
 """
 
 import dataclasses
 import getpass
 import socket
+import time
 
 from oslo_log import log as logging
 from oslo_utils import timeutils
@@ -47,6 +49,8 @@ KEYS = (PAUSED_BY, PAUSED_AT, PAUSED_REASON)
 
 #: Nova keeps aggregate metadata values in 255 characters.
 MAX_VALUE_LENGTH = 255
+#: How often, at most, a pass's writes read the pause again.
+GUARD_SECONDS = 1.0
 
 
 class PauseError(ValueError):
@@ -97,18 +101,28 @@ def read_all(context):
             for paused in [from_metadata(agg.metadata)] if paused}
 
 
-def guard(context, target, then=None):
+def guard(context, target, then=None, every=GUARD_SECONDS):
     """A ``guard`` for :func:`~.apply.apply_actions` that sees a new pause.
+
+    The aggregate is read again at most once every ``every`` seconds (the
+    guard runs before each write of a relocation): a pause that lands
+    during a pass stops its writes within that time, for one query per
+    ``every`` seconds rather than one per write.
 
     :param target: the pool's :class:`~.discovery.PoolTarget`.
     :param then: another guard to call after this one (e.g. the pool
         lock's ``ensure``), or None.
     """
+    last = [None]
+
     def check():
-        paused = read(context, target.aggregate_id)
-        if paused is not None:
-            raise PoolPaused('pool %s was %s' % (target.name,
-                                                 paused.describe()))
+        now = time.monotonic()
+        if last[0] is None or now - last[0] >= every:
+            paused = read(context, target.aggregate_id)
+            if paused is not None:
+                raise PoolPaused('pool %s was %s' % (target.name,
+                                                     paused.describe()))
+            last[0] = now
         if then is not None:
             then()
     return check

@@ -151,8 +151,17 @@ class TestPause(test_reconciler.ReconcilerTestCase):
 
     def test_a_pause_during_a_pass_stops_the_writes_left(self):
         target = self.reconciler.discover(self.ctxt)[0]
-        guard = pause.guard(self.ctxt, target)
+        guard = pause.guard(self.ctxt, target, every=0)
         guard()  # not paused: writes may go on
         self.pause('--reason', REASON)
         error = self.assertRaises(pause.PoolPaused, guard)
         self.assertIn(REASON, str(error))
+
+    def test_the_guard_reads_the_pause_at_most_once_a_second(self):
+        target = self.reconciler.discover(self.ctxt)[0]
+        guard = pause.guard(self.ctxt, target, every=3600)
+        guard()
+        self.pause('--reason', REASON)
+        guard()  # read within the hour: not seen yet
+        self.assertRaises(pause.PoolPaused,
+                          pause.guard(self.ctxt, target, every=3600))
