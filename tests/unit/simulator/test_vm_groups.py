@@ -14,6 +14,9 @@
 
 """VM groups: xapi's licence-gated anti-affinity, in three kinds of pool."""
 
+import testtools
+
+from nova_ha_ext.simulator import scenario
 from tests.unit.simulator import base
 
 # vm-a and vm-b run on xs-a1; vm-c is halted. xs-a1 has the most free
@@ -231,3 +234,14 @@ class BestEffortRestartsAndVMGroupsTest(_HARestartsAndVMGroups):
 
     def test_a_restart_without_a_plan_honours_the_group(self):
         self.assertEqual('xs-a3', self.restart_vm_b())
+
+
+class ScenarioTest(testtools.TestCase):
+
+    def test_an_unknown_kind_of_pool_is_refused_by_name(self):
+        data = base.scenario(base.pool(vm_groups='maybe'))
+        error = self.assertRaises(scenario.ScenarioError,
+                                  scenario.validate, data)
+        self.assertIn("pools[0] (pool-a).vm_groups: expected one of "
+                      "'unsupported', 'unlicensed', 'licensed', got 'maybe'",
+                      str(error))
