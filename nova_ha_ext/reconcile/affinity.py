@@ -49,6 +49,7 @@ from oslo_log import log as logging
 from nova import objects
 
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
+from nova_ha_ext.xenapi import pool_state
 
 LOG = logging.getLogger(__name__)
 
@@ -180,7 +181,8 @@ def _running_members(group, snapshot, claims):
             continue  # no VM, or several: the decision table reports it
         vm = vms[0]
         host = snapshot.ha.host(vm.resident_on)
-        if vm.power_state == 'Running' and host is not None and host.live:
+        if (vm.power_state == pool_state.RUNNING and host is not None and
+                host.live):
             on.setdefault(host.ref, []).append(uuid)
     return on
 

@@ -46,6 +46,7 @@ What xapi does with an anti-affinity group (xapi at e2ee48d6):
 
 from nova_ha_ext.simulator.database import Failure
 from nova_ha_ext.simulator import datamodel
+from nova_ha_ext.xenapi import pool_state
 
 FEATURE = 'VM_groups'
 #: ``pool.restrictions`` key of the feature (features.ml, a negative flag).
@@ -157,7 +158,8 @@ class VMGroups(object):
             if vm is None:
                 continue
             host = vm['scheduled_to_be_resident_on']
-            if host == datamodel.NULL_REF and vm['power_state'] == 'Running':
+            if (host == datamodel.NULL_REF and
+                    vm['power_state'] == pool_state.RUNNING):
                 host = vm['resident_on']
             if host != datamodel.NULL_REF:
                 counts[host] = counts.get(host, 0) + 1
