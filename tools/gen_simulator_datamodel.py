@@ -42,7 +42,7 @@ DEFAULT_OUTPUT = os.path.join(REPO, 'nova_ha_ext', 'simulator', 'data',
                               'xenapi.json')
 
 MODELLED_CLASSES = ('session', 'pool', 'host', 'host_metrics', 'VM', 'SR',
-                    'PBD', 'VDI', 'VBD', 'task', 'event')
+                    'PBD', 'VDI', 'VBD', 'task', 'event', 'VM_group')
 
 # The published datamodel flattens xapi's field namespaces (VM.memory_*,
 # host.API_version_* ...) into plain names, but the database columns that
@@ -58,6 +58,7 @@ NAMESPACES = {
     'VDI': ('name',),
     'VBD': ('qos',),
     'task': ('name',),
+    'VM_group': ('name',),
 }
 
 # Error codes the simulator raises; each must exist in errors.json.
@@ -69,6 +70,7 @@ ERRORS = (
     'HA_CONSTRAINT_VIOLATION_SR_NOT_SHARED', 'HA_IS_ENABLED',
     'HA_NOT_ENABLED', 'HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN',
     'HA_TOO_FEW_HOSTS', 'HOST_DISABLED', 'HOST_IS_LIVE', 'HOST_IS_SLAVE',
+    'LICENCE_RESTRICTION', 'TOO_MANY_GROUPS',
     'HOST_NOT_ENOUGH_FREE_MEMORY', 'HOST_NOT_LIVE', 'HOST_OFFLINE',
     'INCOMPATIBLE_STATEFILE_SR', 'INTERNAL_ERROR', 'INVALID_VALUE',
     'MAP_DUPLICATE_KEY', 'MEMORY_CONSTRAINT_VIOLATION',
@@ -77,6 +79,99 @@ ERRORS = (
     'SESSION_AUTHENTICATION_FAILED', 'SESSION_INVALID', 'UUID_INVALID',
     'VM_BAD_POWER_STATE', 'VM_IS_TEMPLATE', 'VM_REQUIRES_SR',
 )
+
+
+#: The feature of xapi's licence that gates the VM groups
+#: (ocaml/xapi-types/features.ml: VM_groups, pool.restrictions key
+#: ``restrict_vm_groups``).
+VM_GROUPS_FEATURE = 'VM_groups'
+
+
+def _session():
+    return {'type': 'session ref', 'name': 'session_id'}
+
+
+def _implicit(name, params, result, feature):
+    return {'name': name, 'params': [_session()] + params,
+            'result': [result], 'implicit': True, 'feature': feature}
+
+
+def _vm_group_additions():
+    """The VM groups of xapi, which the published datamodel leaves out.
+
+    They are licence-gated on XenServer. Taken from xapi (at e2ee48d6):
+    the class from ocaml/idl/datamodel_vm_group.ml (``uid``, the ``name``
+    namespace RW, ``placement`` StaticRO with default ``normal``, ``VMs``
+    DynamicRO; ``gen_constructor_destructor``), the field ``VM.groups``
+    (DynamicRO) and the message ``VM.set_groups`` from
+    ocaml/idl/datamodel_vm.ml, in the published datamodel's own shape,
+    with the implicit messages xapi generates for such a class. Each
+    message names the feature that gates it.
+
+    :returns: the VM_group class, the VM field, the VM message and the
+        ``placement_policy`` enum.
+    """
+    feature = VM_GROUPS_FEATURE
+    ref = {'type': 'VM_group ref', 'name': 'self'}
+    fields = [
+        {'name': 'uuid', 'type': 'string', 'qualifier': 'RO/runtime'},
+        {'name': 'name_label', 'type': 'string', 'qualifier': 'RW',
+         'default': '""'},
+        {'name': 'name_description', 'type': 'string', 'qualifier': 'RW',
+         'default': '""'},
+        {'name': 'placement', 'type': 'enum placement_policy',
+         'qualifier': 'RO/constructor', 'default': 'normal'},
+        {'name': 'VMs', 'type': 'VM ref set', 'qualifier': 'RO/runtime'},
+    ]
+    messages = [
+        _implicit('get_all', [], 'VM_group ref set', feature),
+        _implicit('get_all_records', [],
+                  '(VM_group ref -> VM_group record) map', feature),
+        _implicit('get_record', [ref], 'VM_group record', feature),
+        _implicit('get_by_uuid', [{'type': 'string', 'name': 'uuid'}],
+                  'VM_group ref', feature),
+        _implicit('get_by_name_label', [{'type': 'string',
+                                         'name': 'label'}],
+                  'VM_group ref set', feature),
+        _implicit('create', [{'type': 'VM_group record', 'name': 'args'}],
+                  'VM_group ref', feature),
+        _implicit('destroy', [ref], 'void', feature),
+    ]
+    for field in fields:
+        messages.append(_implicit('get_' + field['name'], [ref],
+                                  field['type'], feature))
+        if field['qualifier'] == 'RW':
+            messages.append(_implicit(
+                'set_' + field['name'],
+                [ref, {'type': field['type'], 'name': 'value'}], 'void',
+                feature))
+    vm_field = {'name': 'groups', 'type': 'VM_group ref set',
+                'qualifier': 'RO/runtime'}
+    vm_messages = [
+        _implicit('get_groups', [{'type': 'VM ref', 'name': 'self'}],
+                  'VM_group ref set', feature),
+        {'name': 'set_groups',
+         'params': [_session(), {'type': 'VM ref', 'name': 'self'},
+                    {'type': 'VM_group ref set', 'name': 'value'}],
+         'result': ['void'], 'implicit': False, 'feature': feature},
+    ]
+    enum = {'name': 'placement_policy', 'values': [
+        {'name': 'anti_affinity'}, {'name': 'normal'}]}
+    cls = {'name': 'VM_group', 'fields': fields, 'messages': messages,
+           'enums': [enum]}
+    return cls, vm_field, vm_messages
+
+
+def _with_additions(datamodel):
+    """The published datamodel plus :func:`_vm_group_additions`."""
+    cls, vm_field, vm_messages = _vm_group_additions()
+    result = []
+    for c in datamodel:
+        if c['name'] == 'VM':
+            c = dict(c, fields=c['fields'] + [vm_field],
+                     messages=c['messages'] + vm_messages)
+        result.append(c)
+    return result + [cls]
 
 
 def _db_name(cls, field):
@@ -134,6 +229,7 @@ def build(source):
         param_defaults = json.load(f)
 
     defaults, skipped = _defaults_per_message(datamodel, param_defaults)
+    datamodel = _with_additions(datamodel)
     by_name = {c['name']: c for c in datamodel}
     all_enums = {}
     for cls in datamodel:
@@ -163,6 +259,8 @@ def build(source):
                 'optional': defaults.get((name, msg['name']), 0),
                 'implicit': bool(msg.get('implicit')),
             }
+            if msg.get('feature'):
+                messages[msg['name']]['feature'] = msg['feature']
         if 'get_all_records' in messages:
             session = [['session_id', 'session ref'], ['expr', 'string']]
             messages['get_all_records_where'] = {
@@ -173,6 +271,10 @@ def build(source):
                 'params': session,
                 'result': '%s ref set' % name,
                 'optional': 0, 'implicit': True, 'hidden': True}
+            feature = messages['get_all_records'].get('feature')
+            if feature:
+                for hidden in ('get_all_records_where', 'get_all_where'):
+                    messages[hidden]['feature'] = feature
         classes[name] = {'fields': fields, 'messages': messages}
 
     missing = [code for code in ERRORS if code not in errors]

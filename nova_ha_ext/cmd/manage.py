@@ -21,6 +21,8 @@
     nova-ha-manage ... reconcile [--pool POOL] [--dry-run] [--format json]
     nova-ha-manage ... sync --pool POOL [--dry-run]
     nova-ha-manage ... plan --pool POOL --fail-host HOST [--fail-host HOST]
+    nova-ha-manage ... pause --pool POOL --reason REASON
+    nova-ha-manage ... resume --pool POOL
 
 Exit codes, for monitoring:
 
@@ -32,10 +34,11 @@ Exit codes, for monitoring:
   pool, instances are out of sync or skipped, a flavor has a key taken for
   ``ha`` that nothing reads, a change failed, a pool was skipped because a
   worker held its lock, sync kept or could not add a host, a dry run
-  found changes to make, or a plan found protected instances that would
-  not restart.
+  found changes to make, a pool is paused, members of an anti-affinity
+  server group share a XenServer host, or a plan found protected
+  instances that would not restart.
 * 2: the command could not run: bad arguments, configuration or database
-  access, or an unknown pool.
+  access, an unknown pool, or a pause or resume that cannot be done.
 """
 
 import json
@@ -50,9 +53,12 @@ from nova_ha_ext import ha_spec
 from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import discovery
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import failover_what_if
 from nova_ha_ext.reconcile import membership
+from nova_ha_ext.reconcile import pause
+from nova_ha_ext.reconcile import services
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 from nova_ha_ext.xenapi import storage
 
@@ -106,6 +112,20 @@ def _add_parsers(subparsers):
     plan.add_argument('--format', choices=('table', 'json'),
                       default='table')
     plan.set_defaults(func=plan_command)
+    pause_ = subparsers.add_parser(
+        'pause', help="Pause a pool for maintenance: the reconcilers read "
+                      "and report it, and write nothing for it until it is "
+                      "resumed.")
+    pause_.add_argument('--pool', required=True,
+                        help='The pool (an aggregate name).')
+    pause_.add_argument('--reason', required=True,
+                        help='Why, for whoever finds the pool paused.')
+    pause_.set_defaults(func=pause_command)
+    resume = subparsers.add_parser(
+        'resume', help='Resume a paused pool: the next pass writes again.')
+    resume.add_argument('--pool', required=True,
+                        help='The pool (an aggregate name).')
+    resume.set_defaults(func=resume_command)
 
 
 command_opt = cfg.SubCommandOpt('command', title='Commands',
@@ -147,8 +167,15 @@ def _pool_status(report, allow_two):
         'out_of_sync': report.out_of_sync,
         'actions': [_result_dict(r) for r in report.results],
         'problems': list(report.problems),
+        'compute_services': [c.as_dict() for c in report.services],
+        'anti_affinity': (report.anti_affinity.as_dict()
+                          if report.anti_affinity else None),
     })
     return status
+
+
+def _breaches(pool):
+    return (pool.get('anti_affinity') or {}).get('breaches', [])
 
 
 def _result_dict(result):
@@ -217,6 +244,10 @@ def status_command(context, args, out):
         p['owner'] = owners[p['pool']]
         if p['pool'] in drifts:
             p['aggregate'] = drifts[p['pool']].as_dict()
+    pauses = pause.read_all(context)
+    for p in pools:
+        paused = pauses.get(reconciler.targets[p['pool']].aggregate_id)
+        p['paused'] = paused.as_dict() if paused else None
     ignored = _ignored_flavor_keys(context)
     if args.format == 'json':
         out.write(json.dumps({'pools': pools, 'ignored_flavor_keys': ignored},
@@ -251,6 +282,28 @@ def status_command(context, args, out):
                           % (name, name))
                 out.write(''.join('  %s\n' % line
                                   for line in drift.problems()))
+        breach_rows = [[p['pool'], b['group_name'] or '-', b['group'],
+                        b['host'], ' '.join(b['instances'])]
+                       for p in pools for b in _breaches(p)]
+        if breach_rows:
+            out.write('\nAnti-affinity server groups whose members share a '
+                      'XenServer host (XenServer HA restarts follow its own '
+                      'plan):\n')
+            out.write(table(['pool', 'group', 'group uuid', 'host',
+                             'instances'], breach_rows) + '\n')
+        for p in pools:
+            groups = p.get('anti_affinity') or {}
+            if groups.get('vm_groups', '').startswith('report-only'):
+                out.write('Pool %s: anti-affinity is %s.\n'
+                          % (p['pool'], groups['vm_groups']))
+        paused_rows = [[p['pool'], p['paused']['by'], p['paused']['at'],
+                        p['paused']['reason']]
+                       for p in pools if p['paused']]
+        if paused_rows:
+            out.write('\nPaused pools (read and reported, nothing written '
+                      'for them; nova-ha-manage resume --pool POOL):\n')
+            out.write(table(['pool', 'paused by', 'since', 'reason'],
+                            paused_rows) + '\n')
         if not pools:
             out.write('No pools: no aggregate has %s metadata.\n'
                       % CONF.ha_reconciler.pool_url_metadata_key)
@@ -271,7 +324,8 @@ def status_command(context, args, out):
                 for i in ignored]) + '\n')
     healthy = all(p['reachable'] and p['ha_ready'] and not p['out_of_sync']
                   and not p['problems'] and p['owner'] and
-                  p['aggregate']['in_step'] and not p.get('tied_vms')
+                  p['aggregate']['in_step'] and not p.get('tied_vms') and
+                  not p['paused'] and not _breaches(p)
                   for p in pools)
     return OK if healthy and pools and not ignored else ATTENTION
 
@@ -292,7 +346,11 @@ def reconcile_command(context, args, out):
         out.write(json.dumps({'dry_run': args.dry_run, 'pools': [
             {'pool': r.pool, 'error': r.error, 'skipped': r.skipped,
              'seconds': r.seconds, 'problems': list(r.problems),
-             'actions': [_result_dict(x) for x in r.results]}
+             'actions': [_result_dict(x) for x in r.results],
+             'compute_services': [c.as_dict() for c in r.services],
+             'anti_affinity': (r.anti_affinity.as_dict()
+                               if r.anti_affinity else None),
+             'paused': r.paused.as_dict() if r.paused else None}
             for r in reports]}, indent=2, sort_keys=True) + '\n')
     else:
         rows = []
@@ -311,6 +369,16 @@ def reconcile_command(context, args, out):
                 rows.append([r.pool, d['instance'], d['action'],
                              d['status'], d['from'] or '-', d['to'] or '-',
                              d['reason']])
+            for c in r.services:
+                rows.append([r.pool, '-', c.kind, c.status, c.host, '-',
+                             c.reason])
+            groups = r.anti_affinity
+            for b in groups.breaches if groups else ():
+                rows.append([r.pool, ' '.join(b.instances), 'anti-affinity',
+                             'reported', '-', b.host, b.describe()])
+            for step in groups.steps if groups else ():
+                rows.append([r.pool, step.instance or '-', step.kind,
+                             step.status, '-', '-', step.reason])
         out.write(table(['pool', 'instance', 'action', 'status', 'from',
                          'to', 'reason'], rows) + '\n')
         out.write('%s: %d pool(s), %d change(s) %s, %d failed.\n' % (
@@ -321,10 +389,13 @@ def reconcile_command(context, args, out):
             sum(r.failed for r in reports)))
     needs_attention = any(
         not r.reachable or r.failed or r.skipped or
-        any(x.status == apply.DRY_RUN or
+        any(x.status in (apply.DRY_RUN, apply.PAUSED) or
             x.action.kind in (decide.SKIP, decide.MISSING,
                               decide.HA_RESTART_FAILED)
-            for x in r.results)
+            for x in r.results) or
+        any(c.status in (services.DRY_RUN, services.PAUSED)
+            for c in r.services) or
+        bool(r.anti_affinity and r.anti_affinity.breaches)
         for r in reports)
     return ATTENTION if needs_attention else OK
 
@@ -432,11 +503,37 @@ def plan_command(context, args, out):
     return ATTENTION if stranded else OK
 
 
+def _target(context, name):
+    """The pool named ``name``, as its aggregate describes it."""
+    targets = {t.name: t for t in discovery.discover_pools(context, CONF)}
+    if name not in targets:
+        raise engine.UnknownPool(
+            "no aggregate describes pool %s; pools are aggregates with %s "
+            "metadata: %s" % (name, CONF.ha_reconciler.pool_url_metadata_key,
+                              ', '.join(sorted(targets)) or 'none'))
+    return targets[name]
+
+
+def pause_command(context, args, out):
+    paused = pause.pause(context, _target(context, args.pool), args.reason)
+    out.write('Pool %s %s. The reconcilers read and report it, and write '
+              'nothing for it until: nova-ha-manage resume --pool %s\n'
+              % (args.pool, paused.describe(), args.pool))
+    return OK
+
+
+def resume_command(context, args, out):
+    was = pause.resume(context, _target(context, args.pool))
+    out.write('Pool %s resumed (it was %s); the next pass writes for it '
+              'again.\n' % (args.pool, was.describe()))
+    return OK
+
+
 def run(context, args, out=sys.stdout):
     """Run a parsed command; return the exit code."""
     try:
         return args.func(context, args, out)
-    except engine.UnknownPool as exc:
+    except (engine.UnknownPool, pause.PauseError) as exc:
         out.write('Error: %s\n' % exc)
         return ERROR
 

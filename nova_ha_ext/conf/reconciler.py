@@ -86,6 +86,28 @@ Related options:
 
 * ``[xenapi] call_timeout``
 """),
+    cfg.BoolOpt(
+        'manage_compute_service',
+        default=True,
+        help="""
+Disable the nova-compute service of a XenServer host that its pool declares
+dead (``host_metrics.live`` false), as ``openstack compute service set
+--disable`` does, so that nothing is scheduled there while it is down; and
+enable it again once the host is live. The ``disabled_reason`` starts with
+``nova-ha-ext:``: only such a disable is undone, never one an operator
+made, and a service an operator enables while its host is down is left
+enabled.
+
+Possible values:
+
+* True: follow the hosts' liveness.
+* False: leave compute services alone; the scheduler sees a dead host's
+  service as down only after ``[DEFAULT] service_down_time``.
+
+Related options:
+
+* ``[DEFAULT] service_down_time``
+"""),
     cfg.StrOpt(
         'pool_url_metadata_key',
         default='xenapi_pool_url',

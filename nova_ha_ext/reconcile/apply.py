@@ -94,6 +94,8 @@ APPLIED = 'applied'
 FAILED = 'failed'
 DRY_RUN = 'dry-run'
 REPORTED = 'reported'
+#: A write not made because the pool is paused (:mod:`.pause`).
+PAUSED = 'paused'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,8 +103,9 @@ class Result:
     """What became of one action."""
 
     action: decide.Action
-    #: :data:`APPLIED`, :data:`FAILED`, :data:`DRY_RUN` (a write not made)
-    #: or :data:`REPORTED` (an action that only reports).
+    #: :data:`APPLIED`, :data:`FAILED`, :data:`DRY_RUN` (a write not made),
+    #: :data:`PAUSED` (a write held by a pause) or :data:`REPORTED` (an
+    #: action that only reports).
     status: str
     #: What was done or why it failed, in the operator's words.
     detail: str = ''
@@ -110,7 +113,7 @@ class Result:
 
 def apply_actions(context, actions, cells, set_protection=None,
                   mover=None, binder=None, attacher=None, dry_run=False,
-                  guard=None):
+                  guard=None, paused=None):
     """Apply a pass's actions and say what became of each.
 
     One action failing does not stop the others.
@@ -135,11 +138,14 @@ def apply_actions(context, actions, cells, set_protection=None,
         ``PoolUnavailable``) when this worker must no longer write for the
         pool: the write is not made, a relocation's allocations are moved
         back, and the writes left are not attempted.
+    :param paused: the pool's :class:`~nova_ha_ext.reconcile.pause.Pause`,
+        or None: a paused pool gets no write; writes are reported as
+        :data:`PAUSED`.
     :returns: one :class:`Result` per action, in order.
     """
     guard = _Guard(guard)
     moves = {}
-    if not dry_run:
+    if not dry_run and paused is None:
         placed = [a for a in actions
                   if a.kind in (decide.RELOCATE, decide.MOVE_ALLOCATIONS) and
                   a.source.cell_uuid in cells]
@@ -163,6 +169,10 @@ def apply_actions(context, actions, cells, set_protection=None,
         elif dry_run:
             result = Result(action, DRY_RUN, 'would %s: %s'
                             % (action.kind, action.reason))
+        elif paused is not None:
+            result = Result(action, PAUSED, 'held, the pool is %s; would '
+                            '%s: %s' % (paused.describe(), action.kind,
+                                        action.reason))
         elif guard.lost and uuid not in moves:
             result = _failed(action, 'not attempted: %s' % guard.lost)
         elif action.kind == decide.RELOCATE:

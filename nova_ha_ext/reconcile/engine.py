@@ -15,11 +15,12 @@
 """One pass over a pool: read both views, decide, apply, report (no loop).
 
 :class:`Reconciler` owns one XenAPI client and one lock per pool. A pass of
-a pool costs four XenAPI calls and a constant number of DB queries (plus a
-constant per relocated instance); passes of one pool never overlap, whether
-the periodic task or the event watcher asked for them. A pool that does not
-answer, answers nonsense, or whose aggregate's URL cannot be used is
-reported with the reason, and the other pools go on.
+a pool costs four XenAPI calls (five when anti-affinity server groups have
+members there, see :mod:`.affinity`) and a constant number of DB queries
+(plus a constant per relocated instance); passes of one pool never overlap,
+whether the periodic task or the event watcher asked for them. A pool that
+does not answer, answers nonsense, or whose aggregate's URL cannot be used
+is reported with the reason, and the other pools go on.
 
 With a :class:`~nova_ha_ext.reconcile.coordination.PoolCoordinator`, every
 pass that writes holds the pool's lock in the coordination backend: a pool
@@ -34,14 +35,17 @@ import typing as ty
 
 from oslo_log import log as logging
 
+from nova_ha_ext.reconcile import affinity
 from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import discovery
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.reconcile import pause
 from nova_ha_ext.reconcile import placement
 from nova_ha_ext.reconcile import ports
+from nova_ha_ext.reconcile import services
 from nova_ha_ext.xenapi import client as xenapi_client
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 
@@ -79,6 +83,15 @@ class PassReport:
     #: What went wrong in the pass outside any one instance's actions
     #: (e.g. Neutron could not be read), in the operator's words.
     problems: ty.Tuple[str, ...] = ()
+    #: The pool's :class:`~.pause.Pause` when it is paused: nothing was
+    #: written for it, and the writes are reported as ``paused``.
+    paused: ty.Any = None
+    #: What became of the compute services of its hosts
+    #: (:class:`~.services.ServiceChange`).
+    services: ty.Tuple[ty.Any, ...] = ()
+    #: Its anti-affinity server groups (:class:`~.affinity.
+    #: AffinityReport`), when they could be read.
+    anti_affinity: ty.Any = None
 
     @property
     def reachable(self):
@@ -96,7 +109,11 @@ class PassReport:
 
     @property
     def failed(self):
-        return self.count(status=apply.FAILED) + len(self.problems)
+        steps = self.anti_affinity.steps if self.anti_affinity else ()
+        return (self.count(status=apply.FAILED) + len(self.problems) +
+                sum(1 for c in self.services
+                    if c.status == services.FAILED) +
+                sum(1 for s in steps if s.status == affinity.FAILED))
 
 
 def _with_not_live_times(snapshot, since):
@@ -158,6 +175,8 @@ class Reconciler:
         self._pool_uuids = {}
         # Per pool, when a pass first saw each host not live (monotonic).
         self._not_live_since = {}
+        self._services = services.ServiceFollower()
+        self._affinity = affinity.AntiAffinity()
 
     @property
     def _mover(self):
@@ -348,19 +367,43 @@ class Reconciler:
             # The pool may have moved to another worker while this one read
             # (a pause longer than the member timeout): then write nothing.
             held.ensure()
+        guard = held.ensure if held is not None else None
+        paused = pause.read(context, target.aggregate_id)
+        if paused is None and not dry_run:
+            guard = pause.guard(context, target, then=guard)
         results = apply.apply_actions(
             context, actions, view.cells,
             set_protection=client.set_restart_policy, mover=self._mover,
-            binder=self._binder, dry_run=dry_run,
-            guard=held.ensure if held is not None else None)
+            binder=self._binder, dry_run=dry_run, guard=guard, paused=paused)
+        service_changes = ()
+        if self._conf.ha_reconciler.manage_compute_service:
+            service_changes = tuple(self._services.follow(
+                context, name, snapshot.ha.hosts, host_map, view.cells,
+                dry_run=dry_run, paused=paused, guard=guard))
+        try:
+            groups = self._affinity.check(context, name, snapshot, client,
+                                          dry_run=dry_run, paused=paused,
+                                          guard=guard)
+        except Exception as exc:
+            LOG.warning("Pool %s: anti-affinity server groups not checked: "
+                        "%s", name, exc)
+            problems.append('anti-affinity server groups not checked: %s'
+                            % exc)
+            groups = None
         report = PassReport(pool=name, url=target.url, snapshot=snapshot,
                             results=tuple(results),
                             seconds=time.monotonic() - start,
-                            dry_run=dry_run, problems=tuple(problems))
+                            dry_run=dry_run, problems=tuple(problems),
+                            paused=paused, services=service_changes,
+                            anti_affinity=groups)
         applied = report.count(status=apply.APPLIED)
         if applied or report.failed:
             LOG.info("Pool %s: %d change(s) applied, %d failed, in %.2f s",
                      name, applied, report.failed, report.seconds)
+        held_back = report.count(status=apply.PAUSED)
+        if held_back:
+            LOG.info("Pool %s is %s; %d change(s) held.", name,
+                     paused.describe(), held_back)
         return report
 
     def reconcile(self, context, names=None, dry_run=False):

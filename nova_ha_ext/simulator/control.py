@@ -314,6 +314,10 @@ class Simulator(object):
         """The pool's HA state as a plain dict."""
         return views.ha(self._pool(pool))
 
+    def vm_groups(self, pool):
+        """Every VM group of the pool as a plain dict."""
+        return views.vm_groups(self._pool(pool))
+
 
 # The control interface ---------------------------------------------------
 
@@ -335,7 +339,7 @@ _GLOBAL_ACTIONS = {
     'expire_sessions': (),
     'wait_until_quiet': ('timeout?',),
 }
-_POOL_VIEWS = ('hosts', 'vms', 'sessions', 'calls', 'ha')
+_POOL_VIEWS = ('hosts', 'vms', 'sessions', 'calls', 'ha', 'vm_groups')
 
 
 class _HTTPError(Exception):

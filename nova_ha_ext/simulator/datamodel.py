@@ -400,10 +400,10 @@ class Message(object):
     """A message (API call) of a class."""
 
     __slots__ = ('cls', 'name', 'params', 'result', 'optional', 'implicit',
-                 'hidden')
+                 'hidden', 'feature')
 
     def __init__(self, cls, name, params, result, optional, implicit,
-                 hidden):
+                 hidden, feature=None):
         self.cls = cls
         self.name = name
         self.params = params
@@ -411,6 +411,10 @@ class Message(object):
         self.optional = optional
         self.implicit = implicit
         self.hidden = hidden
+        #: The xapi feature the message belongs to when the published
+        #: datamodel leaves it out (e.g. ``VM_groups``); a pool whose xapi
+        #: lacks the feature does not know the message.
+        self.feature = feature
 
     @property
     def wire_name(self):
@@ -482,7 +486,7 @@ class Datamodel(object):
                 messages[name] = Message(
                     cls_name, name, params, msg['result'],
                     msg['optional'], msg['implicit'],
-                    msg.get('hidden', False))
+                    msg.get('hidden', False), msg.get('feature'))
             self.classes[cls_name] = Class(cls_name, fields, messages)
         self._lower = {name.lower(): name for name in self.classes}
 

@@ -334,6 +334,10 @@ class Failover(object):
                     vm['power_state'] != 'Halted' or
                     vm['ha_restart_priority'] != candidate.priority):
                 return False
+            # Without a planned host this is xapi's VM.start, whose choice
+            # honours anti-affinity groups; the planned host is
+            # VM.start_on, whose plan (compute_restart_plan) ignores them
+            # (xapi_ha_vm_failover.ml restart_auto_run_vms).
             hosts = pool.candidates(vm)
             if planned is not None:
                 hosts.sort(key=lambda s: s.hostname != planned)

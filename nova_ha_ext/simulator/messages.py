@@ -322,7 +322,10 @@ def _host_time(ctx, host):
 
 @_message('host', 'list_methods')
 def _host_methods(ctx):
-    return sorted('%s.%s' % key for key in ctx.endpoint.dispatcher.handlers)
+    classes = ctx.endpoint.dispatcher.dm.classes
+    return sorted('%s.%s' % (cls, msg)
+                  for cls, msg in ctx.endpoint.dispatcher.handlers
+                  if ctx.pool.vm_groups.knows(classes[cls].messages[msg]))
 
 
 # VM --------------------------------------------------------------------
@@ -420,6 +423,23 @@ def _vm_start_delay(ctx, vm, value):
 @_message('VM', 'set_shutdown_delay')
 def _vm_shutdown_delay(ctx, vm, value):
     ctx.pool.vm_set_int(vm, 'shutdown_delay', value)
+
+
+@_message('VM', 'set_groups')
+def _vm_set_groups(ctx, vm, value):
+    ctx.pool.vm_groups.set_groups(vm, value)
+
+
+# VM_group --------------------------------------------------------------
+
+@_message('VM_group', 'create')
+def _vm_group_create(ctx, args):
+    return ctx.pool.vm_groups.create(args)
+
+
+@_message('VM_group', 'destroy')
+def _vm_group_destroy(ctx, group):
+    ctx.pool.vm_groups.destroy(group)
 
 
 # task ------------------------------------------------------------------

@@ -42,6 +42,7 @@ from nova_ha_ext.simulator import failover
 from nova_ha_ext.simulator import pool_ha
 from nova_ha_ext.simulator import scenario as scenario_mod
 from nova_ha_ext.simulator import sessions
+from nova_ha_ext.simulator import vm_groups
 from nova_ha_ext.xenapi import pool_state
 
 LOG = logging.getLogger(__name__)
@@ -109,6 +110,9 @@ class Pool(object):
                                           spec.password)
         self.failover = failover.Failover(self)
         self.ha = pool_ha.PoolHA(self)
+        self.vm_groups = vm_groups.VMGroups(self, spec.vm_groups)
+        if spec.vm_groups == 'unsupported':
+            self.db.absent = frozenset(['VM_group'])
         self.stopping = False
         self._stop = threading.Event()
         self._work = threading.Condition()
@@ -164,7 +168,8 @@ class Pool(object):
             'other_config': {},
             'ha_host_failures_to_tolerate': spec.ha.host_failures_to_tolerate,
             'ha_allow_overcommit': spec.ha.allow_overcommit,
-            'restrictions': {'restrict_ha': 'false'},
+            'restrictions': dict({'restrict_ha': 'false'},
+                                 **self.vm_groups.restrictions()),
             'cpu_info': {'cpu_count': str(sum(
                 h.cpus for h in spec.hosts))},
         })
@@ -493,7 +498,12 @@ class Pool(object):
                 raise Failure('VM_REQUIRES_SR', vm.ref, sr.ref)
 
     def candidates(self, vm):
-        """Hosts that can start a VM: affinity first, then most free."""
+        """Hosts that can start a VM: affinity first, then most free.
+
+        A VM of an anti-affinity group goes, after its affinity host, to
+        the hosts with the fewest running VMs of its group first
+        (:meth:`.vm_groups.VMGroups.rank`).
+        """
         result = []
         for state in self.hosts.values():
             try:
@@ -501,7 +511,14 @@ class Pool(object):
             except Failure:
                 continue
             result.append(state)
-        result.sort(key=lambda s: (s.ref != vm['affinity'], -self.free(s)))
+        rank = self.vm_groups.rank(vm) or (lambda host_ref: 0)
+
+        def order(state):
+            if state.ref == vm['affinity']:
+                return (0, -self.free(state))
+            return (1 + rank(state.ref), -self.free(state))
+
+        result.sort(key=order)
         return result
 
     def vm_start(self, vm, paused=False, host=None):
@@ -603,7 +620,7 @@ class Pool(object):
         self.place(vm, state, power_state)
         self.ha.refresh()
 
-    def _constructor_values(self, cls_name, record):
+    def constructor_values(self, cls_name, record):
         """The fields a ``<class>.create`` record sets, decoded."""
         cls = self.dm.classes[cls_name]
         values = {}
@@ -622,7 +639,7 @@ class Pool(object):
 
     def vdi_create(self, record):
         """VDI.create: a virtual disk on an SR."""
-        values = self._constructor_values('VDI', record)
+        values = self.constructor_values('VDI', record)
         sr = self.db.get('SR', values['SR'])
         vdi = self.db.create('VDI', values)
         self.db.update(sr, VDIs=list(sr['VDIs']) + [vdi.ref])
@@ -630,7 +647,7 @@ class Pool(object):
 
     def vbd_create(self, record):
         """VBD.create: plug a VDI (or an empty CD drive) into a VM."""
-        values = self._constructor_values('VBD', record)
+        values = self.constructor_values('VBD', record)
         vm = self.db.get('VM', values['VM'])
         vdi = None
         if not values.get('empty'):
@@ -654,7 +671,7 @@ class Pool(object):
 
     def vm_create(self, record):
         """VM.create from a record of constructor fields."""
-        values = self._constructor_values('VM', record)
+        values = self.constructor_values('VM', record)
         smin = values['memory_static_min']
         dmin = values['memory_dynamic_min']
         dmax = values['memory_dynamic_max']
@@ -680,6 +697,7 @@ class Pool(object):
             raise Failure('OPERATION_NOT_ALLOWED',
                           'Cannot destroy a control domain')
         self._assert_power(vm, 'Halted', 'Suspended')
+        self.vm_groups.vm_destroyed(vm)
         self.db.destroy(vm)
         self._track(vm)
 

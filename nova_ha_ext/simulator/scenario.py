@@ -49,6 +49,8 @@ from nova_ha_ext.xenapi import pool_state
 
 POWER_STATES = pool_state.POWER_STATES
 TIMING_PROFILES = ('fast', 'realistic')
+#: Which xapi a pool runs, for VM groups (see :mod:`.vm_groups`).
+VM_GROUP_MODES = ('unsupported', 'unlicensed', 'licensed')
 # xapi's own figures, in seconds, for the "realistic" profile (scaled by
 # time_scale): the HA timeout (xapi_globs.ml ha_default_timeout_base), a
 # VM.start, the HA monitor's period (ha_monitor_interval) and its back-off
@@ -156,6 +158,8 @@ class PoolSpec(object):
     srs: typing.Tuple[SRSpec, ...] = ()
     vms: typing.Tuple[VMSpec, ...] = ()
     uuid: typing.Optional[str] = None
+    #: Which xapi the pool runs, for VM groups (see :mod:`.vm_groups`).
+    vm_groups: str = 'unsupported'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -374,7 +378,10 @@ def _pool(path, data):
                     password=c.string('password', '', allow_empty=True),
                     timing=timing, time_scale=scale,
                     master=c.string('master'), ha=ha, srs=srs, vms=vms,
-                    uuid=c.uuid('uuid'), **seconds)
+                    uuid=c.uuid('uuid'),
+                    vm_groups=c.choice('vm_groups', VM_GROUP_MODES,
+                                       'unsupported'),
+                    **seconds)
     _check_pool(path, pool)
     return pool
 

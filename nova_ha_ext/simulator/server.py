@@ -154,6 +154,9 @@ class Dispatcher(object):
         try:
             try:
                 message, is_async = self.resolve(method)
+                if not pool.vm_groups.knows(message):
+                    # An xapi without the feature has no such message.
+                    raise Failure('MESSAGE_METHOD_UNKNOWN', method)
                 name = ('Async.' if is_async else '') + message.wire_name
             except Failure:
                 message, is_async, name = None, False, method

@@ -89,6 +89,26 @@ def ha(pool):
         }
 
 
+def vm_groups(pool):
+    """Every VM group: its placement and its VMs (names, nova_uuids)."""
+    with pool.lock:
+        vm_table = pool.db.tables['VM']
+        result = []
+        for obj in pool.db.all('VM_group'):
+            vms = [vm_table[r] for r in obj['VMs'] if r in vm_table]
+            result.append({
+                'ref': obj.ref, 'uuid': obj.uuid,
+                'name_label': obj['name_label'],
+                'name_description': obj['name_description'],
+                'placement': obj['placement'],
+                'vms': sorted(vm['name_label'] for vm in vms),
+                'nova_uuids': sorted(vm['other_config']['nova_uuid']
+                                     for vm in vms
+                                     if 'nova_uuid' in vm['other_config']),
+            })
+        return result
+
+
 def sessions(pool):
     with pool.lock:
         return pool.sessions.infos()

@@ -23,6 +23,7 @@ import types
 from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import hostmap
+from nova_ha_ext.reconcile import pause
 from nova_ha_ext.reconcile import placement
 
 UUID = 'b0b5d4a4-2b34-4a53-9f6e-5c4c1c3f0e01'
@@ -71,6 +72,26 @@ def test_dry_run_touches_neither_placement_nor_the_pool():
 
     assert [r.status for r in results] == [apply.DRY_RUN, apply.DRY_RUN]
     assert results[0].detail == 'would relocate: moved'
+    assert (mover.moves, protected) == ([], [])
+
+
+def test_a_paused_pool_gets_no_write_and_says_why():
+    mover, protected = RefusingMover(), []
+    paused = pause.Pause(by='ops@ctl1', at='2026-12-01T17:00:00Z',
+                         reason='firmware')
+    bind = decide.Action(decide.BIND, UUID, 'relocate', 'ports follow',
+                         source=SOURCE, target=TARGET)
+
+    results = apply.apply_actions(
+        CONTEXT, [RELOCATE, bind, PROTECT] + list(REPORTS), cells={},
+        mover=mover, paused=paused,
+        set_protection=lambda *args: protected.append(args))
+
+    assert [r.status for r in results] == [apply.PAUSED] * 3 + [
+        apply.REPORTED] * 3
+    assert results[0].detail == ('held, the pool is paused by ops@ctl1 at '
+                                 '2026-12-01T17:00:00Z: firmware; would '
+                                 'relocate: moved')
     assert (mover.moves, protected) == ([], [])
 
 
