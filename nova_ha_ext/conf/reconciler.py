@@ -96,7 +96,6 @@ logging in with the ``[xenapi]`` credentials.
 """),
     cfg.StrOpt(
         'metrics_listen',
-        sample_default='127.0.0.1:9478',
         help="""
 Where each reconciler worker serves Prometheus metrics (``GET /metrics``):
 per pool whether it is HA-ready, its hosts, the instances out of sync,
