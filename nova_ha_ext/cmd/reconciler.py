@@ -85,8 +85,20 @@ def main(argv=None):
     problem = volumes.service_token_problem(ha_conf.CONF)
     if problem:
         log.warning(problem)
+    exporter = None
+    if ha_conf.CONF.ha_reconciler.metrics_listen:
+        # Bound here, so that an address in use stops the command; served
+        # from the service's process.
+        from nova_ha_ext.metrics import exporter as metrics_exporter
+        try:
+            exporter = metrics_exporter.Exporter(ha_conf.CONF)
+        except metrics_exporter.CannotListen as exc:
+            log.error("Not starting: %s", exc)
+            sys.stderr.write('nova-ha-reconciler: %s\n' % exc)
+            return 2
     server = ha_service.ReconcilerService(ha_conf.CONF,
-                                          nova_context.get_admin_context)
+                                          nova_context.get_admin_context,
+                                          exporter=exporter)
     coordinator = server.runner.coordinator
     if not coordinator.coordinated:
         try:

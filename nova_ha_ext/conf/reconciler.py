@@ -116,6 +116,26 @@ Aggregate metadata key holding the URL of a member of the XenServer pool the
 aggregate stands for. The reconciler reconciles every aggregate that has it,
 logging in with the ``[xenapi]`` credentials.
 """),
+    cfg.StrOpt(
+        'metrics_listen',
+        help="""
+Where each reconciler worker serves Prometheus metrics (``GET /metrics``):
+per pool whether it is HA-ready, its hosts, the instances out of sync,
+skipped or waiting for a restart, and its owner; relocations, skips and
+passes; pass and relocation times; this worker's pools and coordination
+health. Unset (the default): no metrics, no port opened.
+
+Possible values:
+
+* ``PORT``: listen on 127.0.0.1 only;
+* ``HOST:PORT`` or ``[IPv6]:PORT``, e.g. ``0.0.0.0:9478`` to listen on
+  every interface. The metrics name pools and workers but hold no secret;
+  expose them only to your Prometheus.
+
+Related options:
+
+* ``[coordination] member_id``: the ``worker`` label.
+"""),
 ]
 
 
@@ -126,3 +146,19 @@ def register_opts(conf):
 
 def list_opts():
     return {reconciler_group: reconciler_opts}
+
+
+def validate(conf):
+    """Check that ``metrics_listen`` names an address and a port.
+
+    :raises oslo_config.cfg.Error: naming the option and a good value.
+    """
+    value = conf.ha_reconciler.metrics_listen
+    if value is None:
+        return
+    from nova_ha_ext.metrics import listen
+    try:
+        listen.parse(value)
+    except listen.BadListen as exc:
+        raise cfg.Error("invalid value for [ha_reconciler] metrics_listen: "
+                        "%s" % exc)

@@ -60,10 +60,13 @@ class ReconcilerRunner:
     :param coordinator: a ``PoolCoordinator`` (not started) whose
         ``on_change`` calls :meth:`members_changed`; one from ``conf`` when
         None.
+    :param recorder: optional, ``recorder.record(PassReport, kind)`` after
+        each pass, ``kind`` ``periodic`` or ``event`` (see
+        :mod:`nova_ha_ext.metrics.recorder`).
     """
 
     def __init__(self, conf, context_factory, reconciler=None,
-                 on_report=None, coordinator=None):
+                 on_report=None, coordinator=None, recorder=None):
         self._conf = conf
         self._context_factory = context_factory
         self.coordinator = coordinator or coordination.PoolCoordinator(
@@ -71,6 +74,7 @@ class ReconcilerRunner:
         self.reconciler = reconciler or engine.Reconciler(
             conf, coordinator=self.coordinator)
         self._on_report = on_report
+        self._recorder = recorder
         self._stop = threading.Event()
         self._wake = threading.Condition()
         self._queued = set()
@@ -238,7 +242,7 @@ class ReconcilerRunner:
         snapshot = None if full else self._fresh_snapshot(pool)
         report = self.reconciler.reconcile_pool(context, pool,
                                                 snapshot=snapshot)
-        self._report(report)
+        self._report(report, 'periodic' if full else 'event')
         if report.skipped is not None and full:
             with self._wake:
                 self._retry_full_at = time.monotonic() + max(
@@ -271,8 +275,10 @@ class ReconcilerRunner:
                      self.coordinator.member_id, len(names), len(targets),
                      ', '.join(names) or 'none')
 
-    def _report(self, report):
+    def _report(self, report, kind):
         self.last_reports[report.pool] = report
+        if self._recorder is not None:
+            self._recorder.record(report, kind)
         if self._on_report is not None:
             self._on_report(report)
 

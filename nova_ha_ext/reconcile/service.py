@@ -23,17 +23,31 @@ from nova_ha_ext.reconcile import runner
 
 
 class ReconcilerService(service.Service):
-    """Runs a :class:`~nova_ha_ext.reconcile.runner.ReconcilerRunner`."""
+    """Runs a :class:`~nova_ha_ext.reconcile.runner.ReconcilerRunner`.
 
-    def __init__(self, conf, context_factory):
+    :param exporter: a :class:`nova_ha_ext.metrics.exporter.Exporter`
+        (already listening) whose recorder takes every pass's report, or
+        None without metrics.
+    """
+
+    def __init__(self, conf, context_factory, exporter=None):
         super().__init__()
-        self.runner = runner.ReconcilerRunner(conf, context_factory)
+        self.exporter = exporter
+        self.runner = runner.ReconcilerRunner(
+            conf, context_factory,
+            recorder=exporter.recorder if exporter else None)
+        if exporter is not None:
+            exporter.watch(self.runner)
 
     def start(self):
         super().start()
+        if self.exporter is not None:
+            self.exporter.start()
         self.runner.start()
 
     def stop(self, graceful=True):
         # The pass under way finishes; watchers and sessions are closed.
         self.runner.stop()
+        if self.exporter is not None:
+            self.exporter.stop()
         super().stop(graceful=graceful)

@@ -39,7 +39,8 @@ def _run(*argv, **kwargs):
 
 
 @pytest.mark.parametrize('command', [
-    'nova-ha-manage', 'nova-ha-reconciler', 'nova-ha-xapi-simulator'])
+    'nova-ha-manage', 'nova-ha-reconciler', 'nova-ha-xapi-simulator',
+    'nova-ha-status'])
 def test_version_is_nova_ha_ext_version(command):
     result = _run(command, '--version')
 

@@ -48,6 +48,7 @@ CONSOLE_SCRIPTS = {
     'nova-ha-xapi-simulator': 'nova_ha_ext.cmd.simulator:main',
     'nova-ha-reconciler': 'nova_ha_ext.cmd.reconciler:main',
     'nova-ha-manage': 'nova_ha_ext.cmd.manage:main',
+    'nova-ha-status': 'nova_ha_ext.cmd.status:main',
 }
 OPT_GROUPS = ['coordination', 'ha_filter', 'ha_reconciler', 'xenapi']
 DATA_FILE = 'nova_ha_ext/simulator/data/xenapi.json'
