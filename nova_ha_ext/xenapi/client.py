@@ -259,6 +259,13 @@ class _Transport(xmlrpc.client.Transport):
         _check_envelope(params)
         return params
 
+    def read_reply(self, response):
+        """A whole reply's bytes, as a ``bytearray``, within the limits."""
+        data = bytearray()
+        for chunk in self._chunks(response):
+            data += chunk
+        return data
+
     def _chunks(self, response):
         verbose = getattr(self, 'verbose', False)
         limit = self._max_reply_bytes

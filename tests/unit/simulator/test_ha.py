@@ -251,3 +251,6 @@ class EnableHATest(base.SimulatorTestCase):
         self.assertFailure(['CANNOT_CREATE_STATE_FILE'],
                            self.session('pool-d').xenapi.pool.enable_ha, [],
                            {})
+
+
+base.over_both_wires(globals())
