@@ -192,7 +192,7 @@ def _failure(error):
         % urls.excerpt(error))
 
 
-def parse_reply(data, request_id):
+def parse_reply(data):
     """The result of a JSON-RPC reply, or raise its failure.
 
     :param data: the reply's bytes, a ``bytearray``: emptied once decoded.
@@ -226,10 +226,6 @@ def parse_reply(data, request_id):
                                            'error' in reply):
         raise NotServed('not a JSON-RPC answer (an object with a result '
                         'or an error): %s' % urls.excerpt(reply))
-    if str(reply.get('id')) != str(request_id):
-        raise unmarshal.MalformedResponse(
-            'the JSON-RPC answer is to request %s, not %s' % (
-                urls.excerpt(reply.get('id')), request_id))
     error = reply.get('error')
     if error is not None:
         raise XenAPI.Failure(_failure(error))
@@ -326,7 +322,7 @@ class Session(object):
                 self._transport.close()
                 if attempt:
                     raise
-        return as_xmlrpc_types(method, parse_reply(data, request_id))
+        return as_xmlrpc_types(method, parse_reply(data))
 
     def _send(self, body):
         conn = self._transport.make_connection(self._host)

@@ -191,16 +191,18 @@ def refs_by_name(api, cls='VM'):
 
 
 def over_both_wires(namespace):
-    """Run a module's simulator test cases over JSON-RPC too.
+    """Run a module's test cases over JSON-RPC too.
 
-    For each :class:`SimulatorTestCase` subclass defined in the module
-    whose globals are ``namespace``, adds a subclass named
+    For each test case class defined in the module whose globals are
+    ``namespace`` and whose ``wire`` is ``XMLRPC``, adds a subclass named
     ``<name>OverJsonRpc`` with ``wire = JSONRPC``.
     """
     module = namespace['__name__']
     for name, obj in list(namespace.items()):
-        if (isinstance(obj, type) and issubclass(obj, SimulatorTestCase) and
-                obj.__module__ == module and obj.wire == XMLRPC):
+        if (isinstance(obj, type) and
+                issubclass(obj, testtools.TestCase) and
+                obj.__module__ == module and
+                getattr(obj, 'wire', None) == XMLRPC):
             variant = name + 'OverJsonRpc'
             namespace[variant] = type(variant, (obj,), {
                 'wire': JSONRPC, '__module__': module,
