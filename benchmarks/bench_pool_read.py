@@ -23,22 +23,28 @@ its own). For each size it prints:
 * the XenAPI calls of one read, from the simulator's own counter (its
   control interface's ``calls``), for the first read (which logs in) and
   for a read on an established session;
-* the wall time of ``read_pool`` (median of a few reads), split into the
-  server and transfer time (the same four calls sent as raw HTTP, nothing
-  parsed), the client's XML-RPC unmarshalling of the same bytes (the
-  client's ``unmarshal.loads_stream``, and Python's ``xmlrpc.client``, which
-  the ``XenAPI`` package uses by itself), and the building of the snapshot
+* the wall time of ``read_pool`` (median of a few reads) over JSON-RPC and
+  over XML-RPC, and of the ``XenAPI`` package's own read of the same pool
+  (``pool``, ``host``, ``host_metrics`` and ``VM`` ``get_all_records``);
+* the read split into the server and transfer time (the same four calls
+  sent as raw HTTP, nothing parsed), the client's parsing of the same
+  bytes (JSON: the standard library's ``json`` as the client uses it, and
+  ``orjson`` when installed; XML-RPC: the client's
+  ``unmarshal.loads_stream``, and Python's ``xmlrpc.client``, which the
+  ``XenAPI`` package uses by itself), and the building of the snapshot
   values from the parsed records;
-* where a read's time goes by ``cProfile``;
-* the VM records' reply parsed by ``xmlrpc.client`` and by
-  ``unmarshal.loads_stream`` (C ``ElementTree``, record by record as the
-  bytes arrive): the results are compared, and the time and peak memory of
-  each parser are measured in fresh processes.
+* where a JSON-RPC read's time goes by ``cProfile``;
+* the peak memory of a whole ``read_pool`` on each wire, and the VM
+  records' reply parsed by each parser, each in a fresh process (the
+  parsers' results are compared).
 
 Nothing here asserts a time.
 """
 
 import cProfile
+import gc
+import http.client
+import json
 import os
 import pstats
 import statistics
@@ -46,8 +52,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import xmlrpc.client
 
+try:
+    import orjson
+except ImportError:
+    orjson = None
 import XenAPI
 
 import benchmarks
@@ -55,6 +66,7 @@ import benchmarks
 from nova_ha_ext.simulator import process
 from nova_ha_ext.simulator import scenario
 from nova_ha_ext.xenapi import client as xenapi_client
+from nova_ha_ext.xenapi import jsonrpc
 from nova_ha_ext.xenapi import pool_state
 from nova_ha_ext.xenapi import records
 from nova_ha_ext.xenapi import unmarshal
@@ -86,6 +98,78 @@ def _read_calls(handle):
             ('host_metrics.get_all_records', (handle,)),
             ('VM.get_all_records_where',
              (handle, xenapi_client.GUEST_VMS_QUERY))]
+
+
+def _raw_json_call(url, method, params, timeout=300):
+    """One JSON-RPC call over plain http.client: the reply's bytes."""
+    parsed = urllib.parse.urlparse(url)
+    body = json.dumps({'jsonrpc': '2.0', 'method': method,
+                       'params': list(params), 'id': 1}).encode()
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port,
+                                      timeout=timeout)
+    try:
+        conn.request('POST', jsonrpc.PATH, body,
+                     {'Content-Type': 'application/json'})
+        return conn.getresponse().read()
+    finally:
+        conn.close()
+
+
+def _json_loads(data, method='VM.get_all_records_where'):
+    """Parse as ``PoolClient``'s JSON-RPC session does."""
+    return jsonrpc.as_xmlrpc_types(method,
+                                   jsonrpc.parse_reply(bytearray(data)))
+
+
+def _ints_as_text(value):
+    """orjson's ints turned into the decimal strings XML-RPC gives."""
+    items = (value.items() if type(value) is dict
+             else enumerate(value))
+    for key, item in items:
+        kind = type(item)
+        if kind is int:
+            value[key] = str(item)
+        elif kind is dict or kind is list:
+            _ints_as_text(item)
+
+
+def _without_collector(func, *args):
+    """``func(*args)`` with the cyclic garbage collector paused, as the
+    client parses.
+    """
+    gc.disable()
+    try:
+        return func(*args)
+    finally:
+        gc.enable()
+
+
+def _orjson_loads(data, method='VM.get_all_records_where'):
+    """orjson, then what the client needs on top: the same types."""
+    def parse():
+        reply = orjson.loads(data)
+        _ints_as_text(reply)
+        return jsonrpc.as_xmlrpc_types(method, reply['result'])
+    return _without_collector(parse)
+
+
+def _orjson_only(data):
+    """orjson alone (ints stay ints: not what the client must give)."""
+    return _without_collector(orjson.loads, data)
+
+
+def _xenapi_package_read(url):
+    """The ``XenAPI`` package's own read of the pool, as a script does."""
+    session = XenAPI.Session(url)
+    session.xenapi.login_with_password('root', PASSWORD, '1.0', 'bench')
+    try:
+        api = session.xenapi
+        return (api.pool.get_all_records(), api.host.get_all_records(),
+                api.host_metrics.get_all_records(),
+                api.VM.get_all_records())
+    finally:
+        session.xenapi.session.logout()
+        session('close')()
 
 
 def _stock_loads(data):
@@ -137,6 +221,31 @@ print(took, b.peak_rss_mib() - before)
 '''
 
 
+# A whole read_pool, after the login, in a process of its own.
+_READ_CHILD = '''
+import sys, time
+from benchmarks import bench_pool_read as b
+from nova_ha_ext.xenapi import client
+c = client.PoolClient(sys.argv[1], 'root', b.PASSWORD, allow_plain_http=True,
+                      protocol=sys.argv[2])
+c.call('pool.get_all')
+before = b.peak_rss_mib()
+start = time.perf_counter()
+snapshot = c.read_pool()
+took = time.perf_counter() - start
+print(took, b.peak_rss_mib() - before, b.peak_rss_mib(), len(snapshot.vms))
+'''
+
+
+def _read_in_child(url, protocol):
+    """(seconds, peak RSS growth, peak RSS) of a read in a new process."""
+    out = subprocess.run([sys.executable, '-c', _READ_CHILD, url, protocol],
+                         check=True, capture_output=True, text=True,
+                         cwd=REPO).stdout
+    took, grown, peak, _vms = out.split()
+    return float(took), float(grown), float(peak)
+
+
 def peak_rss_mib():
     """This process's peak resident set size (VmHWM), in MiB."""
     with open('/proc/self/status') as f:
@@ -155,26 +264,27 @@ def _parse_in_child(path, func):
     return float(took), float(grown)
 
 
+_PARSING = 'parsing (json, jsonrpc)'
+
+
 def _profile(client):
-    """Share of a read's time per part of the code, by cProfile."""
+    """Share of a JSON-RPC read's time per part of the code, by cProfile."""
     profile = cProfile.Profile()
     profile.enable()
     client.read_pool()
     profile.disable()
     stats = pstats.Stats(profile).stats
-    parts = {'XML-RPC unmarshalling (unmarshal, ElementTree, expat)': 0.0,
+    parts = {_PARSING: 0.0,
              'snapshot values (nova_ha_ext.xenapi, dataclasses)': 0.0,
              'socket and HTTP': 0.0, 'other': 0.0}
     total = 0.0
     for (filename, _line, name), entry in stats.items():
         tottime = entry[2]
         total += tottime
-        if ('xmlrpc' in filename or 'pyexpat' in name or
-                'unmarshal' in filename or 'ElementTree' in filename or
-                'ElementTree' in name or (
-                    filename.endswith('xenapi/client.py') and
-                    name in ('parse_response', '_chunks'))):
-            key = 'XML-RPC unmarshalling (unmarshal, ElementTree, expat)'
+        if ('json' in filename or 'json' in name or
+                name in ('loads', 'decode', 'raw_decode') or
+                name == "<method 'decode' of 'bytearray' objects>"):
+            key = _PARSING
         elif ('nova_ha_ext' in filename or filename == '<string>' or
                 'MappingProxy' in name or 'dataclasses' in filename):
             key = 'snapshot values (nova_ha_ext.xenapi, dataclasses)'
@@ -204,8 +314,11 @@ def _run(info, vms, tmp):
     control = info['control_url']
     f = {'vms': vms}
     client = xenapi_client.PoolClient(url, 'root', PASSWORD, name=POOL,
-                                      allow_plain_http=True)
+                                      allow_plain_http=True,
+                                      protocol=xenapi_client.JSONRPC)
 
+    # The first read logs in, and the simulator writes every record's
+    # JSON once (it keeps it until the record changes).
     _reset_calls(control)
     start = time.perf_counter()
     snapshot = client.read_pool()
@@ -219,45 +332,79 @@ def _run(info, vms, tmp):
     f['calls'] = _calls(control)
 
     f['read'], _ = _median(client.read_pool, READS[vms])
+    xml_client = xenapi_client.PoolClient(url, 'root', PASSWORD, name=POOL,
+                                          allow_plain_http=True,
+                                          protocol=xenapi_client.XMLRPC)
+    xml_client.read_pool()
+    f['read_xml'], _ = _median(xml_client.read_pool, READS[vms])
+    xml_client.close()
+    f['xenapi'], _ = _median(lambda: _xenapi_package_read(url), READS[vms])
 
     # The same four calls as raw HTTP: server and transfer, no parsing.
     session = XenAPI.Session(url)
     session.xenapi.login_with_password('root', PASSWORD, '1.0', 'bench')
     calls = _read_calls(session.handle)
 
+    f['raw_json'], json_bodies = _median(
+        lambda: [_raw_json_call(url, method, params)
+                 for method, params in calls], READS[vms])
     f['raw'], bodies = _median(
         lambda: [_raw_call(url, method, params) for method, params in calls],
         READS[vms])
     f['bytes'] = sum(len(b) for b in bodies)
+    f['json_bytes'] = sum(len(b) for b in json_bodies)
     session.xenapi.session.logout()
-    body_path = os.path.join(tmp, 'vms-%d.xml' % vms)
-    with open(body_path, 'wb') as out:
-        out.write(bodies[3])
-    f.update(_split(bodies, vms))
+    paths = {'xml': os.path.join(tmp, 'vms-%d.xml' % vms),
+             'json': os.path.join(tmp, 'vms-%d.json' % vms)}
+    for kind, body in (('xml', bodies[3]), ('json', json_bodies[3])):
+        with open(paths[kind], 'wb') as out:
+            out.write(body)
+    f.update(_split(bodies, json_bodies, calls, vms))
     f['same_result'] = all(_stream_loads(b) == _stock_loads(b)
                            for b in bodies)
-    bodies = None
+    f['same_json'] = all(
+        _json_loads(j, method) == _stream_loads(b)[0]['Value']
+        for (method, _p), j, b in zip(calls, json_bodies, bodies))
+    bodies = json_bodies = None
 
     f['profile_total'], f['profile'] = _profile(client)
     client.close()
 
-    # The client's parser against xmlrpc.client on the VM records' reply,
-    # each parse in a process of its own for a clean peak RSS.
+    # Each wire's whole read, and each parser on the VM records' reply,
+    # in a process of its own for a clean peak RSS.
     runs = 3 if vms <= 1000 else 2
-    stock = [_parse_in_child(body_path, '_stock_loads') for _i in range(runs)]
-    stream = [_parse_in_child(body_path, '_stream_loads')
-              for _i in range(runs)]
-    f['stock_child'] = statistics.median(t for t, _m in stock)
-    f['stock_mem'] = max(m for _t, m in stock)
-    f['stream_child'] = statistics.median(t for t, _m in stream)
-    f['stream_mem'] = max(m for _t, m in stream)
-    os.unlink(body_path)
+    for protocol in (xenapi_client.JSONRPC, xenapi_client.XMLRPC):
+        reads = [_read_in_child(url, protocol) for _i in range(runs)]
+        f['child_read_' + protocol] = statistics.median(r[0] for r in reads)
+        f['child_grown_' + protocol] = max(r[1] for r in reads)
+        f['child_peak_' + protocol] = max(r[2] for r in reads)
+    parsers = [('stock', 'xml', '_stock_loads'),
+               ('stream', 'xml', '_stream_loads'),
+               ('json', 'json', '_json_loads')]
+    if orjson is not None:
+        parsers.append(('orjson', 'json', '_orjson_loads'))
+    for key, kind, func in parsers:
+        parsed = [_parse_in_child(paths[kind], func) for _i in range(runs)]
+        f[key + '_child'] = statistics.median(t for t, _m in parsed)
+        f[key + '_mem'] = max(m for _t, m in parsed)
+    for path in paths.values():
+        os.unlink(path)
     return f
 
 
-def _split(bodies, vms):
+def _split(bodies, json_bodies, calls, vms):
     """Client-side parts of a read, timed on the raw replies."""
     f = {}
+    f['parse_json'], _ = _median(
+        lambda: [_json_loads(b, method)
+                 for (method, _p), b in zip(calls, json_bodies)], READS[vms])
+    if orjson is not None:
+        f['parse_orjson'], _ = _median(
+            lambda: [_orjson_loads(b, method)
+                     for (method, _p), b in zip(calls, json_bodies)],
+            READS[vms])
+        f['parse_orjson_only'], _ = _median(
+            lambda: [_orjson_only(b) for b in json_bodies], READS[vms])
     f['parse'], parsed = _median(
         lambda: [_stream_loads(b) for b in bodies], READS[vms])
     f['parse_stock'], _ = _median(
@@ -272,8 +419,10 @@ def _split(bodies, vms):
 
 def _report(results):
     cpu, cores, python = benchmarks.machine()
-    print('Machine: %s, nproc %d, Python %s. One pool of %d hosts.'
-          % (cpu, cores, python, HOSTS))
+    print('Machine: %s, nproc %d, Python %s, load average %s. One pool of '
+          '%d hosts.' % (cpu, cores, python,
+                         ' '.join('%.2f' % x for x in os.getloadavg()),
+                         HOSTS))
     print()
     print('| | ' + ' | '.join('%d VMs' % r['vms'] for r in results) + ' |')
     print('|---|' + '---:|' * len(results))
@@ -281,37 +430,69 @@ def _report(results):
     def row(label, fmt):
         print('| %s | %s |' % (label, ' | '.join(fmt(r) for r in results)))
 
+    def seconds(key, digits=2):
+        return lambda r: ('%.*f s' % (digits, r[key]) if key in r
+                          else 'orjson not installed')
+
     row('XenAPI calls per read (session established)',
         lambda r: str(sum(r['calls'].values())))
     row('XenAPI calls of the first read (with the login)',
         lambda r: str(sum(r['first_calls'].values())))
     row('guest VMs read', lambda r: '{:,}'.format(r['guest_vms']))
-    row('reply size (4 calls)', lambda r: '%.1f MB' % (r['bytes'] / 1e6))
-    row('`read_pool` wall time, median of %s reads' % '/'.join(
-        str(READS[r['vms']]) for r in results),
-        lambda r: '%.2f s' % r['read'])
-    row('- server + transfer (raw HTTP, same 4 calls)',
-        lambda r: '%.2f s' % r['raw'])
+    row('reply size (4 calls), JSON-RPC / XML-RPC',
+        lambda r: '%.1f / %.1f MB' % (r['json_bytes'] / 1e6,
+                                      r['bytes'] / 1e6))
+    reads = '/'.join(str(READS[r['vms']]) for r in results)
+    row('**`read_pool` over JSON-RPC**, median of %s reads' % reads,
+        seconds('read'))
+    row('`read_pool` over XML-RPC (as before), median', seconds('read_xml'))
+    row('the `XenAPI` package alone (4 `get_all_records`), median',
+        seconds('xenapi'))
+    row('**speed-up of `read_pool` (JSON-RPC) over the `XenAPI` package**',
+        lambda r: '%.1fx' % (r['xenapi'] / r['read']))
+    row('first JSON-RPC read (login; the simulator writes each record\'s '
+        'JSON)', seconds('first_read'))
+    row('- server + transfer, JSON-RPC (raw HTTP, same 4 calls)',
+        seconds('raw_json'))
+    row('- server + transfer, XML-RPC (raw HTTP, same 4 calls)',
+        seconds('raw'))
+    row('- client: JSON parsing, stdlib `json` (`jsonrpc.parse_reply`)',
+        seconds('parse_json'))
+    row('  (the same with `orjson`, ints then made text as the client must)',
+        seconds('parse_orjson'))
+    row('  (`orjson.loads` alone: ints stay ints, not the client\'s types)',
+        seconds('parse_orjson_only'))
     row('- client: XML-RPC unmarshalling (`unmarshal.loads_stream`)',
-        lambda r: '%.2f s' % r['parse'])
+        seconds('parse'))
     row('  (the same bytes by `xmlrpc.client`, as `XenAPI` alone does)',
-        lambda r: '%.2f s' % r['parse_stock'])
+        seconds('parse_stock'))
     row('- client: building the snapshot (PoolVM values, sort)',
-        lambda r: '%.3f s' % r['build'])
+        seconds('build', 3))
     row('fields per VM record received / kept in PoolVM',
         lambda r: '%d / %d' % (r['fields_received'], r['fields_kept']))
     for key in results[0]['profile']:
-        row('cProfile share: %s' % key,
+        row('cProfile share of a JSON-RPC read: %s' % key,
             lambda r, k=key: '%.0f%%' % (
                 100.0 * r['profile'][k] / r['profile_total']))
-    row('VM reply parsed by `xmlrpc.client` (fresh process)',
-        lambda r: '%.2f s, +%.0f MiB peak RSS'
-        % (r['stock_child'], r['stock_mem']))
-    row('same bytes by `unmarshal.loads_stream` (fresh process)',
-        lambda r: '%.2f s, +%.0f MiB peak RSS'
-        % (r['stream_child'], r['stream_mem']))
-    row('same result as `xmlrpc.client` (the 4 replies)',
+    for protocol, label in ((xenapi_client.JSONRPC, 'JSON-RPC'),
+                            (xenapi_client.XMLRPC, 'XML-RPC')):
+        row('whole `read_pool` over %s (fresh process): time, peak RSS '
+            'growth, peak RSS' % label,
+            lambda r, p=protocol: '%.2f s, +%.0f MiB, %.0f MiB' % (
+                r['child_read_' + p], r['child_grown_' + p],
+                r['child_peak_' + p]))
+    for key, label in (('json', 'stdlib `json` as the client parses it'),
+                       ('orjson', '`orjson`, ints made text'),
+                       ('stream', '`unmarshal.loads_stream` (XML-RPC)'),
+                       ('stock', '`xmlrpc.client` (XML-RPC)')):
+        row('VM reply parsed by %s (fresh process)' % label,
+            lambda r, k=key: '%.2f s, +%.0f MiB peak RSS' % (
+                r[k + '_child'], r[k + '_mem']) if k + '_child' in r
+            else 'orjson not installed')
+    row('`loads_stream` gives what `xmlrpc.client` gives (4 replies)',
         lambda r: 'yes' if r['same_result'] else 'NO')
+    row('JSON-RPC gives what XML-RPC gives (4 replies)',
+        lambda r: 'yes' if r['same_json'] else 'NO')
     print()
     for r in results:
         print('%d VMs, calls of the first read: %s' % (r['vms'], ', '.join(

@@ -26,7 +26,6 @@ import collections
 import time
 import uuid as uuid_lib
 
-from nova_ha_ext.simulator import datamodel
 
 # Classes whose changes produce events (xapi does not send session events).
 EVENT_CLASSES = ('pool', 'host', 'host_metrics', 'VM', 'SR', 'task')
@@ -54,7 +53,7 @@ class DBObject(object):
     """One object: the values that differ from its class's defaults."""
 
     __slots__ = ('cls', 'ref', 'values', 'created', 'modified', 'mtime',
-                 '_xml')
+                 '_xml', '_json')
 
     def __init__(self, cls, ref, values, generation):
         self.cls = cls
@@ -64,6 +63,7 @@ class DBObject(object):
         self.modified = generation
         self.mtime = time.time()
         self._xml = None
+        self._json = None
 
     def get(self, name):
         values = self.values
@@ -100,6 +100,27 @@ class DBObject(object):
         self.record_xml()
         return self._xml
 
+    def record_json(self):
+        """The record as a JSON object, cached until a change.
+
+        Built like :meth:`record_xml`, so that a pool's records are each
+        written once per change, whichever the encoding.
+        """
+        if self._json is None:
+            member = self.cls.member_json
+            members = [member(name, value)
+                       for name, value in self.values.items()]
+            shared = self.cls.default_json(frozenset(self.values))
+            if shared:
+                members.insert(0, shared)
+            self._json = '{%s}' % ','.join(members)
+        return self._json
+
+    def forget_encodings(self):
+        """Drop the cached XML and JSON: the values changed."""
+        self._xml = None
+        self._json = None
+
 
 class Database(object):
     """Objects of the modelled classes, their generations and events.
@@ -131,7 +152,7 @@ class Database(object):
         self.generation += 1
         obj.modified = self.generation
         obj.mtime = time.time()
-        obj._xml = None
+        obj.forget_encodings()
         if obj.cls.name in EVENT_CLASSES:
             self._log_gens.append(self.generation)
             self._log.append((self.generation, obj.cls.name, obj.ref))
@@ -180,7 +201,7 @@ class Database(object):
         """
         self._check_fields(obj.cls, changes)
         obj.values.update(changes)
-        obj._xml = None
+        obj.forget_encodings()
 
     def touch(self, obj):
         """Report an object as modified without changing it."""
@@ -339,45 +360,3 @@ def subscription_matcher(classes):
         return (everything or cls_lower in by_class or
                 (cls_lower, ref) in by_object)
     return matches
-
-
-def event_xml(generation, operation, item):
-    """The XML-RPC struct of one event record, as xapi writes it.
-
-    xapi_event.ml ``from_inner``: ``id``, ``timestamp`` (always the
-    string "0.0"), ``class`` (lower case), ``operation``, ``ref`` and,
-    except for a ``del``, ``snapshot``.
-    """
-    if operation == 'del':
-        ref, cls_name = item[0], item[1]
-        snapshot = ''
-    else:
-        ref, cls_name = item.ref, item.cls.name
-        snapshot = ('<member><name>snapshot</name>%s</member>'
-                    % item.record_xml())
-    return ''.join((
-        '<value><struct>',
-        '<member><name>id</name><value>%d</value></member>' % generation,
-        '<member><name>timestamp</name><value>0.0</value></member>',
-        '<member><name>class</name><value>%s</value></member>'
-        % cls_name.lower(),
-        '<member><name>operation</name><value>%s</value></member>'
-        % operation,
-        '<member><name>ref</name>%s</member>' % datamodel.string_xml(ref),
-        snapshot,
-        '</struct></value>'))
-
-
-def event_batch_xml(events, ref_counts, token):
-    """The XML-RPC struct event.from returns."""
-    counts = ''.join('<member><name>%s</name><value><int>%d</int></value>'
-                     '</member>' % (cls, n)
-                     for cls, n in sorted(ref_counts.items()))
-    return ''.join((
-        '<value><struct><member><name>events</name><value><array><data>',
-        ''.join(event_xml(gen, op, item) for gen, op, item in events),
-        '</data></array></value></member>',
-        '<member><name>valid_ref_counts</name><value><struct>', counts,
-        '</struct></value></member>',
-        '<member><name>token</name><value>%s</value></member>' % token,
-        '</struct></value>'))

@@ -34,6 +34,7 @@ import time
 from nova_ha_ext.simulator import database
 from nova_ha_ext.simulator.database import Failure
 from nova_ha_ext.simulator import datamodel
+from nova_ha_ext.simulator import encoders
 from nova_ha_ext.simulator import query as query_mod
 
 NULL = datamodel.NULL_REF
@@ -55,15 +56,6 @@ class Context(object):
 
     def host(self, obj):
         return self.pool.state_of(obj.ref)
-
-
-class Raw(object):
-    """A result already written as an XML-RPC ``<value>``."""
-
-    __slots__ = ('xml',)
-
-    def __init__(self, xml):
-        self.xml = xml
 
 
 class Dropped(Exception):
@@ -221,8 +213,8 @@ def _event_from(ctx, classes, token, timeout):
         pool.changed.wait(remaining)
     if ctx.cancelled():
         raise Dropped()
-    return Raw(database.event_batch_xml(
-        events, db.ref_counts(), database.event_token(last)))
+    return encoders.EventBatch(events, db.ref_counts(),
+                               database.event_token(last))
 
 
 @_message('event', 'get_current_id')

@@ -12,7 +12,7 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""Per-host XML-RPC endpoints: sockets, HTTP, dispatch and wire format.
+"""Per-host XenAPI endpoints: sockets, HTTP, dispatch.
 
 One :class:`Acceptor` thread waits on every listening socket of a
 simulator; each accepted connection is served by its own daemon thread
@@ -21,6 +21,11 @@ simulator; each accepted connection is served by its own daemon thread
 ``xmlrpc.client`` machinery.  Only threading primitives and blocking
 sockets are used, so it works the same in a process that eventlet has
 monkey-patched.
+
+Like xapi (``ocaml/xapi/xapi.ml``, ``post_jsonrpc``), each endpoint
+answers XML-RPC on ``POST /`` (any path but ``/jsonrpc``) and JSON-RPC
+v1.0 and v2.0 on ``POST /jsonrpc``. Both go through the one
+:class:`Dispatcher`; only the encoding differs (:mod:`.encoders`).
 
 The :class:`Dispatcher` answers a call like xapi: a non-master answers
 ``HOST_IS_SLAVE``; then the method name is resolved (``Class.message``,
@@ -36,50 +41,22 @@ import selectors
 import socket
 import threading
 import time
+import urllib.parse
 import xmlrpc.client
 
 from nova_ha_ext.simulator.database import Failure
 from nova_ha_ext.simulator import datamodel
+from nova_ha_ext.simulator import encoders
 from nova_ha_ext.simulator import messages
 
 LOG = logging.getLogger(__name__)
 
-_RESPONSE_HEAD = ("<?xml version='1.0'?>\n<methodResponse><params><param>"
-                  "<value><struct><member><name>Status</name>"
-                  "<value>Success</value></member>"
-                  "<member><name>Value</name>")
-_RESPONSE_TAIL = ('</member></struct></value></param></params>'
-                  '</methodResponse>\n')
-_FAILURE = ("<?xml version='1.0'?>\n<methodResponse><params><param>"
-            "<value><struct><member><name>Status</name>"
-            "<value>Failure</value></member>"
-            "<member><name>ErrorDescription</name><value><array><data>"
-            "%s</data></array></value></member></struct></value></param>"
-            "</params></methodResponse>\n")
-
 NO_ASYNC_CLASSES = ('session', 'event')
 
 
-def failure_xml(details):
-    return _FAILURE % ''.join(datamodel.string_xml(d) for d in details)
-
-
-def _result_parts(type_, value):
-    """The XML of a result, as a list of strings to join."""
-    if isinstance(value, messages.Raw):
-        return [value.xml]
-    if isinstance(type_, datamodel.RecordType):
-        return list(value.record_xml_parts())
-    if (isinstance(type_, datamodel.MapType) and
-            isinstance(type_.value, datamodel.RecordType)):
-        parts = ['<value><struct>']
-        for ref, obj in value.items():
-            parts.append('<member><name>%s</name>' % ref)
-            parts.extend(obj.record_xml_parts())
-            parts.append('</member>')
-        parts.append('</struct></value>')
-        return parts
-    return [type_.encode(value)]
+#: The path of xapi's JSON-RPC endpoint (xapi-consts constants.ml
+#: ``jsonrpc_uri``).
+JSONRPC_PATH = '/jsonrpc'
 
 
 class Dispatcher(object):
@@ -148,8 +125,9 @@ class Dispatcher(object):
                 self._resolve_refs(pool, type_.key, key, False)
         return value
 
-    def call(self, endpoint, method, params, cancelled):
-        """Run one call and return the methodResponse XML."""
+    def call(self, endpoint, method, params, cancelled,
+             encoder=encoders.XMLRPC):
+        """Run one call and return its answer, written by ``encoder``."""
         pool = endpoint.pool
         try:
             try:
@@ -171,12 +149,14 @@ class Dispatcher(object):
                     raise Failure('HOST_IS_SLAVE', pool.master.address)
             if message is None:
                 raise Failure('MESSAGE_METHOD_UNKNOWN', method)
-            return self._call(endpoint, message, is_async, name, params,
-                              cancelled)
+            result_type, value = self._call(endpoint, message, is_async,
+                                            name, params, cancelled)
+            return encoder.success(result_type, value)
         except Failure as e:
-            return failure_xml(e.details)
+            return encoder.failure(e.details)
 
     def _call(self, endpoint, message, is_async, name, params, cancelled):
+        """Run the call: ``(result type, value)``, or raise Failure."""
         pool = endpoint.pool
         if not message.min_params <= len(params) <= message.max_params:
             # Counts leave the session out, as xapi's dispatcher does.
@@ -206,9 +186,7 @@ class Dispatcher(object):
                 value, result_type = task.ref, self.dm.type('task ref')
             else:
                 value = handler(ctx, *args)
-            return ''.join([_RESPONSE_HEAD] +
-                           _result_parts(result_type, value) +
-                           [_RESPONSE_TAIL])
+            return result_type, value
 
     def _run_task(self, ctx, task, handler, args, result_type):
         pool = ctx.pool
@@ -225,12 +203,14 @@ class Dispatcher(object):
             if isinstance(result_type, datamodel.VoidType):
                 result = ''
             else:
-                result = ''.join(_result_parts(result_type, value))
+                # xapi keeps a task's result as XML, whatever the wire.
+                result = ''.join(encoders.XMLRPC.value_parts(result_type,
+                                                             value))
             pool.finish_task(task, result=result)
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    """HTTP/1.1 keep-alive XML-RPC over one connection."""
+    """HTTP/1.1 keep-alive XML-RPC and JSON-RPC over one connection."""
 
     protocol_version = 'HTTP/1.1'
     server_version = 'xapi'
@@ -240,15 +220,38 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         endpoint = self.server
         length = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(length)
-        payload = endpoint.handle(body)
-        if payload is None:
+        path = urllib.parse.urlsplit(self.path).path
+        if path == JSONRPC_PATH:
+            answer = endpoint.handle_json(body)
+        else:
+            answer = endpoint.handle(body)
+        if answer is None:
             self.close_connection = True
             endpoint.abort(self.connection)
             return
+        if isinstance(answer, encoders.BadRequest):
+            self._internal_error(str(answer))
+            return
+        content_type, payload = answer
         data = payload.encode('utf-8')
         self.send_response(200)
-        self.send_header('Content-Type', 'text/xml')
+        self.send_header('Content-Type', content_type)
         self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _internal_error(self, detail):
+        """xapi's answer to a request it cannot parse: HTTP 500, HTML."""
+        data = ('<html><body><h1>HTTP 500 internal server error</h1>An '
+                'unexpected error occurred; please wait a while and try '
+                'again. If the problem persists, please contact your '
+                'support representative.<h1> Additional information </h1>'
+                '%s</body></html>' % datamodel.escape(detail)).encode()
+        self.close_connection = True
+        self.send_response(500, 'Internal Error')
+        self.send_header('Content-Type', 'text/html')
+        self.send_header('Content-Length', str(len(data)))
+        self.send_header('Connection', 'close')
         self.end_headers()
         self.wfile.write(data)
 
@@ -457,27 +460,52 @@ class Endpoint(object):
             except OSError:
                 pass
 
-    def handle(self, body):
-        """The response to one request body, or None to drop it."""
+    def _faults_drop(self):
+        """Apply the wire faults; True if the request is to be dropped."""
         faults = self.faults
         if faults.take_drop():
-            return None
+            return True
         latency = faults.latency
         if latency:
             time.sleep(latency)
+        return False
+
+    def _dispatch(self, method, params, encoder):
         try:
-            params, method = xmlrpc.client.loads(body)
-        except Exception as e:
-            return failure_xml(['INTERNAL_ERROR',
-                                'cannot parse the XML-RPC request: %s' % e])
-        try:
-            return self.dispatcher.call(self, method, params,
-                                        lambda: not self.up)
+            return encoder.content_type, self.dispatcher.call(
+                self, method, params, lambda: not self.up, encoder)
         except messages.Dropped:
             return None
         except Exception as e:
             LOG.exception('%s: %s failed', self.hostname, method)
-            return failure_xml(['INTERNAL_ERROR', str(e)])
+            return encoder.content_type, encoder.failure(
+                ['INTERNAL_ERROR', str(e)])
+
+    def handle(self, body):
+        """An XML-RPC request's ``(content type, answer)``; None: drop it."""
+        if self._faults_drop():
+            return None
+        try:
+            params, method = xmlrpc.client.loads(body)
+        except Exception as e:
+            return encoders.XMLRPC.content_type, encoders.XMLRPC.failure(
+                ['INTERNAL_ERROR', 'cannot parse the XML-RPC request: %s'
+                 % e])
+        return self._dispatch(method, params, encoders.XMLRPC)
+
+    def handle_json(self, body):
+        """A JSON-RPC request's ``(content type, answer)``; None: drop it.
+
+        A malformed request gives the :class:`encoders.BadRequest` that
+        xapi answers with HTTP 500 (``api_server.ml`` ``jsoncallback``).
+        """
+        if self._faults_drop():
+            return None
+        try:
+            encoder, method, params = encoders.JsonRpc.parse(body)
+        except encoders.BadRequest as e:
+            return e
+        return self._dispatch(method, params, encoder)
 
 
 class WireFaults(object):

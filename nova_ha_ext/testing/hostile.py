@@ -20,9 +20,13 @@ might send: HTML, a bare ``<int>``, a failure without an error code, a
 reply that trickles in a byte at a time, one that never comes, or one of a
 gigabyte. It listens on 127.0.0.1 only, and everything it does ends when
 it is stopped (each answer also gives up after :data:`LONGEST` seconds).
+
+It speaks XML-RPC, and JSON-RPC at ``/jsonrpc`` when asked to; otherwise
+it answers ``/jsonrpc`` with HTTP 404, as a XenAPI without JSON-RPC would.
 """
 
 import http.server
+import json
 import socketserver
 import threading
 import time
@@ -31,12 +35,27 @@ import xmlrpc.client
 #: No answer of this server lasts longer, in seconds.
 LONGEST = 30.0
 
+XMLRPC = 'xmlrpc'
+JSONRPC = 'jsonrpc'
+
 POOL_REF = 'OpaqueRef:pool'
 HOST_REF = 'OpaqueRef:host'
 
 
-def xenapi_reply(value, status='Success'):
-    """The bytes of a XenAPI answer."""
+def xenapi_reply(value, status='Success', wire=XMLRPC):
+    """The bytes of a XenAPI answer (``Failure``: ``value`` is the
+    ErrorDescription list), in XML-RPC or in JSON-RPC v2.0.
+    """
+    if wire == JSONRPC:
+        if status == 'Success':
+            reply = {'jsonrpc': '2.0', 'result': value, 'id': 1}
+        elif status == 'Failure':
+            reply = {'jsonrpc': '2.0', 'id': 1, 'error': {
+                'code': 1, 'message': value[0] if value else '',
+                'data': value[1:]}}
+        else:
+            reply = {'jsonrpc': '2.0', 'id': 1, 'status': status}
+        return json.dumps(reply).encode()
     key = 'Value' if status == 'Success' else 'ErrorDescription'
     return xmlrpc.client.dumps(({'Status': status, key: value},),
                                methodresponse=True).encode()
@@ -67,10 +86,10 @@ VALID = {
 }
 
 
-def _pool_without_uuid():
+def _pool_without_uuid(wire=XMLRPC):
     record = pool_record()
     del record['uuid']
-    return xenapi_reply({POOL_REF: record})
+    return xenapi_reply({POOL_REF: record}, wire=wire)
 
 
 #: Garbage a pool might answer ``pool.get_all_records`` with, quickly, and
@@ -91,6 +110,23 @@ GARBAGE = {
         'an XML encoding this client cannot read'),
     'a pool record without uuid': (
         _pool_without_uuid(), "pool record 'OpaqueRef:pool' has no uuid"),
+}
+
+#: :data:`GARBAGE`, as a pool answering JSON-RPC might send it.
+JSON_GARBAGE = {
+    'html with http 200': (
+        b'<html><body>Welcome to nginx</body></html>',
+        'the reply is not JSON'),
+    'a bare int': (b'7', 'not a JSON-RPC answer'),
+    'an empty ErrorDescription': (
+        xenapi_reply([], status='Failure', wire=JSONRPC),
+        'a XenAPI failure without an error code'),
+    'bytes that are not UTF-8': (
+        b'{"jsonrpc": "2.0", "result": "\xff\xfe", "id": 1}',
+        'the reply is not UTF-8 JSON'),
+    'a pool record without uuid': (
+        _pool_without_uuid(JSONRPC),
+        "pool record 'OpaqueRef:pool' has no uuid"),
 }
 
 
@@ -177,12 +213,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         length = int(self.headers.get('Content-Length') or 0)
-        params, method = xmlrpc.client.loads(self.rfile.read(length))
+        body = self.rfile.read(length)
         server = self.server
+        if self.path.split('?')[0] == '/jsonrpc':
+            if server.wire != JSONRPC:
+                server.not_found += 1
+                Raw(b'Not found', 404, 'text/plain').write(self, server.stop)
+                return
+            method = json.loads(body)['method']
+            default = Raw(xenapi_reply(VALID.get(method, ''), wire=JSONRPC),
+                          content_type='application/json')
+        else:
+            params, method = xmlrpc.client.loads(body)
+            default = Raw(xenapi_reply(VALID.get(method, '')))
         server.calls.append(method)
-        answer = server.answers.get(method)
-        if answer is None:
-            answer = Raw(xenapi_reply(VALID.get(method, '')))
+        answer = server.answers.get(method) or default
         try:
             answer.write(self, server.stop)
         except OSError:
@@ -202,12 +247,15 @@ class HostileXenAPI:
 
     :param answers: method name -> :class:`Answer` (or bytes, sent as an
         HTTP 200 body); every other call gets :data:`VALID`'s answer.
+    :param wire: ``jsonrpc`` to serve JSON-RPC at ``/jsonrpc`` too.
 
     Use it as a context manager, or :meth:`start` and :meth:`stop` it.
     """
 
-    def __init__(self, answers=None):
+    def __init__(self, answers=None, wire=XMLRPC):
         self._server = _Server(('127.0.0.1', 0), _Handler)
+        self._server.wire = wire
+        self._server.not_found = 0
         self._server.answers = {}
         self._server.calls = []
         self._server.stop = threading.Event()
@@ -228,6 +276,11 @@ class HostileXenAPI:
     def calls(self):
         """The methods called so far, in order."""
         return list(self._server.calls)
+
+    @property
+    def jsonrpc_refused(self):
+        """How many JSON-RPC requests got HTTP 404."""
+        return self._server.not_found
 
     def start(self):
         self._thread = threading.Thread(target=self._serve,

@@ -14,8 +14,12 @@
 
 """A XenAPI client for one XenServer / XCP-ng pool.
 
-:class:`PoolClient` wraps the ``XenAPI`` package's ``Session`` with what a
-long-running service needs:
+:class:`PoolClient` wraps a XenAPI session (the ``XenAPI`` package's over
+XML-RPC, or :mod:`.jsonrpc`'s) with what a long-running service needs:
+
+* it speaks JSON-RPC to the members that answer on ``/jsonrpc`` and
+  XML-RPC to those that do not (``[xenapi] protocol``), finding out once per
+  member, at its first login;
 
 * it connects through any member URL and follows ``HOST_IS_SLAVE`` to the
   master;
@@ -53,6 +57,7 @@ import XenAPI
 
 from nova_ha_ext import urls
 from nova_ha_ext.xenapi import exceptions
+from nova_ha_ext.xenapi import jsonrpc
 from nova_ha_ext.xenapi import pool_memory
 from nova_ha_ext.xenapi import pool_state
 from nova_ha_ext.xenapi import records
@@ -97,6 +102,12 @@ READ_CHUNK = 64 * 1024
 
 #: The default of ``[xenapi] max_reply_mb``, in bytes.
 MAX_REPLY_BYTES = 512 * 1024 * 1024
+
+#: ``[xenapi] protocol``: JSON-RPC where a member serves it, else XML-RPC.
+AUTO = 'auto'
+JSONRPC = 'jsonrpc'
+XMLRPC = 'xmlrpc'
+PROTOCOLS = (AUTO, JSONRPC, XMLRPC)
 
 
 class CallTimeout(TimeoutError):
@@ -260,6 +271,13 @@ class _Transport(xmlrpc.client.Transport):
         _check_envelope(params)
         return params
 
+    def read_reply(self, response):
+        """A whole reply's bytes, as a ``bytearray``, within the limits."""
+        data = bytearray()
+        for chunk in self._chunks(response):
+            data += chunk
+        return data
+
     def _chunks(self, response):
         verbose = getattr(self, 'verbose', False)
         limit = self._max_reply_bytes
@@ -353,13 +371,15 @@ class PoolClient:
         following the master, trying members and reading the whole answer.
         ``read_timeout`` bounds each wait for data within it.
     :param max_reply_bytes: the longest answer accepted.
+    :param protocol: ``auto`` (JSON-RPC with the members that serve it,
+        XML-RPC with the others), ``jsonrpc`` or ``xmlrpc``.
     """
 
     def __init__(self, url, username, password, name=None, ca_file=None,
                  insecure=False, connect_timeout=10.0, read_timeout=60.0,
                  election_timeout=30.0, originator=ORIGINATOR,
                  allow_plain_http=False, call_timeout=120.0,
-                 max_reply_bytes=MAX_REPLY_BYTES):
+                 max_reply_bytes=MAX_REPLY_BYTES, protocol=AUTO):
         try:
             member_urls = urls.pool_urls(url, allow_plain_http)
         except urls.BadURL as exc:
@@ -379,6 +399,14 @@ class PoolClient:
         self._call_timeout = call_timeout
         self._max_reply_bytes = max_reply_bytes
         self._election_timeout = election_timeout
+        if protocol not in PROTOCOLS:
+            raise exceptions.InvalidConfiguration(
+                self.name, self.url,
+                "[xenapi] protocol is %s; it must be one of %s" % (
+                    urls.excerpt(protocol), ', '.join(PROTOCOLS)))
+        self._protocol = protocol
+        # Each member's protocol once known, by URL.
+        self._protocols = {}
         self._deadline = _Deadline()
         self._member_answered = False
         self._only_refused = True
@@ -408,16 +436,59 @@ class PoolClient:
                    read_timeout=read_timeout or group.read_timeout,
                    call_timeout=call_timeout or group.call_timeout,
                    max_reply_bytes=group.max_reply_mb * 1024 * 1024,
-                   allow_plain_http=group.allow_plain_http)
+                   allow_plain_http=group.allow_plain_http,
+                   protocol=group.protocol)
 
     # Sessions
 
+    def _transport(self):
+        return _Transport(self._connect_timeout, self._read_timeout,
+                          self._ssl_context, self._max_reply_bytes,
+                          self._deadline)
+
     def _login(self, url):
-        """Log in at ``url``; return the session or raise HOST_IS_SLAVE."""
-        transport = _Transport(self._connect_timeout, self._read_timeout,
-                               self._ssl_context, self._max_reply_bytes,
-                               self._deadline)
-        session = XenAPI.Session(url, transport=transport)
+        """Log in at ``url``; return the session or raise HOST_IS_SLAVE.
+
+        Over JSON-RPC unless ``url`` is known not to serve it, or the
+        client is told to use XML-RPC; with ``auto``, a member that does
+        not serve JSON-RPC is asked again over XML-RPC, and remembered.
+        """
+        protocol = self._protocols.get(url, self._protocol)
+        if protocol != XMLRPC:
+            try:
+                session = self._login_with(
+                    jsonrpc.Session(url, self._transport()), url)
+            except jsonrpc.NotServed as exc:
+                if protocol == JSONRPC:
+                    raise jsonrpc.NotServed(
+                        '%s; [xenapi] protocol = jsonrpc needs a XenAPI '
+                        'that serves it (auto falls back to XML-RPC)'
+                        % exc) from None
+                LOG.info("Pool %s: %s does not serve XenAPI JSON-RPC (%s); "
+                         "using XML-RPC with it.", self.name, url,
+                         urls.excerpt(str(exc), quote=False))
+                self._protocols[url] = XMLRPC
+            else:
+                self._protocols[url] = JSONRPC
+                return session
+        session = self._login_with(
+            XenAPI.Session(url, transport=self._transport()), url)
+        self._protocols[url] = XMLRPC
+        return session
+
+    def _login_with(self, session, url):
+        """Log ``session`` in at ``url`` and return it; close it if not."""
+        try:
+            self._login_with_password(session, url)
+        except BaseException:
+            session('close')()
+            raise
+        LOG.debug("Logged in to XenServer pool %s at %s (%s)", self.name,
+                  url, 'JSON-RPC' if isinstance(session, jsonrpc.Session)
+                  else 'XML-RPC')
+        return session
+
+    def _login_with_password(self, session, url):
         try:
             session.xenapi.login_with_password(
                 self._username, self._password, API_VERSION,
@@ -435,9 +506,6 @@ class PoolClient:
             raise exceptions.CallFailed(
                 self.name, url, 'session.login_with_password',
                 [str(exc.faultCode), exc.faultString])
-        LOG.debug("Logged in to XenServer pool %s at %s", self.name,
-                  url)
-        return session
 
     def _drop_session(self, logout=False):
         session, self._session = self._session, None
@@ -644,6 +712,14 @@ class PoolClient:
     def master_url(self):
         """The URL of the member that answered last (the master)."""
         return self._session_url
+
+    @property
+    def protocol(self):
+        """How the client talks to the master: ``jsonrpc`` or ``xmlrpc``.
+
+        None before it first logged in.
+        """
+        return self._protocols.get(self._session_url)
 
     # Pool reads
 

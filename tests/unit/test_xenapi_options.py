@@ -66,6 +66,19 @@ def test_a_client_from_conf_takes_the_deadline_and_size_limit(conf):
     assert client._max_reply_bytes == 3 * 1024 * 1024
 
 
+def test_the_protocol_is_auto_unless_set(conf):
+    conf.set_override('connection_url', 'https://xs-a1', 'xenapi')
+    assert conf.xenapi.protocol == 'auto'
+    assert xenapi_client.PoolClient.from_conf(conf)._protocol == 'auto'
+    conf.set_override('protocol', 'xmlrpc', 'xenapi')
+    assert xenapi_client.PoolClient.from_conf(conf)._protocol == 'xmlrpc'
+
+
+def test_an_unknown_protocol_is_refused_naming_the_choices(conf):
+    with pytest.raises(ValueError, match=r'auto.*jsonrpc.*xmlrpc'):
+        conf.set_override('protocol', 'soap', 'xenapi')
+
+
 @pytest.mark.parametrize('ca_file, problem', [
     ('/nonexistent/ca.pem', 'does not exist or is not readable'),
     (__file__, 'holds no usable CA certificate'),

@@ -33,6 +33,9 @@ VMS = [{'name_label': 'vm-1', 'memory_mb': 64, 'host': 'xs-a1',
 
 class TestPoolWatcher(testtools.TestCase):
 
+    #: The wire of the watcher's client: every test runs on both.
+    wire = base.XMLRPC
+
     def setUp(self):
         super().setUp()
         self.sim_fixture = self.useFixture(fixture.SimulatorFixture(
@@ -44,6 +47,7 @@ class TestPoolWatcher(testtools.TestCase):
         self.changed = threading.Event()
         #: Set when an event.from answer with events reached the watcher.
         self.answered = threading.Event()
+        self.clients = []
 
     def start(self, url=None, settle_seconds=0.05, **kw):
         info = self.sim_fixture.pool('pool-a')
@@ -57,10 +61,12 @@ class TestPoolWatcher(testtools.TestCase):
                 return result
 
         def factory():
-            return Client(
+            client = Client(
                 url or info.url, info.username, info.password,
                 name='pool-a', connect_timeout=1.0, read_timeout=5.0,
-                allow_plain_http=True)
+                allow_plain_http=True, protocol=self.wire)
+            self.clients.append(client)
+            return client
 
         def on_change(name, snapshot):
             self.changes.append((name, time.monotonic()))
@@ -102,6 +108,8 @@ class TestPoolWatcher(testtools.TestCase):
         self.assertTrue(self.changed.wait(5))
         self.assertEqual('pool-a', self.changes[0][0])
         self.assertLess(self.changes[0][1] - start, 2.0)
+        # The events came over the wire the watcher's client was told.
+        self.assertEqual([self.wire], [c.protocol for c in self.clients])
 
     def test_changes_during_the_settle_wait_ask_for_one_pass(self):
         # The second move arrives while the watcher waits for related
@@ -208,3 +216,6 @@ class TestBadRecordInEvents(testtools.TestCase):
         with self.assertLogs(watcher.LOG.logger, 'WARNING') as logs:
             self.assertIsNone(w._snapshot())
         self.assertIn('bad record', logs.output[0])
+
+
+base.over_both_wires(globals())

@@ -16,7 +16,6 @@
 
 import threading
 import time
-import xmlrpc.client
 
 from tests.unit.simulator import base
 from tests.unit.simulator import test_vm
@@ -94,23 +93,20 @@ class EventTest(base.SimulatorTestCase):
         # xapi_event.ml with_call: ending the session invalidates its
         # calls, which raise SESSION_INVALID.
         info = self.fixture.pool('pool-a')
-        proxy = xmlrpc.client.ServerProxy(info.url)
-        self.addCleanup(proxy('close'))
-        ref = proxy.session.login_with_password(
-            info.username, info.password)['Value']
-        token = proxy.event_from(ref, ['vm'], '', 0.0)['Value']['token']
+        ref = self.raw(info.url, 'session.login_with_password',
+                       info.username, info.password)[1]
+        token = self.raw(info.url, 'event.from', ref, ['vm'], '', 0.0)[1][
+            'token']
         results = []
         waiter = threading.Thread(target=lambda: results.append(
-            xmlrpc.client.ServerProxy(info.url).event_from(
-                ref, ['vm'], token, 30.0)))
+            self.raw(info.url, 'event.from', ref, ['vm'], token, 30.0)))
         waiter.start()
         self.wait_for(lambda: any(
             s['ref'] == ref for s in self.sim.sessions('pool-a')),
             what='the session')
         self.sim.expire_sessions('pool-a')
         waiter.join(10)
-        self.assertEqual(['SESSION_INVALID', ref],
-                         results[0]['ErrorDescription'])
+        self.assertEqual((False, ['SESSION_INVALID', ref]), results[0])
 
     def test_class_filters_are_case_insensitive(self):
         vm = self.api.VM.get_by_name_label('vm1')[0]
@@ -193,3 +189,6 @@ class EventTest(base.SimulatorTestCase):
         self.assertEqual([pool], [e['ref'] for e in batch['events']])
         self.assertFailure(['HANDLE_INVALID'], self.api.event.inject, 'VM',
                            pool)
+
+
+base.over_both_wires(globals())

@@ -17,8 +17,6 @@
 import socket
 import time
 
-import XenAPI
-
 from tests.unit.simulator import base
 
 NULL = 'OpaqueRef:NULL'
@@ -161,9 +159,8 @@ class HAFailoverTest(base.SimulatorTestCase):
         info = self.host_info('xs-a2')
         self.assertTrue(info['live'])
         self.assertEqual('up', info['state'])
-        session = XenAPI.Session(self.fixture.pool('pool-a').member_urls[
+        session = self.new_session(self.fixture.pool('pool-a').member_urls[
             'xs-a2'])
-        self.addCleanup(session('close'))
         self.assertFailure(['HOST_IS_SLAVE'],
                            session.xenapi.login_with_password, 'root',
                            base.PASSWORD)
@@ -271,3 +268,6 @@ class SmallPoolTest(base.SimulatorTestCase):
         self.assertIs(False, api.host.get_enabled(host))
         api.VM.start(vm, False, False)
         self.assertNotEqual(host, api.VM.get_resident_on(vm))
+
+
+base.over_both_wires(globals())

@@ -270,3 +270,6 @@ class VMFailoverPlanTest(base.SimulatorTestCase):
             self.api.pool.get_all()[0]))
         self.assertEqual(self.hosts['xs-a2'],
                          self.api.VM.get_resident_on(self.vms['p0']))
+
+
+base.over_both_wires(globals())

@@ -23,8 +23,6 @@ import socket
 import threading
 import time
 
-import XenAPI
-
 from tests.unit.simulator import base
 
 # xs-a3 has the lowest uuid: the simulator's HA daemon picks it.
@@ -80,21 +78,19 @@ class MasterFailoverTest(base.SimulatorTestCase):
         self.sim.wait_until_quiet('pool-a')
         info = self.fixture.pool('pool-a')
         self.assertEqual('xs-a3', info.master)
-        member = XenAPI.Session(info.member_urls['xs-a2'])
-        self.addCleanup(member('close'))
+        member = self.new_session(info.member_urls['xs-a2'])
         new_ip = info.url.split('//')[1].rsplit(':', 1)[0]
         self.assertFailure(['HOST_IS_SLAVE', new_ip],
                            member.xenapi.login_with_password, 'root',
                            base.PASSWORD)
 
     def test_sessions_are_not_persisted(self):
-        handle = self.session()._session
+        handle = self.session().handle
         self.sim.fail_master('pool-a')
         self.sim.wait_until_quiet('pool-a')
-        proxy = XenAPI.xmlrpclib.ServerProxy(self.fixture.pool('pool-a').url)
-        self.addCleanup(proxy('close'))
-        self.assertEqual(['SESSION_INVALID', handle],
-                         proxy.pool.get_all(handle)['ErrorDescription'])
+        self.assertEqual((False, ['SESSION_INVALID', handle]),
+                         self.raw(self.fixture.pool('pool-a').url,
+                                  'pool.get_all', handle))
         self.assertTrue(all(s['expired'] for s in self.sim.sessions('pool-a')
                             if s['ref'] == handle))
 
@@ -145,7 +141,7 @@ class MasterFailoverTest(base.SimulatorTestCase):
         started = threading.Event()
 
         def watch():
-            watcher = XenAPI.Session(info.url)
+            watcher = base.new_session(info.url, self.wire)
             watcher.xenapi.login_with_password('root', base.PASSWORD)
             started.set()
             begin = time.monotonic()
@@ -180,3 +176,6 @@ class MasterFailoverWithoutHATest(base.SimulatorTestCase):
         vm = self.sim.vm('pool-a', 'on-master')
         self.assertEqual(('Running', 'xs-a1'), (vm['power_state'],
                                                 vm['host']))
+
+
+base.over_both_wires(globals())

@@ -138,3 +138,6 @@ class QueryOverWireTest(base.SimulatorTestCase):
                            'field "name_label"="web-1"')
         # Like xapi, a field is only read when a row is evaluated.
         self.assertEqual([], self.names('false and field "bogus"="x"'))
+
+
+base.over_both_wires(globals())

@@ -14,10 +14,6 @@
 
 """Sessions: login, logout, expiry with transparent re-login, HOST_IS_SLAVE."""
 
-import xmlrpc.client
-
-import XenAPI
-
 from tests.unit.simulator import base
 
 
@@ -26,8 +22,7 @@ class SessionTest(base.SimulatorTestCase):
     def test_login_with_wrong_password_names_user_and_pam_message(self):
         # xapi_session.ml login_with_password: [uname; msg], msg from PAM.
         info = self.fixture.pool('pool-a')
-        session = XenAPI.Session(info.url)
-        self.addCleanup(session('close'))
+        session = self.new_session(info.url)
         self.assertFailure(['SESSION_AUTHENTICATION_FAILED', 'root',
                             'Authentication failure'],
                            session.xenapi.login_with_password, 'root',
@@ -52,32 +47,26 @@ class SessionTest(base.SimulatorTestCase):
         [info] = self.sim.sessions('pool-a')
         self.assertTrue(info['logged_out'])
         # The old handle is gone: raw calls with it fail SESSION_INVALID.
-        proxy = xmlrpc.client.ServerProxy(self.fixture.pool('pool-a').url)
-        self.addCleanup(proxy('close'))
-        result = proxy.VM.get_all(handle)
-        self.assertEqual('Failure', result['Status'])
-        self.assertEqual(['SESSION_INVALID', handle],
-                         result['ErrorDescription'])
+        self.assertEqual((False, ['SESSION_INVALID', handle]),
+                         self.raw(self.fixture.pool('pool-a').url,
+                                  'VM.get_all', handle))
 
     def test_login_takes_two_to_four_parameters(self):
-        proxy = xmlrpc.client.ServerProxy(self.fixture.pool('pool-a').url)
-        self.addCleanup(proxy('close'))
-        ok = proxy.session.login_with_password('root', base.PASSWORD)
-        self.assertEqual('Success', ok['Status'])
-        ok = proxy.session.login_with_password('root', base.PASSWORD, '1.1',
-                                               'x')
-        self.assertEqual('Success', ok['Status'])
-        bad = proxy.session.login_with_password('root')
-        self.assertEqual(['MESSAGE_PARAMETER_COUNT_MISMATCH',
-                          'session.login_with_password', '4', '1'],
-                         bad['ErrorDescription'])
+        url = self.fixture.pool('pool-a').url
+        login = 'session.login_with_password'
+        self.assertTrue(self.raw(url, login, 'root', base.PASSWORD)[0])
+        self.assertTrue(self.raw(url, login, 'root', base.PASSWORD, '1.1',
+                                 'x')[0])
+        self.assertEqual((False, ['MESSAGE_PARAMETER_COUNT_MISMATCH',
+                                  login, '4', '1']),
+                         self.raw(url, login, 'root'))
 
     def test_expired_session_is_renewed_transparently(self):
         session = self.session()
         first = session.handle
         self.assertEqual(3, len(session.xenapi.VM.get_all()))
         self.sim.expire_sessions('pool-a')
-        # XenAPI.Session sees SESSION_INVALID, logs in again and retries.
+        # The session sees SESSION_INVALID, logs in again and retries.
         self.assertEqual(3, len(session.xenapi.VM.get_all()))
         self.assertNotEqual(first, session.handle)
         calls = self.sim.calls('pool-a')
@@ -90,8 +79,7 @@ class SessionTest(base.SimulatorTestCase):
         info = self.fixture.pool('pool-a')
         self.assertEqual('xs-a1', info.master)
         member_url = info.member_urls['xs-a2']
-        session = XenAPI.Session(member_url)
-        self.addCleanup(session('close'))
+        session = self.new_session(member_url)
         master_ip = info.url.split('//')[1].rsplit(':', 1)[0]
         self.assertFailure(['HOST_IS_SLAVE', master_ip],
                            session.xenapi.login_with_password, 'root',
@@ -99,15 +87,12 @@ class SessionTest(base.SimulatorTestCase):
         # Every call with a valid session; an invalid one is checked
         # first, as a member asks the master about the session before it
         # says it is not the master.
-        proxy = xmlrpc.client.ServerProxy(member_url)
-        self.addCleanup(proxy('close'))
-        result = proxy.VM.get_all('OpaqueRef:bogus')
-        self.assertEqual(['SESSION_INVALID', 'OpaqueRef:bogus'],
-                         result['ErrorDescription'])
-        valid = self.session()._session
-        result = proxy.VM.get_all(valid)
-        self.assertEqual(['HOST_IS_SLAVE', master_ip],
-                         result['ErrorDescription'])
+        self.assertEqual((False, ['SESSION_INVALID', 'OpaqueRef:bogus']),
+                         self.raw(member_url, 'VM.get_all',
+                                  'OpaqueRef:bogus'))
+        valid = self.session().handle
+        self.assertEqual((False, ['HOST_IS_SLAVE', master_ip]),
+                         self.raw(member_url, 'VM.get_all', valid))
         # The address is bare, like xapi's: same port on every host.
         member_ip = member_url.split('//')[1].rsplit(':', 1)[0]
         host_records = self.session().xenapi.host.get_all_records()
@@ -117,17 +102,18 @@ class SessionTest(base.SimulatorTestCase):
                          member_url.rsplit(':', 1)[1])
 
     def test_oldest_sessions_of_an_originator_are_destroyed(self):
-        proxy = xmlrpc.client.ServerProxy(self.fixture.pool('pool-a').url)
-        self.addCleanup(proxy('close'))
-        handles = [proxy.session.login_with_password(
-            'root', base.PASSWORD, '1.1', 'leaky')['Value']
-            for _i in range(501)]
-        other = proxy.session.login_with_password(
-            'root', base.PASSWORD, '1.1', 'tidy')['Value']
-        self.assertEqual(['SESSION_INVALID', handles[0]],
-                         proxy.VM.get_all(handles[0])['ErrorDescription'])
+        url = self.fixture.pool('pool-a').url
+        login = 'session.login_with_password'
+        handles = [self.raw(url, login, 'root', base.PASSWORD, '1.1',
+                            'leaky')[1] for _i in range(501)]
+        other = self.raw(url, login, 'root', base.PASSWORD, '1.1', 'tidy')[1]
+        self.assertEqual((False, ['SESSION_INVALID', handles[0]]),
+                         self.raw(url, 'VM.get_all', handles[0]))
         for handle in (handles[1], handles[-1], other):
-            self.assertEqual('Success', proxy.VM.get_all(handle)['Status'])
+            self.assertTrue(self.raw(url, 'VM.get_all', handle)[0])
         expired = [s['ref'] for s in self.sim.sessions('pool-a')
                    if s['expired']]
         self.assertEqual([handles[0]], expired)
+
+
+base.over_both_wires(globals())

@@ -95,3 +95,6 @@ class StorageTest(base.SimulatorTestCase):
         self.assertEqual(('Halted', NULL),
                          (self.api.VM.get_power_state(tied),
                           self.api.VM.get_resident_on(tied)))
+
+
+base.over_both_wires(globals())

@@ -184,3 +184,6 @@ class VMLifecycleTest(base.SimulatorTestCase):
         self.sim.start_vm('pool-a', 'big', 'xs-a3')
         self.assertEqual(self.hosts['xs-a3'],
                          self.api.VM.get_resident_on(self.vms['big']))
+
+
+base.over_both_wires(globals())

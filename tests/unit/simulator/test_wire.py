@@ -12,7 +12,9 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""The wire format and the generic errors, checked over raw XML-RPC."""
+"""The wire format and the generic errors, checked over raw XML-RPC and
+raw JSON-RPC v1.0 and v2.0 (``tests/unit/simulator/test_jsonrpc.py`` has
+what only JSON-RPC has)."""
 
 import re
 import xmlrpc.client
@@ -36,25 +38,21 @@ class WireTest(base.SimulatorTestCase):
     def setUp(self):
         super(WireTest, self).setUp()
         self.url = self.fixture.pool('pool-a').url
-        self.proxy = xmlrpc.client.ServerProxy(self.url)
-        self.addCleanup(self.proxy('close'))
-        login = self.proxy.session.login_with_password('root', base.PASSWORD)
-        self.handle = login['Value']
-
-    def call(self, method, *args):
-        return getattr(self.proxy, method)(self.handle, *args)
+        ok, self.handle = self.raw(self.url, 'session.login_with_password',
+                                   'root', base.PASSWORD)
+        self.assertTrue(ok, self.handle)
 
     def value(self, method, *args):
-        result = self.call(method, *args)
-        self.assertEqual('Success', result['Status'], result)
-        return result['Value']
+        ok, result = self.raw(self.url, method, self.handle, *args)
+        self.assertTrue(ok, result)
+        return result
 
     def error(self, method, *args):
-        result = self.call(method, *args)
-        self.assertEqual('Failure', result['Status'], result)
-        for item in result['ErrorDescription']:
+        ok, result = self.raw(self.url, method, self.handle, *args)
+        self.assertFalse(ok, result)
+        for item in result:
             self.assertIsInstance(item, str)
-        return result['ErrorDescription']
+        return result
 
     def test_session_ref_and_envelope(self):
         self.assertRegex(self.handle, REF)
@@ -216,3 +214,47 @@ class WireTest(base.SimulatorTestCase):
     def test_void_result_is_empty_string(self):
         vm = self.value('VM.get_by_name_label', 'vm2')[0]
         self.assertEqual('', self.value('VM.set_order', vm, 1))
+
+
+class WireTestOverJsonRpc(WireTest):
+    """The same calls over JSON-RPC v2.0, and JSON's own spelling."""
+
+    wire = base.JSONRPC
+
+    def test_record_types_on_the_wire(self):
+        """Types as ``ocaml-rpc``'s jsonrpc.ml ``rpc_to_json`` writes them.
+
+        ``Int`` as a number without a point, ``Float`` with one, ``Bool``,
+        ``DateTime`` and ``String`` as strings (wire-protocol.md, JSON-RPC).
+        """
+        vm = self.value('VM.get_by_name_label', 'vm1')[0]
+        status, reply = base.json_request(self.url, {
+            'jsonrpc': '2.0', 'method': 'VM.get_record',
+            'params': [self.handle, vm], 'id': 1})
+        self.assertEqual(200, status)
+        record = reply['result']
+        for field, value in (('memory_static_max', 2048 * 1024 * 1024),
+                             ('VCPUs_max', 2), ('order', 3)):
+            self.assertIs(int, type(record[field]), field)
+            self.assertEqual(value, record[field])
+        self.assertIs(False, record['is_a_template'])
+        self.assertIs(True, record['ha_always_run'])
+        self.assertEqual('Running', record['power_state'])
+        self.assertRegex(record['resident_on'], REF)
+        self.assertEqual('OpaqueRef:NULL', record['suspend_VDI'])
+        self.assertIs(float, type(record['HVM_shadow_multiplier']))
+        self.assertEqual('19700101T00:00:00Z', record['snapshot_time'])
+        self.assertEqual([], record['VIFs'])
+        self.assertEqual({'nova_uuid': 'b5b4e6a4-2a3c-4c43-9b8a-2f7b2a1f6c11'},
+                         record['other_config'])
+        status, reply = base.json_request(self.url, {
+            'jsonrpc': '2.0', 'method': 'host.get_record',
+            'params': [self.handle, record['resident_on']], 'id': 2})
+        self.assertEqual([0], reply['result'][
+            'virtual_hardware_platform_versions'])
+
+
+class WireTestOverJsonRpc10(WireTestOverJsonRpc):
+    """The same calls over JSON-RPC v1.0."""
+
+    json_version = '1.0'

@@ -196,3 +196,6 @@ class PowerStateResetTest(base.SimulatorTestCase):
                 if r['is_control_domain']][0]
         self.assertFailure(['CANNOT_RESET_CONTROL_DOMAIN', dom0],
                            api.VM.power_state_reset, dom0)
+
+
+base.over_both_wires(globals())

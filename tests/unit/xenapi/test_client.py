@@ -12,7 +12,11 @@
 #    License for the specific language governing permissions and limitations
 #    under the License.
 
-"""PoolClient against the pool simulator, over real XML-RPC on loopback."""
+"""PoolClient against the pool simulator on loopback.
+
+Every test runs over XML-RPC and over JSON-RPC (``base.over_both_wires``):
+the client's guarantees do not depend on the wire.
+"""
 
 import dataclasses
 import logging
@@ -39,6 +43,9 @@ def _vms(count, host='xs-a1', priority=''):
 
 class PoolClientTestCase(testtools.TestCase):
 
+    #: The wire the clients of the test speak (``[xenapi] protocol``).
+    wire = base.XMLRPC
+
     def make_scenario(self):
         return base.scenario(base.pool(vms=_vms(3, priority='restart')),
                              base.pool('pool-b', ha=False))
@@ -57,6 +64,7 @@ class PoolClientTestCase(testtools.TestCase):
         info = self.sim_fixture.pool(pool)
         kw.setdefault('ca_file', info.ca_file)
         kw.setdefault('allow_plain_http', not self._tls)
+        kw.setdefault('protocol', self.wire)
         c = xenapi_client.PoolClient(url or info.url, info.username,
                                      password, name=pool, **kw)
         self.addCleanup(c.close)
@@ -98,7 +106,8 @@ class TestPoolRead(PoolClientTestCase):
         stuck.simulator.wait_until_quiet('pool-a')
         info = stuck.pool('pool-a')
         c = xenapi_client.PoolClient(info.url, 'root', PASSWORD,
-                                     allow_plain_http=True)
+                                     allow_plain_http=True,
+                                     protocol=self.wire)
         self.addCleanup(c.close)
         state = c.read_ha_state()
         self.assertEqual(1, state.waiting_restarts)
@@ -117,7 +126,8 @@ class TestPoolRead(PoolClientTestCase):
             base.pool(memory_mb=65536, vms=_vms(300)))))
         info = many.pool('pool-a')
         c = xenapi_client.PoolClient(info.url, 'root', PASSWORD,
-                                     allow_plain_http=True)
+                                     allow_plain_http=True,
+                                     protocol=self.wire)
         self.addCleanup(c.close)
         snap = c.read_pool()
         many.simulator.reset_calls('pool-a')
@@ -126,6 +136,11 @@ class TestPoolRead(PoolClientTestCase):
         self.assertEqual(300, len(snap.vms))
         self.assertEqual(4, calls_few)
         self.assertEqual(calls_few, calls_many)
+
+    def test_the_client_speaks_the_wire_it_is_told(self):
+        c = self.client()
+        c.read_pool()
+        self.assertEqual(self.wire, c.protocol)
 
     def test_values_are_immutable(self):
         snap = self.client().read_pool()
@@ -303,3 +318,6 @@ class TestTLS(PoolClientTestCase):
         c = self.client(ca_file=None, insecure=True)
         self.assertTrue(c.read_ha_state().ha_enabled)
         self.assertIn('verification is off', self.logs.output)
+
+
+base.over_both_wires(globals())
