@@ -53,10 +53,6 @@ FILTER_PATH = 'nova_ha_ext.scheduler.filters.ha_aggregate.HAAggregateFilter'
 AGGREGATE_EXTRA_SPECS_FILTER = 'AggregateInstanceExtraSpecsFilter'
 VALIDATOR_NAMESPACE = 'nova.api.extra_spec_validators'
 VALIDATOR_MODULE = 'nova_ha_ext.api.extra_specs'
-#: Keys of the ``ha:`` scope that nova-ha-ext reads (the restart
-#: priority, order and delay of a protected VM).
-KNOWN_SCOPED_KEYS = frozenset(('ha:restart_priority', 'ha:order',
-                               'ha:start_delay'))
 #: Seconds a pool has to answer its login and one call.
 POOL_TIMEOUT = 10.0
 
@@ -249,14 +245,19 @@ class Checks(upgradecheck.UpgradeCommands):
         for flavor in objects.FlavorList.get_all(self._context()):
             specs = flavor.extra_specs or {}
             try:
-                ha_spec.flavor_requests_ha(specs, flavor.name)
+                ha_spec.restart_policy(specs, flavor.name)
             except ha_spec.InvalidHAValue as exc:
                 results.append((Code.FAILURE, (
                     "%s: HAAggregateFilter refuses every host to its "
                     "instances. Fix it with openstack flavor set "
                     "--property ha=true %s." % (exc, flavor.name))))
-            keys = [k for k in ha_spec.near_miss_keys(specs)
-                    if k not in KNOWN_SCOPED_KEYS]
+            except ha_spec.InvalidRestartPolicy as exc:
+                results.append((Code.FAILURE, (
+                    "%s: HAAggregateFilter refuses every host to its "
+                    "instances. Fix it with openstack flavor set "
+                    "--property %s=<value> %s."
+                    % (exc, exc.key, flavor.name))))
+            keys = ha_spec.near_miss_keys(specs)
             if keys:
                 results.append((Code.WARNING, (
                     "Flavor %s has %s, which nothing reads: its instances "

@@ -271,6 +271,19 @@ class TestFlavorKeysCheck(StatusTestCase):
         # The warning of the same run is kept.
         self.assertIn("Flavor maybe has 'HA'", result.details)
 
+    def test_failure_for_a_restart_policy_value_xenserver_would_not_take(self):
+        # Stored before the validator existed: the filter refuses every
+        # host to this flavor, so the check says so and names the key.
+        flavor = self._create_flavor_with_specs('late', {})
+        self._set_extra_specs(flavor, {'ha': 'true', 'ha:order': '-1'})
+
+        result = self.checks._check_flavor_keys()
+
+        self.assertEqual(FAILURE, result.code)
+        self.assertIn("flavor late has extra spec 'ha:order' must be an "
+                      "integer >= 0, got '-1'", result.details)
+        self.assertIn('--property ha:order=<value> late', result.details)
+
 
 class TestCoordinationCheck(StatusTestCase):
 
