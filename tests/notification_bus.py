@@ -39,7 +39,7 @@ class NotificationBus:
                  transport=None):
         self.transport = transport or messaging.get_notification_transport(
             conf, url='fake:/')
-        self.received = []
+        self._received = []
         self._lock = threading.Lock()
         self._listener = messaging.get_notification_listener(
             self.transport, [messaging.Target(topic=topic)], [self],
@@ -53,28 +53,45 @@ class NotificationBus:
         self._listener.stop()
         self._listener.wait()
 
-    def _record(self, priority, publisher_id, event_type, payload):
+    def _record(self, priority, publisher_id, event_type, payload,
+                metadata):
         with self._lock:
-            self.received.append({'priority': priority,
-                                  'publisher_id': publisher_id,
-                                  'event_type': event_type,
-                                  'payload': payload})
+            self._received.append({'priority': priority,
+                                   'publisher_id': publisher_id,
+                                   'event_type': event_type,
+                                   'payload': payload,
+                                   'timestamp': metadata['timestamp']})
 
-    # The listener's endpoint: one method per priority.
+    # The listener's endpoint: one method per priority. Its executor may
+    # hand notifications over concurrently: they are put back in the order
+    # they were sent by their timestamps.
     def info(self, ctxt, publisher_id, event_type, payload, metadata):
-        self._record('INFO', publisher_id, event_type, payload)
+        self._record('INFO', publisher_id, event_type, payload, metadata)
 
     def warn(self, ctxt, publisher_id, event_type, payload, metadata):
-        self._record('WARN', publisher_id, event_type, payload)
+        self._record('WARN', publisher_id, event_type, payload, metadata)
 
     def error(self, ctxt, publisher_id, event_type, payload, metadata):
-        self._record('ERROR', publisher_id, event_type, payload)
+        self._record('ERROR', publisher_id, event_type, payload, metadata)
+
+    @property
+    def received(self):
+        """Everything that arrived, in the order it was sent."""
+        with self._lock:
+            return sorted(self._received, key=lambda n: n['timestamp'])
 
     def of(self, event_type):
-        """What arrived of one event type, in order."""
-        with self._lock:
-            return [n for n in self.received
-                    if n['event_type'] == event_type]
+        """What arrived of one event type, in the order it was sent."""
+        return [n for n in self.received if n['event_type'] == event_type]
+
+    def wait_for_all(self, notifier, timeout=10.0):
+        """Wait until everything ``notifier`` (an ``HANotifier``) sent
+        arrived: after it, what did not arrive was not sent.
+        """
+        assert notifier.flush(timeout)
+        waiting.wait_for(lambda: len(self.received) >= notifier.sent,
+                         timeout, '%d notification(s)' % notifier.sent)
+        return self.received
 
     def wait_for(self, event_type, count=1, timeout=10.0):
         """Wait until ``count`` notifications of ``event_type`` arrived."""
