@@ -19,6 +19,7 @@ notifications sent through oslo.messaging's in-memory transport with the
 ``messaging`` driver, received by a notification listener.
 """
 
+import json
 import threading
 
 from nova import context as nova_context
@@ -207,3 +208,29 @@ class TestXenServerMessageNotifications(NotificationsTestCase):
         uuids = [a['uuid'] for a in alerts]
         self.assertEqual(len(set(uuids)), len(uuids))
         self.assertEqual(len(uuids), run.xenserver_messages.published)
+
+
+class TestStatusShowsXenServerAlerts(test_reconciler.ReconcilerTestCase):
+
+    def test_status_lists_the_latest_ha_alerts_of_each_pool(self):
+        code, text = self.run_manage('status')
+        self.assertNotIn('Recent XenServer HA alerts', text)
+
+        self.boot_on('xs-a2', self.ha, 'ha1')
+        self.fail('xs-a2')
+        code, text = self.run_manage('status')
+        section = text.split('Recent XenServer HA alerts (newest first):\n')
+        self.assertEqual(2, len(section), text)
+        [row] = [line for line in section[1].splitlines()
+                 if 'HA_HOST_FAILED' in line]
+        self.assertTrue(row.startswith('pool-a'))
+        self.assertIn("Server 'xs-a2' has failed", row)
+
+        code, text = self.run_manage('status', '--format', 'json')
+        pool = {p['pool']: p for p in json.loads(text)['pools']}['pool-a']
+        self.assertEqual(['HA_HOST_FAILED'],
+                         [a['name'] for a in pool['xenserver_ha_alerts']])
+        self.assertIsNone(pool['xenserver_ha_alerts_error'])
+        self.assertEqual(self.xenapi('pool-a').host.get_uuid(
+            self.xenapi('pool-a').host.get_by_name_label('xs-a2')[0]),
+            pool['xenserver_ha_alerts'][0]['obj_uuid'])
