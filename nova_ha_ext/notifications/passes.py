@@ -176,8 +176,11 @@ class PassNotifier:
         with self._lock:
             known = self._problems.get(pool.uuid, set())
             self._problems[pool.uuid] = set(found)
+        new = sorted(set(found) - known)
+        if not new:
+            return
         vms = {vm.ref: vm.uuid for vm in report.snapshot.vms}
-        for key in sorted(set(found) - known):
+        for key in new:
             action = found[key]
             instance = instances.get(action.instance_uuid)
             self.notifier.emit(context, _PROBLEMS[action.kind],

@@ -22,6 +22,7 @@ from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.xenapi import pool_state
+from tests.unit.notifications import recording
 
 POOL_UUID = '4a3c1f0e-8d2b-4c55-9e1f-6b7a2d9c0e13'
 INSTANCE = 'd5f0e7a2-3b41-4c8e-a9d6-1f2e3c4b5a69'
@@ -30,20 +31,6 @@ SOURCE = hostmap.ComputeNode('xs-a2', 'xs-a2',
                              '7c9e2b1a-5d3f-4e8a-b6c2-0a1f9e8d7c65')
 TARGET = hostmap.ComputeNode('xs-a3', 'xs-a3',
                              '2e8f4a6c-1b3d-4f5e-8a7c-9d0b1e2f3a47')
-
-
-class RecordingNotifier:
-    enabled = True
-
-    def __init__(self):
-        self.sent = []
-
-    def emit(self, context, event_type, payload, priority=None):
-        payload.obj_to_primitive()  # every field set and of its type
-        self.sent.append((event_type, payload))
-
-    def of(self, event_type):
-        return [p for t, p in self.sent if t == event_type]
 
 
 def _host(n, live=True):
@@ -91,7 +78,7 @@ def _instance(uuid, host='xs-a2'):
 
 
 def _notifier():
-    recorder = RecordingNotifier()
+    recorder = recording.RecordingNotifier()
     return passes.PassNotifier(recorder), recorder
 
 

@@ -28,11 +28,12 @@ from nova_ha_ext.notifications import xenserver
 from nova_ha_ext.reconcile import watcher
 from nova_ha_ext.simulator import fixture
 from nova_ha_ext.xenapi import client as xenapi_client
-from tests.unit.notifications import test_passes
+from tests.unit.notifications import recording
 from tests.unit.simulator import base
 from tests import waiting
 
 NOW = datetime.datetime(2026, 12, 1, 17, 0, 0, tzinfo=datetime.timezone.utc)
+POOL_UUID = '4a3c1f0e-8d2b-4c55-9e1f-6b7a2d9c0e13'
 
 
 def _event(name, uuid, age, ref='OpaqueRef:m1', cls='Host'):
@@ -45,7 +46,7 @@ def _event(name, uuid, age, ref='OpaqueRef:m1', cls='Host'):
 
 
 POOL_EVENT = {'class': 'pool', 'operation': 'mod', 'ref': 'OpaqueRef:p',
-              'snapshot': {'uuid': test_passes.POOL_UUID,
+              'snapshot': {'uuid': POOL_UUID,
                            'name_label': 'pool-a'}}
 
 
@@ -53,7 +54,7 @@ class TestRepublishRules(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.sent = test_passes.RecordingNotifier()
+        self.sent = recording.RecordingNotifier()
         self.messages = xenserver.XenServerMessages(
             self.sent, max_age=600, clock=lambda: NOW)
 
@@ -76,7 +77,7 @@ class TestRepublishRules(testtools.TestCase):
             _event('HA_POOL_OVERCOMMITTED', 'ha', age=0, cls='Pool')])
         [(event_type, payload)] = self.sent.sent
         self.assertEqual(('ha_pool.xenserver_message', 'HA_POOL_OVERCOMMITTED',
-                          3, 'Pool', test_passes.POOL_UUID, 'pool-a',
+                          3, 'Pool', POOL_UUID, 'pool-a',
                           'ha-pool-a'),
                          (event_type, payload.name, payload.priority,
                           payload.cls, payload.pool.uuid, payload.pool.name,
@@ -112,7 +113,7 @@ class TestRepublishFromTheWatcher(testtools.TestCase):
                 {'name_label': 'vm-1', 'memory_mb': 64, 'host': 'xs-a2',
                  'ha_restart_priority': 'restart'}]))))
         self.sim = self.sim_fixture.simulator
-        self.sent = test_passes.RecordingNotifier()
+        self.sent = recording.RecordingNotifier()
         self.messages = xenserver.XenServerMessages(self.sent, max_age=3600)
         self.seedings = 0
         self.lock = threading.Lock()
