@@ -29,9 +29,9 @@ from nova_ha_ext.notifications import notifier as ha_notifier
 from nova_ha_ext.notifications import passes
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import runner
+from nova_ha_ext.testing import notification_bus
+from nova_ha_ext.testing import waiting
 from tests.functional import test_reconciler
-from tests import notification_bus
-from tests import waiting
 
 RELOCATE = ('ha_instance.relocate.start', 'ha_instance.relocate.end',
             'ha_instance.relocate.error')

@@ -22,7 +22,7 @@ import pytest
 
 from nova_ha_ext.notifications import notifier as ha_notifier
 from nova_ha_ext.notifications import objects
-from tests import notification_bus
+from nova_ha_ext.testing import notification_bus
 
 POOL = dict(uuid='4a3c1f0e-8d2b-4c55-9e1f-6b7a2d9c0e13', name='pool-a',
             aggregate='ha-pool-a')

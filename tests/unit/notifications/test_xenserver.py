@@ -27,10 +27,10 @@ import testtools
 from nova_ha_ext.notifications import xenserver
 from nova_ha_ext.reconcile import watcher
 from nova_ha_ext.simulator import fixture
+from nova_ha_ext.testing import waiting
 from nova_ha_ext.xenapi import client as xenapi_client
 from tests.unit.notifications import recording
 from tests.unit.simulator import base
-from tests import waiting
 
 NOW = datetime.datetime(2026, 12, 1, 17, 0, 0, tzinfo=datetime.timezone.utc)
 POOL_UUID = '4a3c1f0e-8d2b-4c55-9e1f-6b7a2d9c0e13'

@@ -24,7 +24,7 @@ import threading
 
 import oslo_messaging as messaging
 
-from tests import waiting
+from nova_ha_ext.testing import waiting
 
 
 class NotificationBus:
