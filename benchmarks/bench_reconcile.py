@@ -16,6 +16,7 @@
 
     python -m benchmarks reconcile
     python -m benchmarks.bench_reconcile --small   # pools of 200 VMs
+    python -m benchmarks.bench_reconcile --notifications  # on versus off
 
 ``main()`` runs the measurements in a child process: Nova's functional
 harness monkey-patches the process with eventlet, which the other
@@ -91,6 +92,8 @@ RELOCATIONS = (0, 10, 50)
 #: In-sync passes whose stages are timed one by one.
 STAGE_RUNS = 3
 FAILOVERS = 20
+#: Rounds of passes with notifications off, then on (``--notifications``).
+NOTIFY_ROUNDS = 3
 PROGRESS = 'bench_reconcile:'
 _TX = ('BEGIN', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE')
 
@@ -122,14 +125,16 @@ def progress(message):
     sys.__stderr__.flush()
 
 
-def main(small=False):
+def main(small=False, notifications=False):
     """Run the measurements in a child process; it prints the figures.
 
     The child's stderr (Nova's and eventlet's warnings and logs) is shown
     only if it fails; its progress lines are passed on as they come.
     """
     benchmarks.run_child('benchmarks.bench_reconcile',
-                         ['--small'] if small else [], PROGRESS)
+                         (['--small'] if small else []) +
+                         (['--notifications'] if notifications else []),
+                         PROGRESS)
 
 
 # Pool side ---------------------------------------------------------------
@@ -252,8 +257,12 @@ def _bench_case():
     from placement.db.sqlalchemy import models as placement_models
     from placement import db_api as placement_db
 
+    import oslo_messaging
+
     from nova_ha_ext import conf as ha_conf
     from nova_ha_ext import ha_spec
+    from nova_ha_ext.notifications import notifier as ha_notifier
+    from nova_ha_ext.notifications import passes
     from nova_ha_ext.reconcile import apply
     from nova_ha_ext.reconcile import decide
     from nova_ha_ext.reconcile import engine
@@ -811,6 +820,99 @@ def _bench_case():
             f['peak_rss'] = peak_rss_mib()
             self.figures['many'] = f
 
+        def test_notifications(self):
+            """Passes with notifications off, then on, interleaved.
+
+            On: Nova's settings for versioned notifications, sent with
+            oslo.messaging's ``messaging`` driver to its in-memory
+            transport (nobody consumes them in this process, as a broker
+            would take them elsewhere).
+            """
+            pools, hosts, vms = self.SIZES['one']
+            off, names, setup = self._start(pools, hosts, vms)
+            [pool] = names
+            progress('notifications: set up in %.0f s' % setup)
+            self.flags(driver=['messaging'],
+                       group='oslo_messaging_notifications')
+            self.flags(notification_format='versioned',
+                       group='notifications')
+            transport = oslo_messaging.get_notification_transport(
+                ha_conf.CONF, url='fake:/')
+            sender = ha_notifier.HANotifier(ha_conf.CONF, host='bench',
+                                            transport=transport)
+            self.addCleanup(sender.close)
+            timed = self.TimedPassNotifier(sender)
+            on = engine.Reconciler(ha_conf.CONF, notifier=timed)
+            self.addCleanup(on.close)
+            on.discover(self.ctxt)
+            for reconciler in (off, on):
+                reconciler.client(pool).read_ha_state()
+                # The first pass of a worker announces what it finds.
+                reconciler.reconcile_pool(self.ctxt, pool)
+            assert sender.flush(60)
+            rows = []
+
+            def measure(label, prepare=None):
+                for mode, reconciler in (('off', off), ('on', on)):
+                    if prepare is not None:
+                        prepare()
+                    sent = sender.sent
+                    hooks, sending = timed.hooks, timed.sending
+                    f = self._pass(reconciler, names, label)
+                    start = time.monotonic() - f['seconds']
+                    assert sender.flush(60)
+                    f.update(mode=mode, notifications=sender.sent - sent,
+                             flushed=time.monotonic() - start,
+                             hooks=timed.hooks - hooks,
+                             sending=timed.sending - sending)
+                    rows.append(f)
+
+            for _round in range(NOTIFY_ROUNDS):
+                measure('in sync')
+                measure('relocate 50',
+                        lambda: self._move(pool, 50, hosts))
+            # A host fails before each pass of this row, a different one
+            # each time; the one before is back by then.
+            victims = [host_name(0, hosts - 1 - k)
+                       for k in range(2 * NOTIFY_ROUNDS)]
+            failed = []
+
+            def fail_next():
+                if failed:
+                    self.sim.do(pool, 'recover_host', host=failed[-1])
+                failed.append(victims[len(failed)])
+                self.sim.do(pool, 'fail_host', host=failed[-1])
+                self.sim.do(pool, 'wait_until_quiet', timeout=60)
+            for _round in range(NOTIFY_ROUNDS):
+                measure('after a host failed', fail_next)
+            progress('notifications: passes done')
+            self.figures['notifications'] = {
+                'hosts': hosts, 'vms': vms, 'rows': rows}
+
+        class TimedPassNotifier(passes.PassNotifier):
+            """Times the pass's calls into it, and the sender's sends."""
+
+            def __init__(self, sender):
+                super().__init__(sender)
+                self.hooks = self.sending = 0.0
+                send = sender._send
+
+                def timed_send(context, message):
+                    start = time.perf_counter()
+                    send(context, message)
+                    self.sending += time.perf_counter() - start
+                sender._send = timed_send
+
+            def relocating(self, *args, **kwargs):
+                start = time.perf_counter()
+                super().relocating(*args, **kwargs)
+                self.hooks += time.perf_counter() - start
+
+            def pass_done(self, *args, **kwargs):
+                start = time.perf_counter()
+                super().pass_done(*args, **kwargs)
+                self.hooks += time.perf_counter() - start
+
         def _stages(self, reconciler, pool):
             """The parts of an in-sync pass, timed one by one."""
             client = reconciler.client(pool)
@@ -1043,7 +1145,7 @@ def _bench_case():
     return ReconcileBenchmark
 
 
-def _child(small):
+def _child(small, notifications=False):
     # Nova's functional harness wants eventlet patching before anything.
     from nova import monkey_patch
     monkey_patch.patch()
@@ -1052,10 +1154,52 @@ def _child(small):
     if small:
         case.SIZES = SMALL
     started = time.monotonic()
-    if not benchmarks.run_cases(case, ('test_one_pool', 'test_many_pools')):
+    methods = (('test_notifications',) if notifications
+               else ('test_one_pool', 'test_many_pools'))
+    if not benchmarks.run_cases(case, methods):
         return 1
-    _report(case.figures, time.monotonic() - started)
+    if notifications:
+        _report_notifications(case.figures['notifications'],
+                              time.monotonic() - started)
+    else:
+        _report(case.figures, time.monotonic() - started)
     return 0
+
+
+def _report_notifications(figures, total):
+    cpu, cores, python = benchmarks.machine()
+    print('Machine: %s, nproc %d, Python %s; measured in %.0f s.'
+          % (cpu, cores, python, total))
+    print()
+    print('### Notifications off and on: one pool, %d hosts, %s VMs'
+          % (figures['hosts'], _n(figures['vms'])))
+    print()
+    print('| pass | notifications | relocated | sent | Nova DB queries | '
+          'XenAPI calls | pass wall time | in the pass\'s notifier calls | '
+          'sending (own thread) | until all sent |')
+    print('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+    for f in figures['rows']:
+        print('| %s | %s | %d | %d | %s | %d | %.2f s | %.1f ms | %.1f ms '
+              '| %.2f s |'
+              % (f['label'], f['mode'], f['relocated'], f['notifications'],
+                 _n(f['nova_queries']), f['calls'], f['seconds'],
+                 f['hooks'] * 1000, f['sending'] * 1000, f['flushed']))
+    print()
+    by = collections.defaultdict(list)
+    for f in figures['rows']:
+        by[(f['label'], f['mode'])].append(f['seconds'])
+    for label in dict.fromkeys(f['label'] for f in figures['rows']):
+        off = statistics.median(by[(label, 'off')])
+        on = statistics.median(by[(label, 'on')])
+        ons = [f for f in figures['rows']
+               if f['label'] == label and f['mode'] == 'on']
+        print('- %s: median pass %.2f s off, %.2f s on (%+.0f ms, %+.1f%%); '
+              'in the notifier calls %.1f ms and sending %.1f ms per pass '
+              '(medians)'
+              % (label, off, on, (on - off) * 1000,
+                 100.0 * (on - off) / off,
+                 statistics.median(f['hooks'] for f in ons) * 1000,
+                 statistics.median(f['sending'] for f in ons) * 1000))
 
 
 def _n(number):
@@ -1179,5 +1323,7 @@ def _report(figures, total):
 
 if __name__ == '__main__':
     if '--child' in sys.argv:
-        sys.exit(_child('--small' in sys.argv))
-    main(small='--small' in sys.argv)
+        sys.exit(_child('--small' in sys.argv,
+                        '--notifications' in sys.argv))
+    main(small='--small' in sys.argv,
+         notifications='--notifications' in sys.argv)

@@ -42,7 +42,8 @@ DEFAULT_OUTPUT = os.path.join(REPO, 'nova_ha_ext', 'simulator', 'data',
                               'xenapi.json')
 
 MODELLED_CLASSES = ('session', 'pool', 'host', 'host_metrics', 'VM', 'SR',
-                    'PBD', 'VDI', 'VBD', 'task', 'event', 'VM_group')
+                    'PBD', 'VDI', 'VBD', 'task', 'event', 'VM_group',
+                    'message')
 
 # The published datamodel flattens xapi's field namespaces (VM.memory_*,
 # host.API_version_* ...) into plain names, but the database columns that
@@ -261,7 +262,10 @@ def build(source):
             }
             if msg.get('feature'):
                 messages[msg['name']]['feature'] = msg['feature']
-        if 'get_all_records' in messages:
+        # A class without database rows (message) publishes its own
+        # get_all_records_where, and xapi serves no hidden ones for it.
+        if ('get_all_records' in messages and
+                'get_all_records_where' not in messages):
             session = [['session_id', 'session ref'], ['expr', 'string']]
             messages['get_all_records_where'] = {
                 'params': session,

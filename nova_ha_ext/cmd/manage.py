@@ -60,6 +60,7 @@ from nova_ha_ext.reconcile import membership
 from nova_ha_ext.reconcile import pause
 from nova_ha_ext.reconcile import services
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
+from nova_ha_ext.xenapi import ha_messages
 from nova_ha_ext.xenapi import storage
 
 CONF = ha_conf.CONF
@@ -204,6 +205,21 @@ def _tied_vms(reconciler, report):
              'sr': t.sr_name, 'reason': t.reason()} for t in tied], None
 
 
+def _recent_alerts(reconciler, report, limit=5):
+    """The pool's latest XenServer HA alerts, as status shows them.
+
+    :returns: the alerts, and why they could not be read (or None).
+    """
+    try:
+        alerts = ha_messages.read_recent(reconciler.client(report.pool),
+                                         limit)
+    except xenapi_exc.PoolError as exc:
+        return [], 'could not read the HA alerts of the pool: %s' % exc
+    return [{'time': a.timestamp.isoformat(), 'name': a.name,
+             'priority': a.priority, 'cls': a.cls, 'obj_uuid': a.obj_uuid,
+             'body': a.body, 'uuid': a.uuid} for a in alerts], None
+
+
 def _owners(names):
     """Which worker reconciles each pool, as the workers see it."""
     try:
@@ -227,6 +243,8 @@ def status_command(context, args, out):
         reports = reconciler.reconcile(context, dry_run=True)
         tied = {r.pool: _tied_vms(reconciler, r) for r in reports
                 if r.reachable}
+        alerts = {r.pool: _recent_alerts(reconciler, r) for r in reports
+                  if r.reachable}
     finally:
         reconciler.close()
     pools = [_pool_status(r, CONF.xenapi.allow_two_host_pools)
@@ -235,6 +253,10 @@ def status_command(context, args, out):
         if p['pool'] in tied:
             p['tied_vms'], problem = tied[p['pool']]
             p['problems'].extend([problem] if problem else [])
+        if p['pool'] in alerts:
+            # History, not a problem: they do not change the exit code.
+            p['xenserver_ha_alerts'], p['xenserver_ha_alerts_error'] = \
+                alerts[p['pool']]
     owners = _owners([p['pool'] for p in pools])
     drifts = membership.read_drifts(context, [
         (reconciler.targets[r.pool], r.snapshot)
@@ -315,6 +337,16 @@ def status_command(context, args, out):
                       'move their disks to shared storage):\n')
             out.write(table(['pool', 'instance', 'VM', 'SR'], tied_rows)
                       + '\n')
+        alert_rows = [[p['pool'], a['time'], a['name'], '%s %s' % (
+            a['cls'], a['obj_uuid']), a['body']]
+            for p in pools for a in p.get('xenserver_ha_alerts', ())]
+        alert_rows += [[p['pool'], '-', '-', '-',
+                        p['xenserver_ha_alerts_error']] for p in pools
+                       if p.get('xenserver_ha_alerts_error')]
+        if alert_rows:
+            out.write('\nRecent XenServer HA alerts (newest first):\n')
+            out.write(table(['pool', 'time', 'alert', 'about', 'body'],
+                            alert_rows) + '\n')
         if ignored:
             out.write('\nFlavor extra specs that nova-ha-ext ignores (use '
                       '%s=true or %s=false instead):\n'

@@ -136,6 +136,29 @@ Related options:
 
 * ``[coordination] member_id``: the ``worker`` label.
 """),
+    cfg.IntOpt(
+        'xenserver_message_max_age',
+        default=3600,
+        min=0,
+        help="""
+Seconds. The reconciler re-publishes each of XenServer's HA alerts (the
+pool's ``HA_*`` messages) once, as a log line naming the pool and as an
+``ha_pool.xenserver_message`` notification. When an event watcher starts,
+or starts again after an outage, XenServer lists every message it keeps:
+those older than this are taken as history and not re-published.
+
+Possible values:
+
+* 0 re-publishes only alerts that arrive while a watcher runs.
+* A larger value re-publishes, after a worker restarts, the alerts of that
+  many seconds before it again; each is re-published once per worker.
+
+Related options:
+
+* ``watch_events``: alerts reach the reconciler through the event watchers.
+* ``[notifications] notification_format``: ``versioned`` or ``both`` to
+  send notifications at all.
+"""),
 ]
 
 

@@ -158,11 +158,14 @@ class Reconciler:
     :param mover: the :class:`~nova_ha_ext.reconcile.placement.
         AllocationMover` reading and moving allocations; one using Nova's
         report client when None.
+    :param notifier: a :class:`~nova_ha_ext.notifications.passes.
+        PassNotifier` announcing what passes do; none when None.
     """
 
     def __init__(self, conf, client_factory=None, coordinator=None,
-                 binder=None, mover=None):
+                 binder=None, mover=None, notifier=None):
         self._conf = conf
+        self.notifier = notifier
         self._coordinator = coordinator
         self._binder = binder or ports.PortBinder()
         self._mover_obj = mover
@@ -371,6 +374,8 @@ class Reconciler:
         paused = pause.read(context, target.aggregate_id)
         if paused is None and not dry_run:
             guard = pause.guard(context, target, then=guard)
+        if self.notifier is not None and not dry_run and paused is None:
+            self.notifier.relocating(context, name, snapshot, actions)
         results = apply.apply_actions(
             context, actions, view.cells,
             set_protection=client.set_restart_policy, mover=self._mover,
@@ -396,6 +401,8 @@ class Reconciler:
                             dry_run=dry_run, problems=tuple(problems),
                             paused=paused, services=service_changes,
                             anti_affinity=groups)
+        if self.notifier is not None:
+            self.notifier.pass_done(context, name, report, view.instances)
         applied = report.count(status=apply.APPLIED)
         if applied or report.failed:
             LOG.info("Pool %s: %d change(s) applied, %d failed, in %.2f s",

@@ -39,6 +39,9 @@ import time
 
 from oslo_log import log as logging
 
+from nova_ha_ext.notifications import notifier as ha_notifier
+from nova_ha_ext.notifications import passes
+from nova_ha_ext.notifications import xenserver
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import watcher
@@ -63,16 +66,25 @@ class ReconcilerRunner:
     :param recorder: optional, ``recorder.record(PassReport, kind)`` after
         each pass, ``kind`` ``periodic`` or ``event`` (see
         :mod:`nova_ha_ext.metrics.recorder`).
+    :param notifier: the :class:`~nova_ha_ext.notifications.notifier.
+        HANotifier` of the passes and XenServer's alerts; one from ``conf``
+        when None.
     """
 
     def __init__(self, conf, context_factory, reconciler=None,
-                 on_report=None, coordinator=None, recorder=None):
+                 on_report=None, coordinator=None, recorder=None,
+                 notifier=None):
         self._conf = conf
         self._context_factory = context_factory
         self.coordinator = coordinator or coordination.PoolCoordinator(
             conf, on_change=self.members_changed)
+        self.notifier = notifier or ha_notifier.HANotifier(conf)
         self.reconciler = reconciler or engine.Reconciler(
-            conf, coordinator=self.coordinator)
+            conf, coordinator=self.coordinator,
+            notifier=passes.PassNotifier(
+                self.notifier, conf.xenapi.allow_two_host_pools))
+        self.xenserver_messages = xenserver.XenServerMessages(
+            self.notifier, conf.ha_reconciler.xenserver_message_max_age)
         self._on_report = on_report
         self._recorder = recorder
         self._stop = threading.Event()
@@ -128,6 +140,7 @@ class ReconcilerRunner:
             futures.wait(running, max(0.0, deadline - time.monotonic()))
             self._executor.shutdown(wait=False, cancel_futures=True)
         self.reconciler.close()
+        self.notifier.close(max(0.0, deadline - time.monotonic()))
         # Last: leaving the group hands this worker's pools to the others
         # at once, and no pass of ours is under way any more.
         self.coordinator.stop()
@@ -298,6 +311,7 @@ class ReconcilerRunner:
                 self.trigger,
                 event_timeout=opts.event_timeout,
                 settle_seconds=opts.event_settle_seconds,
-                max_backoff=opts.reconnect_max_backoff)
+                max_backoff=opts.reconnect_max_backoff,
+                on_events=self.xenserver_messages.observe)
             self._watchers[name] = w
             w.start()

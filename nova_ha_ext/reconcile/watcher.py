@@ -35,6 +35,7 @@ import threading
 from oslo_log import log as logging
 
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
+from nova_ha_ext.xenapi import ha_messages
 from nova_ha_ext.xenapi import records
 
 LOG = logging.getLogger(__name__)
@@ -58,11 +59,18 @@ class PoolWatcher:
         :class:`~nova_ha_ext.xenapi.pool_state.PoolSnapshot` as the events
         describe it, or None when they do not (yet) make up a pool.
     :param on_error: ``on_error(name, exc)`` when the pool stops answering.
+    :param on_events: ``on_events(name, events, seeding)`` with every
+        batch of events, ``seeding`` when it answers an empty token; the
+        watcher then subscribes to the pool's ``message`` objects too.
     """
 
     def __init__(self, name, client_factory, on_change, on_error=None,
-                 event_timeout=30.0, settle_seconds=0.2, max_backoff=60.0):
+                 event_timeout=30.0, settle_seconds=0.2, max_backoff=60.0,
+                 on_events=None):
         self.name = name
+        self._on_events = on_events
+        self._classes = EVENT_CLASSES + (
+            (ha_messages.EVENT_CLASS,) if on_events is not None else ())
         self._client_factory = client_factory
         self._on_change = on_change
         self._on_error = on_error
@@ -100,13 +108,24 @@ class PoolWatcher:
         redundant pass. Returns the new token.
         """
         for _attempt in range(_MAX_DRAINS):
-            result = client.event_from(EVENT_CLASSES, token, 0.0)
+            result = client.event_from(self._classes, token, 0.0)
             token = result['token']
             events = result.get('events', ())
             self._cache.apply(events)
+            self._observe(events, seeding=False)
             if not events:
                 break
         return token
+
+    def _observe(self, events, seeding):
+        """Hand a batch to ``on_events``; its trouble is not the watcher's."""
+        if self._on_events is None or not events:
+            return
+        try:
+            self._on_events(self.name, events, seeding)
+        except Exception:
+            LOG.exception("Pool %s: the events could not be handed on.",
+                          self.name)
 
     def _snapshot(self):
         """The pool as the events describe it; None to have the pass read
@@ -132,12 +151,14 @@ class PoolWatcher:
             try:
                 if client is None:
                     client = self._client_factory()
-                result = client.event_from(EVENT_CLASSES, token,
+                result = client.event_from(self._classes, token,
                                            self._event_timeout)
                 token = result['token']
+                events = result.get('events', ())
                 # A pass is worth it when a VM changed host, power state
                 # or protection, or a host its liveness.
-                changed = bool(self._cache.apply(result.get('events', ())))
+                changed = bool(self._cache.apply(events))
+                self._observe(events, seeding=not seeded)
                 if not seeded:
                     # The first answer lists every object: a baseline. After
                     # an outage, events may have been lost: ask for a pass.

@@ -27,8 +27,10 @@ import time
 import uuid as uuid_lib
 
 
-# Classes whose changes produce events (xapi does not send session events).
-EVENT_CLASSES = ('pool', 'host', 'host_metrics', 'VM', 'SR', 'task')
+# Classes whose changes produce events (xapi does not send session events;
+# it sends a message's creation and destruction, xapi_event.ml from_inner).
+EVENT_CLASSES = ('pool', 'host', 'host_metrics', 'VM', 'SR', 'task',
+                 'message')
 
 MAX_TOMBSTONES = 100000
 
@@ -284,10 +286,14 @@ class Database(object):
         return events, last
 
     def ref_counts(self):
-        """Objects per table, every table (xapi_event.ml valid_ref_counts)."""
+        """Objects per table, every table (xapi_event.ml valid_ref_counts).
+
+        Messages are not in xapi's database (xapi_message.ml keeps them on
+        disk), so they are not counted.
+        """
         return {cls.lower(): len(table)
                 for cls, table in self.tables.items()
-                if cls not in self.absent}
+                if cls not in self.absent and cls != 'message'}
 
     def restart(self):
         """The database as a newly started master loads it.

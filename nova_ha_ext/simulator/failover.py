@@ -29,6 +29,7 @@ import logging
 import threading
 import time
 
+from nova_ha_ext.simulator import alerts
 from nova_ha_ext.simulator import datamodel
 from nova_ha_ext.simulator import ha
 
@@ -51,6 +52,9 @@ class Failover(object):
         # before trying a VM again.
         self._attempts = {}
         self._round = threading.Lock()
+        # Protected VMs whose failed restart was alerted
+        # (xapi_ha_vm_failover.ml restart_failed).
+        self._restart_failed = set()
         self._live_set = frozenset()
         self._monitor = None
 
@@ -250,6 +254,11 @@ class Failover(object):
             with pool.lock:
                 if not self._still_down(state, down):
                     return
+                if pool.pool_obj['ha_enabled'] and pool.is_live(state):
+                    host = pool.host_obj(state)
+                    alerts.alert(pool.db, alerts.HA_HOST_FAILED, 'Host',
+                                 host['uuid'], "Server '%s' has failed"
+                                 % host['name_label'])
                 pool.db.update(pool.metrics(state), live=False,
                                last_updated=datamodel.now())
                 self._live_set = self._current_live_set()
@@ -345,8 +354,16 @@ class Failover(object):
                 LOG.info('pool %s: no host can restart %s', pool.name,
                          vm['name_label'])
                 self._attempts[vm.ref] = time.monotonic()
+                if (candidate.priority == 'restart' and
+                        vm.ref not in self._restart_failed):
+                    # One alert per protected VM while it keeps failing.
+                    self._restart_failed.add(vm.ref)
+                    alerts.alert(pool.db,
+                                 alerts.HA_PROTECTED_VM_RESTART_FAILED,
+                                 'VM', vm['uuid'])
                 return False
             self._attempts.pop(vm.ref, None)
+            self._restart_failed.discard(vm.ref)
             pool.place(vm, hosts[0])
             return True
 
@@ -385,6 +402,12 @@ class Failover(object):
             for ref in list(pool.host_obj(state)['resident_VMs']):
                 if not vms[ref]['is_control_domain']:
                     pool.unplace(vms[ref])
+            if pool.pool_obj['ha_enabled']:
+                # xapi, starting on a host that HA enabled, that left no
+                # crash dump and was not shut down cleanly, says it was
+                # fenced (xapi_host_crashdump.ml resynchronise).
+                alerts.alert(pool.db, alerts.HA_HOST_WAS_FENCED, 'Host',
+                             pool.host_obj(state)['uuid'])
         state.mode = 'up'
         pool.db.update(pool.metrics(state), live=True,
                        last_updated=datamodel.now())

@@ -31,6 +31,7 @@ datamodel with no handler answers ``NOT_IMPLEMENTED``.
 
 import time
 
+from nova_ha_ext.simulator import alerts
 from nova_ha_ext.simulator import database
 from nova_ha_ext.simulator.database import Failure
 from nova_ha_ext.simulator import datamodel
@@ -432,6 +433,80 @@ def _vm_group_create(ctx, args):
 @_message('VM_group', 'destroy')
 def _vm_group_destroy(ctx, group):
     ctx.pool.vm_groups.destroy(group)
+
+
+# message ---------------------------------------------------------------
+# xapi keeps messages outside its database (xapi_message.ml): every message
+# of the class is explicit in the datamodel, none is generated.
+
+@_message('message', 'create')
+def _message_create(ctx, name, priority, cls, obj_uuid, body):
+    return alerts.create(ctx.db, name, priority, cls, obj_uuid, body).ref
+
+
+@_message('message', 'get_all')
+def _message_get_all(ctx):
+    return list(ctx.db.tables['message'])
+
+
+@_message('message', 'get_all_records')
+def _message_get_all_records(ctx):
+    return dict(ctx.db.tables['message'])
+
+
+@_message('message', 'get_record')
+def _message_get_record(ctx, message):
+    return message
+
+
+@_message('message', 'get_by_uuid')
+def _message_get_by_uuid(ctx, uuid):
+    return ctx.db.by_uuid('message', uuid).ref
+
+
+@_message('message', 'get_all_records_where')
+def _message_where(ctx, expr):
+    cls = ctx.db.dm.classes['message']
+    try:
+        predicate = query_mod.compile_query(query_mod.parse(expr), cls)
+    except query_mod.QueryError as e:
+        raise Failure('INVALID_VALUE', e.expr, e.reason)
+    try:
+        return {ref: obj for ref, obj in ctx.db.tables['message'].items()
+                if predicate(obj)}
+    except query_mod.MissingField as e:
+        raise Failure('INTERNAL_ERROR', 'missing field', e.name, '')
+
+
+@_message('message', 'get_since')
+def _message_get_since(ctx, since):
+    """Messages stamped after ``since`` (xapi_message.ml get_since)."""
+    return {ref: obj for ref, obj in ctx.db.tables['message'].items()
+            if _later(obj['timestamp'], since)}
+
+
+@_message('message', 'get')
+def _message_get(ctx, cls, obj_uuid, since):
+    """One object's messages after ``since`` (xapi_message.ml get)."""
+    return {ref: obj for ref, obj in ctx.db.tables['message'].items()
+            if obj['cls'] == cls and obj['obj_uuid'] == obj_uuid and
+            _later(obj['timestamp'], since)}
+
+
+def _later(stamp, since):
+    # Both are YYYYMMDDTHH:MM:SS, with or without a trailing Z.
+    return stamp[:17] > since[:17]
+
+
+@_message('message', 'destroy')
+def _message_destroy(ctx, message):
+    ctx.db.destroy(message)
+
+
+@_message('message', 'destroy_many')
+def _message_destroy_many(ctx, messages):
+    for message in messages:
+        ctx.db.destroy(message)
 
 
 # task ------------------------------------------------------------------

@@ -26,6 +26,7 @@ what this pool then accepts.  Hosts are ordered by uuid and VMs by uuid,
 as ``compute_restart_plan`` orders them.
 """
 
+from nova_ha_ext.simulator import alerts
 from nova_ha_ext.simulator import database
 from nova_ha_ext.simulator.database import Failure
 from nova_ha_ext.simulator import datamodel
@@ -116,8 +117,25 @@ class PoolHA(object):
         else:
             plan_for = min(ntol, self.max_failures())
             overcommitted = True
+            self._alert_overcommitted(obj, plan_for)
         self.db.update(obj, ha_plan_exists_for=plan_for,
                        ha_overcommitted=overcommitted)
+
+    def _alert_overcommitted(self, obj, plan_for):
+        """The alerts of mark_pool_as_overcommitted.
+
+        A drop in the failures planned for, with the new figure as body;
+        and, on the transition only, that the pool is overcommitted.
+        """
+        if plan_for < obj['ha_plan_exists_for']:
+            alerts.alert(self.db, alerts.HA_POOL_DROP_IN_PLAN_EXISTS_FOR,
+                         'Pool', obj['uuid'], str(plan_for))
+        if not obj['ha_overcommitted']:
+            alerts.alert(
+                self.db, alerts.HA_POOL_OVERCOMMITTED, 'Pool', obj['uuid'],
+                "The failover tolerance for pool '%s' has dropped and the "
+                "initially specified number of host failures to tolerate "
+                "can no longer be guaranteed" % obj['name_label'])
 
     def assert_kept(self, delta=(), disabled=(), failures=None):
         """Refuse a change that would break the failover plan.

@@ -23,5 +23,6 @@ exception that says so: :mod:`nova_case` (and :mod:`xenapi_pools`, built
 on it) imports Nova's functional test package, which monkey-patches the
 process with eventlet. Import those first, and only in a process that runs
 Nova in-process; the other modules (:mod:`waiting`, :mod:`pools`,
-:mod:`hostile`, :mod:`workers`) work in any process.
+:mod:`hostile`, :mod:`workers`, :mod:`notification_bus`) work in any
+process.
 """
