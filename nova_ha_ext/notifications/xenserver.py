@@ -36,6 +36,7 @@ import threading
 
 from oslo_log import log as logging
 
+from nova_ha_ext import metrics
 from nova_ha_ext.notifications import objects
 from nova_ha_ext.xenapi import ha_messages
 
@@ -126,6 +127,7 @@ class XenServerMessages:
                  'aggregate': aggregate, 'message': message,
                  'time': message.timestamp.isoformat()})
         self.published += 1
+        metrics.ha_message(aggregate, message.name)
         if not pool_uuid:
             # The pool record comes with the watcher's first batch; an
             # alert without it cannot name its pool in a payload.

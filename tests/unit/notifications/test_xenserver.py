@@ -22,8 +22,11 @@ import logging
 import threading
 
 import fixtures
+import prometheus_client
 import testtools
 
+from nova_ha_ext.metrics import exporter
+from nova_ha_ext.metrics import recorder
 from nova_ha_ext.notifications import xenserver
 from nova_ha_ext.reconcile import watcher
 from nova_ha_ext.simulator import fixture
@@ -92,6 +95,18 @@ class TestRepublishRules(testtools.TestCase):
         self.assertIn('Pool pool-a (aggregate ha-pool-a): XenServer HA says '
                       'HA_HOST_FAILED (priority 3) on Host host-uuid: b',
                       log.output)
+
+    def test_each_alert_counts_once_in_the_metrics(self):
+        registry = prometheus_client.CollectorRegistry()
+        rec = recorder.Recorder(registry)
+        exporter.activate(rec)
+        self.addCleanup(exporter.deactivate, rec)
+        alert = _event('HA_HOST_FAILED', 'u', age=0)
+        self.messages.observe('ha-pool-a', [POOL_EVENT, alert])
+        self.messages.observe('ha-pool-a', [alert], seeding=True)
+        self.assertEqual(1, registry.get_sample_value(
+            'nova_ha_xenserver_ha_messages_total',
+            {'pool': 'ha-pool-a', 'name': 'HA_HOST_FAILED'}))
 
     def test_an_unreadable_alert_is_skipped_with_a_warning(self):
         bad = _event('HA_HOST_FAILED', 'u', age=0)
