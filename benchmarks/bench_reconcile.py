@@ -73,6 +73,7 @@ import time
 
 import benchmarks
 
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.simulator import process
 from nova_ha_ext.testing import pools
 
@@ -263,7 +264,6 @@ def _bench_case():
     from nova_ha_ext import ha_spec
     from nova_ha_ext.notifications import notifier as ha_notifier
     from nova_ha_ext.notifications import passes
-    from nova_ha_ext.reconcile import apply
     from nova_ha_ext.reconcile import decide
     from nova_ha_ext.reconcile import engine
     from nova_ha_ext.reconcile import hostmap
@@ -726,7 +726,7 @@ def _bench_case():
                 'calls': self.sim.calls(pools), 'nova_queries': nova,
                 'placement_queries': placement, 'neutron': neutron,
                 'cinder': volume_calls,
-                'relocated': sum(r.count(status=apply.APPLIED,
+                'relocated': sum(r.count(status=outcome.APPLIED,
                                          kind=decide.RELOCATE)
                                  for r in reports),
                 'failed': sum(r.failed for r in reports),
@@ -999,7 +999,7 @@ def _bench_case():
             def done():
                 for when, report in reports[seen:]:
                     for r in report.results:
-                        if (r.status == apply.APPLIED and
+                        if (r.status == outcome.APPLIED and
                                 r.action.kind == decide.RELOCATE):
                             updated.setdefault(r.action.instance_uuid, when)
                 if wanted is None:

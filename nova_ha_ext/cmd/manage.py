@@ -50,15 +50,14 @@ from oslo_config import cfg
 from nova_ha_ext import cmd
 from nova_ha_ext import conf as ha_conf
 from nova_ha_ext import ha_spec
-from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import discovery
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import failover_what_if
 from nova_ha_ext.reconcile import membership
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.reconcile import pause
-from nova_ha_ext.reconcile import services
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 from nova_ha_ext.xenapi import ha_messages
 from nova_ha_ext.xenapi import storage
@@ -415,17 +414,17 @@ def reconcile_command(context, args, out):
                          'to', 'reason'], rows) + '\n')
         out.write('%s: %d pool(s), %d change(s) %s, %d failed.\n' % (
             'Dry run' if args.dry_run else 'Done', len(reports),
-            sum(r.count(status=apply.DRY_RUN if args.dry_run
-                        else apply.APPLIED) for r in reports),
+            sum(r.count(status=outcome.DRY_RUN if args.dry_run
+                        else outcome.APPLIED) for r in reports),
             'to make' if args.dry_run else 'applied',
             sum(r.failed for r in reports)))
     needs_attention = any(
         not r.reachable or r.failed or r.skipped or
-        any(x.status in (apply.DRY_RUN, apply.PAUSED) or
+        any(x.status in (outcome.DRY_RUN, outcome.PAUSED) or
             x.action.kind in (decide.SKIP, decide.MISSING,
                               decide.HA_RESTART_FAILED)
             for x in r.results) or
-        any(c.status in (services.DRY_RUN, services.PAUSED)
+        any(c.status in (outcome.DRY_RUN, outcome.PAUSED)
             for c in r.services) or
         bool(r.anti_affinity and r.anti_affinity.breaches)
         for r in reports)
@@ -467,18 +466,18 @@ def sync_command(context, args, out):
     if args.dry_run:
         out.write('Dry run: aggregate %s, %d host(s) to add, %d to '
                   'remove.\n' % (args.pool, count(membership.ADD,
-                                                  membership.DRY_RUN),
-                                 count(membership.REMOVE, membership.DRY_RUN)))
+                                                  outcome.DRY_RUN),
+                                 count(membership.REMOVE, outcome.DRY_RUN)))
     else:
         out.write('Done: aggregate %s, %d host(s) added, %d removed, %d '
                   'failed.\n' % (
                       args.pool,
-                      count(membership.ADD, membership.APPLIED),
-                      count(membership.REMOVE, membership.APPLIED),
+                      count(membership.ADD, outcome.APPLIED),
+                      count(membership.REMOVE, outcome.APPLIED),
                       sum(1 for c in changes
-                          if c.status == membership.FAILED)))
+                          if c.status == outcome.FAILED)))
     in_step = not drift.shared and all(
-        c.status == membership.APPLIED for c in changes)
+        c.status == outcome.APPLIED for c in changes)
     return OK if in_step else ATTENTION
 
 

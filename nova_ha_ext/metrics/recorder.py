@@ -37,8 +37,8 @@ import typing as ty
 from oslo_log import log as logging
 import prometheus_client
 
-from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import outcome
 
 LOG = logging.getLogger(__name__)
 
@@ -210,7 +210,7 @@ class Recorder:
         self.passes.labels(pool, kind, result).inc()
         if result != SKIPPED:
             self.pass_seconds.labels(kind).observe(report.seconds)
-        for relocation_result in (apply.APPLIED, apply.FAILED):
+        for relocation_result in (outcome.APPLIED, outcome.FAILED):
             # Zero from the first pass on, so that rate() sees the first.
             self.relocations.labels(pool, relocation_result)
         with self._lock:
@@ -237,11 +237,11 @@ class Recorder:
                 self.skips.labels(report.pool, action.rule).inc()
             if action.kind != decide.RELOCATE:
                 continue
-            if r.status not in (apply.APPLIED, apply.FAILED):
+            if r.status not in (outcome.APPLIED, outcome.FAILED):
                 continue
             self.relocations.labels(report.pool, r.status).inc()
             seen = first_seen.get(action.instance_uuid, read_at)
-            if r.status == apply.FAILED:
+            if r.status == outcome.FAILED:
                 first_seen[action.instance_uuid] = seen
                 relocating.add(action.instance_uuid)
             elif seen:

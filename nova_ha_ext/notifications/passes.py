@@ -40,8 +40,8 @@ import threading
 from oslo_log import log as logging
 
 from nova_ha_ext.notifications import objects
-from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import outcome
 
 LOG = logging.getLogger(__name__)
 
@@ -144,12 +144,12 @@ class PassNotifier:
             action = result.action
             if action.kind != decide.RELOCATE:
                 continue
-            if result.status != apply.APPLIED:
+            if result.status != outcome.APPLIED:
                 self.notifier.emit(context, RELOCATE_ERROR, _relocation(
                     pool, action, fault=result.detail))
                 continue
             bind = binds.get(action.instance_uuid)
-            followed = bind is None or bind.status == apply.APPLIED
+            followed = bind is None or bind.status == outcome.APPLIED
             self.notifier.emit(context, RELOCATE_END, _relocation(
                 pool, action,
                 ports=[p.port_id for p in bind.action.ports]

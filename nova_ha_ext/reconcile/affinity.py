@@ -48,6 +48,7 @@ from oslo_log import log as logging
 
 from nova import objects
 
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.xenapi import exceptions as xenapi_exc
 from nova_ha_ext.xenapi import pool_state
 
@@ -68,13 +69,6 @@ CREATE = 'create-vm-group'
 JOIN = 'join-vm-group'
 #: A member's VM is in a VM group the reconciler did not make: left there.
 FOREIGN = 'foreign-vm-group'
-
-PLANNED = 'planned'
-APPLIED = 'applied'
-FAILED = 'failed'
-DRY_RUN = 'dry-run'
-PAUSED = 'paused'
-REPORTED = 'reported'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +122,7 @@ class MirrorStep:
     #: The VM group's ref, when it exists.
     vm_group: ty.Optional[str] = None
     reason: str = ''
-    status: str = PLANNED
+    status: str = outcome.PLANNED
 
     def with_status(self, status, reason=None, vm_group=None):
         return dataclasses.replace(self, status=status,
@@ -281,7 +275,7 @@ class AntiAffinity:
 
         :param client: the pool's ``PoolClient``.
         :param paused: the pool's ``Pause``: mirror steps are reported as
-            :data:`PAUSED` and not made.
+            :data:`outcome.PAUSED` and not made.
         :param guard: called before each write; raises when this worker
             may no longer write for the pool.
         :returns: an :class:`AffinityReport`.
@@ -306,11 +300,11 @@ class AntiAffinity:
         created = {}
         for step in steps:
             if step.kind == FOREIGN:
-                done.append(step.with_status(REPORTED))
+                done.append(step.with_status(outcome.REPORTED))
             elif dry_run:
-                done.append(step.with_status(DRY_RUN))
+                done.append(step.with_status(outcome.DRY_RUN))
             elif paused is not None:
-                done.append(step.with_status(PAUSED))
+                done.append(step.with_status(outcome.PAUSED))
             else:
                 try:
                     if guard is not None:
@@ -322,11 +316,13 @@ class AntiAffinity:
                             breaches=found,
                             vm_groups=self._report_only(pool, exc),
                             steps=tuple(done))
-                    done.append(step.with_status(FAILED, '%s; not done: %s'
-                                                 % (step.reason, exc)))
+                    done.append(step.with_status(
+                        outcome.FAILED,
+                        '%s; not done: %s' % (step.reason, exc)))
                 except Exception as exc:
-                    done.append(step.with_status(FAILED, '%s; not done: %s'
-                                                 % (step.reason, exc)))
+                    done.append(step.with_status(
+                        outcome.FAILED,
+                        '%s; not done: %s' % (step.reason, exc)))
         self._set_support(pool, 'mirrored')
         return AffinityReport(breaches=found, vm_groups='mirrored',
                               steps=tuple(done))
@@ -341,14 +337,15 @@ class AntiAffinity:
                 'placement': ANTI_AFFINITY})
             created[step.group] = ref
             LOG.info('Created VM group %s: %s.', ref, step.reason)
-            return step.with_status(APPLIED, vm_group=ref)
+            return step.with_status(outcome.APPLIED, vm_group=ref)
         ref = step.vm_group or created.get(step.group)
         if ref is None:
-            return step.with_status(FAILED, '%s; not done: its VM group '
-                                    'could not be created' % step.reason)
+            return step.with_status(
+                outcome.FAILED, '%s; not done: its VM group could not be '
+                'created' % step.reason)
         client.call('VM.set_groups', step.vm_ref, [ref])
         LOG.info('%s.', step.reason, instance_uuid=step.instance)
-        return step.with_status(APPLIED, vm_group=ref)
+        return step.with_status(outcome.APPLIED, vm_group=ref)
 
     def _report_only(self, pool, exc):
         why = ('the pool has no VM groups (%s)' % exc.code

@@ -79,6 +79,7 @@ from nova import objects
 from nova_ha_ext.reconcile import bindings
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.reconcile import placement
 from nova_ha_ext.reconcile import ports
 from nova_ha_ext.reconcile import volumes
@@ -89,22 +90,14 @@ LOG = logging.getLogger(__name__)
 ACTION_NAME = nova_view.RELOCATE_ACTION
 EVENT_NAME = 'ha_relocate'
 
-# Result statuses.
-APPLIED = 'applied'
-FAILED = 'failed'
-DRY_RUN = 'dry-run'
-REPORTED = 'reported'
-#: A write not made because the pool is paused (:mod:`.pause`).
-PAUSED = 'paused'
-
 
 @dataclasses.dataclass(frozen=True)
 class Result:
     """What became of one action."""
 
     action: decide.Action
-    #: :data:`APPLIED`, :data:`FAILED`, :data:`DRY_RUN` (a write not made),
-    #: :data:`PAUSED` (a write held by a pause) or :data:`REPORTED` (an
+    #: One of :mod:`.outcome`: ``APPLIED``, ``FAILED``, ``DRY_RUN`` (a write
+    #: not made), ``PAUSED`` (a write held by a pause) or ``REPORTED`` (an
     #: action that only reports).
     status: str
     #: What was done or why it failed, in the operator's words.
@@ -132,7 +125,7 @@ def apply_actions(context, actions, cells, set_protection=None,
     :param attacher: a :class:`~nova_ha_ext.reconcile.volumes.
         AttachmentMover`; one using Nova's Cinder API when None.
     :param dry_run: write nothing, anywhere; writes are reported as
-        :data:`DRY_RUN`.
+        :data:`outcome.DRY_RUN`.
     :param guard: called right before the placement write, before each
         database write and before the binds; raises (e.g.
         ``PoolUnavailable``) when this worker must no longer write for the
@@ -140,7 +133,7 @@ def apply_actions(context, actions, cells, set_protection=None,
         back, and the writes left are not attempted.
     :param paused: the pool's :class:`~nova_ha_ext.reconcile.pause.Pause`,
         or None: a paused pool gets no write; writes are reported as
-        :data:`PAUSED`.
+        :data:`outcome.PAUSED`.
     :returns: one :class:`Result` per action, in order.
     """
     guard = _Guard(guard)
@@ -167,12 +160,13 @@ def apply_actions(context, actions, cells, set_protection=None,
         if not action.writes:
             result = _report(action)
         elif dry_run:
-            result = Result(action, DRY_RUN, 'would %s: %s'
+            result = Result(action, outcome.DRY_RUN, 'would %s: %s'
                             % (action.kind, action.reason))
         elif paused is not None:
-            result = Result(action, PAUSED, 'held, the pool is %s; would '
-                            '%s: %s' % (paused.describe(), action.kind,
-                                        action.reason))
+            result = Result(action, outcome.PAUSED,
+                            'held, the pool is %s; would %s: %s'
+                            % (paused.describe(), action.kind,
+                               action.reason))
         elif guard.lost and uuid not in moves:
             result = _failed(action, 'not attempted: %s' % guard.lost)
         elif action.kind == decide.RELOCATE:
@@ -182,8 +176,8 @@ def apply_actions(context, actions, cells, set_protection=None,
             result = _moved_allocations(action, moves.get(uuid))
         elif action.kind == decide.BIND:
             relocation = relocations.get(uuid)
-            if relocation is not None and relocation.status != APPLIED:
-                result = Result(action, REPORTED,
+            if relocation is not None and relocation.status != outcome.APPLIED:
+                result = Result(action, outcome.REPORTED,
                                 'not attempted: the instance was not '
                                 'relocated')
             else:
@@ -202,7 +196,7 @@ def apply_actions(context, actions, cells, set_protection=None,
             binder or ports.PortBinder(),
             attacher or volumes.AttachmentMover(), moves, zones)
         for (index, action), (done, detail) in zip(binds, outcomes):
-            results[index] = (Result(action, APPLIED, detail) if done
+            results[index] = (Result(action, outcome.APPLIED, detail) if done
                               else _failed(action, detail))
     return results
 
@@ -247,7 +241,7 @@ def _report(action):
     else:
         LOG.warning("%s: %s", action.kind, action.reason,
                     instance_uuid=action.instance_uuid)
-    return Result(action, REPORTED, action.reason)
+    return Result(action, outcome.REPORTED, action.reason)
 
 
 def _moved_allocations(action, move):
@@ -258,7 +252,7 @@ def _moved_allocations(action, move):
              "Nova and XenServer have it: %(detail)s.",
              {'target': action.target, 'detail': move.detail},
              instance_uuid=action.instance_uuid)
-    return Result(action, APPLIED, move.detail)
+    return Result(action, outcome.APPLIED, move.detail)
 
 
 def _relocate(context, action, cells, mover, move, zones, guard):
@@ -302,7 +296,7 @@ def _relocate(context, action, cells, mover, move, zones, guard):
              {'source': source, 'target': target, 'reason': action.reason,
               'placement': move.detail},
              instance_uuid=action.instance_uuid)
-    return Result(action, APPLIED, 'relocated from %s to %s; %s'
+    return Result(action, outcome.APPLIED, 'relocated from %s to %s; %s'
                   % (source, target, move.detail))
 
 
@@ -383,7 +377,7 @@ def _compensate(context, action, mover, move, problem):
                   {'problem': problem, 'error': exc,
                    'source': move.source_rp},
                   instance_uuid=action.instance_uuid)
-        return Result(action, FAILED,
+        return Result(action, outcome.FAILED,
                       "%s; the instance stays on %s, but its allocations "
                       "could not be moved back from provider %s: %s"
                       % (problem, action.source, action.target.uuid, exc))
@@ -410,11 +404,12 @@ def _set_protection(action, set_protection):
     LOG.info("Set ha_restart_priority=%(priority)r on VM %(vm)s: %(reason)s.",
              {'priority': action.priority, 'vm': action.vm_ref,
               'reason': action.reason}, instance_uuid=action.instance_uuid)
-    return Result(action, APPLIED, 'ha_restart_priority set to %r on VM %s'
+    return Result(action, outcome.APPLIED,
+                  'ha_restart_priority set to %r on VM %s'
                   % (action.priority, action.vm_ref))
 
 
 def _failed(action, detail):
     LOG.warning("Could not %s: %s", action.kind, detail,
                 instance_uuid=action.instance_uuid)
-    return Result(action, FAILED, detail)
+    return Result(action, outcome.FAILED, detail)

@@ -42,6 +42,7 @@ from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import discovery
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.reconcile import pause
 from nova_ha_ext.reconcile import placement
 from nova_ha_ext.reconcile import ports
@@ -110,10 +111,10 @@ class PassReport:
     @property
     def failed(self):
         steps = self.anti_affinity.steps if self.anti_affinity else ()
-        return (self.count(status=apply.FAILED) + len(self.problems) +
+        return (self.count(status=outcome.FAILED) + len(self.problems) +
                 sum(1 for c in self.services
-                    if c.status == services.FAILED) +
-                sum(1 for s in steps if s.status == affinity.FAILED))
+                    if c.status == outcome.FAILED) +
+                sum(1 for s in steps if s.status == outcome.FAILED))
 
 
 def _with_not_live_times(snapshot, since):
@@ -403,11 +404,11 @@ class Reconciler:
                             anti_affinity=groups)
         if self.notifier is not None:
             self.notifier.pass_done(context, name, report, view.instances)
-        applied = report.count(status=apply.APPLIED)
+        applied = report.count(status=outcome.APPLIED)
         if applied or report.failed:
             LOG.info("Pool %s: %d change(s) applied, %d failed, in %.2f s",
                      name, applied, report.failed, report.seconds)
-        held_back = report.count(status=apply.PAUSED)
+        held_back = report.count(status=outcome.PAUSED)
         if held_back:
             LOG.info("Pool %s is %s; %d change(s) held.", name,
                      paused.describe(), held_back)

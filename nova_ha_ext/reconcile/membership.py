@@ -39,6 +39,7 @@ from nova import objects
 from nova_ha_ext import ha_spec
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.xenapi import pool_state
 
 # What sync does with a host, and what became of it.
@@ -48,12 +49,6 @@ REMOVE = 'remove'
 KEEP = 'keep'
 #: A host of the pool that has no compute node to add.
 CANNOT_ADD = 'cannot-add'
-
-PLANNED = 'planned'
-APPLIED = 'applied'
-FAILED = 'failed'
-DRY_RUN = 'dry-run'
-REPORTED = 'reported'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,7 +114,7 @@ class Change:
     kind: str
     host: str
     reason: str
-    status: str = PLANNED
+    status: str = outcome.PLANNED
 
     def with_status(self, status, reason=None):
         return dataclasses.replace(self, status=status,
@@ -234,10 +229,10 @@ def sync(context, target, drift, dry_run=False):
     done = []
     for change in changes:
         if change.kind not in (ADD, REMOVE):
-            done.append(change.with_status(REPORTED))
+            done.append(change.with_status(outcome.REPORTED))
             continue
         if dry_run:
-            done.append(change.with_status(DRY_RUN))
+            done.append(change.with_status(outcome.DRY_RUN))
             continue
         try:
             if change.kind == ADD:
@@ -247,7 +242,7 @@ def sync(context, target, drift, dry_run=False):
                 aggregate_api.remove_host_from_aggregate(
                     context, target.aggregate_id, change.host)
         except exception.NovaException as exc:
-            done.append(change.with_status(FAILED, str(exc)))
+            done.append(change.with_status(outcome.FAILED, str(exc)))
         else:
-            done.append(change.with_status(APPLIED))
+            done.append(change.with_status(outcome.APPLIED))
     return done

@@ -44,6 +44,8 @@ from nova.compute import api as compute_api
 from nova import context as nova_context
 from nova import objects
 
+from nova_ha_ext.reconcile import outcome
+
 LOG = logging.getLogger(__name__)
 
 #: Every ``disabled_reason`` written by the reconciler starts with this:
@@ -56,13 +58,6 @@ ENABLE = 'enable-service'
 #: A dead host's service an operator disabled (or enabled after we
 #: disabled it): left alone.
 KEEP = 'keep-service'
-
-PLANNED = 'planned'
-APPLIED = 'applied'
-FAILED = 'failed'
-DRY_RUN = 'dry-run'
-PAUSED = 'paused'
-REPORTED = 'reported'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +82,7 @@ class ServiceChange:
     #: The nova-compute service host.
     host: str
     reason: str
-    status: str = PLANNED
+    status: str = outcome.PLANNED
 
     def with_status(self, status, reason=None):
         return dataclasses.replace(self, status=status,
@@ -173,7 +168,7 @@ class ServiceFollower:
 
         :param cells: cell uuid -> ``CellMapping``, where the nodes are.
         :param paused: the pool's ``Pause``: changes are reported as
-            :data:`PAUSED` and not made.
+            :data:`outcome.PAUSED` and not made.
         :param guard: called before each write; raises when this worker
             may no longer write for the pool.
         :returns: the :class:`ServiceChange` values, with their status.
@@ -193,18 +188,18 @@ class ServiceFollower:
                 handled.add(change.host)
                 LOG.info('Pool %s: compute service %s: %s.', pool,
                          change.host, change.reason)
-                done.append(change.with_status(REPORTED))
+                done.append(change.with_status(outcome.REPORTED))
                 continue
             if dry_run:
-                done.append(change.with_status(DRY_RUN))
+                done.append(change.with_status(outcome.DRY_RUN))
                 continue
             if paused is not None:
-                done.append(change.with_status(PAUSED))
+                done.append(change.with_status(outcome.PAUSED))
                 continue
             service, cell_uuid = found[change.host]
             done.append(self._apply(context, pool, change, service,
                                     cells[cell_uuid], guard))
-            if change.kind == DISABLE and done[-1].status == APPLIED:
+            if change.kind == DISABLE and done[-1].status == outcome.APPLIED:
                 handled.add(change.host)
         if not dry_run:
             with self._lock:
@@ -249,9 +244,9 @@ class ServiceFollower:
         except Exception as exc:
             LOG.warning('Pool %s: could not %s %s: %s', pool,
                         change.kind.replace('-service', ''), change.host, exc)
-            return change.with_status(FAILED, '%s; not done: %s'
+            return change.with_status(outcome.FAILED, '%s; not done: %s'
                                       % (change.reason, exc))
         LOG.warning('Pool %s: %s compute service %s: %s', pool,
                     'disabled' if change.kind == DISABLE else 'enabled',
                     change.host, change.reason)
-        return change.with_status(APPLIED)
+        return change.with_status(outcome.APPLIED)

@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from nova_ha_ext.cmd import manage
 from nova_ha_ext.reconcile import affinity
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.testing import xenapi_pools
 from tests.functional import test_reconciler
 
@@ -181,7 +182,7 @@ class TestLicensedPool(AntiAffinityTestCase):
         self.assertEqual('mirrored', report.anti_affinity.vm_groups)
         self.assertEqual([affinity.CREATE, affinity.JOIN, affinity.JOIN],
                          [s.kind for s in report.anti_affinity.steps])
-        self.assertEqual({affinity.APPLIED},
+        self.assertEqual({outcome.APPLIED},
                          {s.status for s in report.anti_affinity.steps})
         [group] = self.sim.vm_groups('pool-a')
         self.assertEqual(('nova-anti-affinity-' + self.group['id'],
@@ -208,6 +209,6 @@ class TestLicensedPool(AntiAffinityTestCase):
     def test_a_paused_pool_gets_no_vm_group(self):
         self.run_manage('pause', '--pool', 'pool-a', '--reason', 'upgrade')
         report = self.reconcile()
-        self.assertEqual({affinity.PAUSED},
+        self.assertEqual({outcome.PAUSED},
                          {s.status for s in report.anti_affinity.steps})
         self.assertEqual([], self.sim.vm_groups('pool-a'))

@@ -72,6 +72,7 @@ from nova_ha_ext import conf
 from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.simulator import control
 from nova_ha_ext.testing import hostile
 from nova_ha_ext.testing import xenapi_pools
@@ -454,7 +455,7 @@ class TestChaosSoak(xenapi_pools.XenAPIPoolsTestCase):
             soak.results['%s/%s/%s' % (action.kind, action.rule,
                                        result.status)] += 1
             if action.kind == decide.RELOCATE and \
-                    result.status == apply.APPLIED:
+                    result.status == outcome.APPLIED:
                 self._check_relocation(label, action, before, after)
         soak.log('%s pass: %s' % (label, ', '.join(
             '%s %s %s' % (r.action.kind, r.status,
@@ -509,7 +510,7 @@ class TestChaosSoak(xenapi_pools.XenAPIPoolsTestCase):
         # The pool did not change since the settling pass: nothing left to
         # write, and nothing failing.
         writes = [r for r in report.results
-                  if r.action.writes or r.status == apply.FAILED]
+                  if r.action.writes or r.status == outcome.FAILED]
         if writes:
             self._violation(
                 'a second pass at a quiet point still writes or fails',
@@ -571,7 +572,7 @@ class TestChaosSoak(xenapi_pools.XenAPIPoolsTestCase):
             # 1. Where the pool says, or reported.
             reported = [r for r in results[uuid]
                         if r.action.kind in REPORTING_KINDS and
-                        r.status == apply.REPORTED]
+                        r.status == outcome.REPORTED]
             vm_host = hosts.get(vm['host'])
             nova_host = hosts.get(inst.host)
             # A report is a reason only where the decision table gives it.

@@ -16,6 +16,7 @@
 
 from nova import utils
 
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.reconcile import services
 from tests.functional import test_reconciler
 
@@ -45,7 +46,7 @@ class TestDeadHostService(ComputeServiceTestCase):
     def test_disabled_while_dead_then_enabled_when_live(self):
         self.fail('xs-a2')
         report = self.reconcile()
-        self.assertEqual([(services.DISABLE, 'xs-a2', services.APPLIED)],
+        self.assertEqual([(services.DISABLE, 'xs-a2', outcome.APPLIED)],
                          self.changes(report))
         shown = self.service()
         self.assertEqual('disabled', shown['status'])
@@ -61,7 +62,7 @@ class TestDeadHostService(ComputeServiceTestCase):
         self.assertEqual([], self.changes(self.reconcile()))
 
         self.sim.recover_host('pool-a', 'xs-a2')
-        self.assertEqual([(services.ENABLE, 'xs-a2', services.APPLIED)],
+        self.assertEqual([(services.ENABLE, 'xs-a2', outcome.APPLIED)],
                          self.changes(self.reconcile()))
         shown = self.service()
         self.assertEqual('enabled', shown['status'])
@@ -71,7 +72,7 @@ class TestDeadHostService(ComputeServiceTestCase):
         self.set_service({'status': 'disabled',
                           'disabled_reason': 'new disks, ticket OPS-9'})
         self.fail('xs-a2')
-        self.assertEqual([(services.KEEP, 'xs-a2', services.REPORTED)],
+        self.assertEqual([(services.KEEP, 'xs-a2', outcome.REPORTED)],
                          self.changes(self.reconcile()))
         self.sim.recover_host('pool-a', 'xs-a2')
         self.assertEqual([], self.changes(self.reconcile()))
@@ -89,7 +90,7 @@ class TestDeadHostService(ComputeServiceTestCase):
     def test_dry_run_changes_nothing(self):
         self.fail('xs-a2')
         report = self.reconcile(dry_run=True)
-        self.assertEqual([(services.DISABLE, 'xs-a2', services.DRY_RUN)],
+        self.assertEqual([(services.DISABLE, 'xs-a2', outcome.DRY_RUN)],
                          self.changes(report))
         self.assertEqual('enabled', self.service()['status'])
 

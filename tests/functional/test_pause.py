@@ -20,9 +20,9 @@ from nova import objects
 
 from nova_ha_ext.cmd import manage
 from nova_ha_ext import conf
-from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.reconcile import pause
 from tests.functional import test_reconciler
 
@@ -56,7 +56,7 @@ class TestPause(test_reconciler.ReconcilerTestCase):
         report = self.reconcile()
         [result] = report.results
         # decide still says what it would do; nothing is written.
-        self.assertEqual((decide.RELOCATE, apply.PAUSED),
+        self.assertEqual((decide.RELOCATE, outcome.PAUSED),
                          (result.action.kind, result.status))
         self.assertIn(REASON, result.detail)
         self.assertEqual(REASON, report.paused.reason)
@@ -68,7 +68,7 @@ class TestPause(test_reconciler.ReconcilerTestCase):
         other = engine.Reconciler(conf.CONF)
         self.addCleanup(other.close)
         [again] = other.reconcile(self.ctxt, ['pool-a'])
-        self.assertEqual([apply.PAUSED], [r.status for r in again.results])
+        self.assertEqual([outcome.PAUSED], [r.status for r in again.results])
         self.assert_not_moved(server, rp)
 
         code, out = self.run_manage('reconcile', '--pool', 'pool-a')
@@ -80,7 +80,7 @@ class TestPause(test_reconciler.ReconcilerTestCase):
         self.assertEqual(manage.OK, code, out)
         self.assertIn(REASON, out)
         [result] = self.reconcile().results
-        self.assertEqual((decide.RELOCATE, apply.APPLIED),
+        self.assertEqual((decide.RELOCATE, outcome.APPLIED),
                          (result.action.kind, result.status))
         self.assertEqual(self.vm_of('pool-a', server)['host'],
                          self.server_host(server))

@@ -43,6 +43,7 @@ from nova_ha_ext.reconcile import coordination
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import hostmap
 from nova_ha_ext.reconcile import nova_view
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.reconcile import placement
 from nova_ha_ext.testing import nova_case
 from nova_ha_ext.xenapi import pool_state
@@ -187,7 +188,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         results = self._reconcile(self._pool({server_id: 'h2'},
                                              dead=('h1',)))
 
-        self.assertEqual([(decide.RELOCATE, apply.APPLIED)],
+        self.assertEqual([(decide.RELOCATE, outcome.APPLIED)],
                          self._summary(results))
         server = self.api.get_server(server_id)
         self.assertEqual('h2', server['OS-EXT-SRV-ATTR:host'])
@@ -254,7 +255,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
 
         result, = self._reconcile(pool)
 
-        self.assertEqual(apply.FAILED, result.status)
+        self.assertEqual(outcome.FAILED, result.status)
         self.assertIn('placement refused to move the allocations',
                       result.detail)
         self.assertIn('would exceed the capacity', result.detail)
@@ -267,7 +268,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         self._reserve_placement_resource('h2', 'MEMORY_MB', 0)
         result, = self._reconcile(pool)
 
-        self.assertEqual(apply.APPLIED, result.status)
+        self.assertEqual(outcome.APPLIED, result.status)
         self.assertEqual('h2', self._instance(server_id).host)
         self.assertEqual({self.providers['h2']: self.resources},
                          self._allocations(server_id))
@@ -282,11 +283,11 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
 
         results = {r.action.instance_uuid: r for r in self._reconcile(pool)}
 
-        self.assertEqual(apply.APPLIED, results[to_h2].status)
+        self.assertEqual(outcome.APPLIED, results[to_h2].status)
         self.assertEqual('h2', self._instance(to_h2).host)
         self.assertEqual({self.providers['h2']: self.resources},
                          self._allocations(to_h2))
-        self.assertEqual(apply.FAILED, results[to_h3].status)
+        self.assertEqual(outcome.FAILED, results[to_h3].status)
         self.assertIn('would exceed the capacity', results[to_h3].detail)
         self.assertEqual('h1', self._instance(to_h3).host)
         self.assertEqual({self.providers['h1']: self.resources},
@@ -312,7 +313,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
 
         results = self._reconcile(pool)
 
-        self.assertEqual([apply.APPLIED] * 3, [r.status for r in results])
+        self.assertEqual([outcome.APPLIED] * 3, [r.status for r in results])
         self.assertEqual([('POST', '/allocations')], requests)
         for server_id in servers:
             self.assertEqual({self.providers['h2']: self.resources},
@@ -331,7 +332,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
 
         result, = apply.apply_actions(self.ctxt, actions, view.cells)
 
-        self.assertEqual(apply.FAILED, result.status)
+        self.assertEqual(outcome.FAILED, result.status)
         self.assertIn('the instance changed since it was read',
                       result.detail)
         self.assertIn('its allocations were moved back', result.detail)
@@ -355,7 +356,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
 
         result, = apply.apply_actions(self.ctxt, actions, view.cells)
 
-        self.assertEqual(apply.FAILED, result.status)
+        self.assertEqual(outcome.FAILED, result.status)
         self.assertIn("expected {'host': 'h1'", result.detail)
         self.assertIn("found {'host': 'h3'", result.detail)
         self.assertEqual(('h3', 'h3'), (self._instance(server_id).host,
@@ -372,7 +373,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         result, = self._reconcile(self._pool({server_id: 'h2'},
                                              dead=('h1',)))
 
-        self.assertEqual(apply.FAILED, result.status)
+        self.assertEqual(outcome.FAILED, result.status)
         self.assertIn('the database refused the change: disk full',
                       result.detail)
         self.assertEqual('h1', self._instance(server_id).host)
@@ -407,8 +408,8 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
                 pool, dry_run=True,
                 set_protection=lambda *args: protected.append(args))
 
-        self.assertEqual([(decide.RELOCATE, apply.DRY_RUN),
-                          (decide.PROTECT, apply.DRY_RUN)],
+        self.assertEqual([(decide.RELOCATE, outcome.DRY_RUN),
+                          (decide.PROTECT, outcome.DRY_RUN)],
                          self._summary(results))
         self.assertEqual([], self._writes(statements))
         self.assertEqual([], protected)
@@ -419,8 +420,8 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         results = self._reconcile(
             pool, set_protection=lambda *args: protected.append(args))
 
-        self.assertEqual([(decide.RELOCATE, apply.APPLIED),
-                          (decide.PROTECT, apply.APPLIED)],
+        self.assertEqual([(decide.RELOCATE, outcome.APPLIED),
+                          (decide.PROTECT, outcome.APPLIED)],
                          self._summary(results))
         # The flavor's restart policy: priority, then order and start
         # delay (an HA flavor without ha:order or ha:start_delay: 0).
@@ -437,7 +438,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
             self._pool({server_id: 'h1'}, priority=pool_state.UNPROTECTED),
             set_protection=refuse)
 
-        self.assertEqual((decide.PROTECT, apply.FAILED),
+        self.assertEqual((decide.PROTECT, outcome.FAILED),
                          (result.action.kind, result.status))
         self.assertIn('HA_OPERATION_WOULD_BREAK_FAILOVER_PLAN', result.detail)
 
@@ -472,8 +473,8 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         results = self._reconcile(self._pool({server_id: 'h2'},
                                              dead=('h1',)))
 
-        self.assertEqual([(decide.RELOCATE, apply.APPLIED),
-                          (decide.SKIP, apply.REPORTED)],
+        self.assertEqual([(decide.RELOCATE, outcome.APPLIED),
+                          (decide.SKIP, outcome.REPORTED)],
                          self._summary(results))
         self.assertIn("flavor ha.small has ha='maybe'", results[1].detail)
         self.assertEqual('h2', self._instance(server_id).host)
@@ -527,7 +528,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         [result] = self._reconcile(self._pool({server_id: 'h2'},
                                               dead=('h1',)))
 
-        self.assertEqual(apply.APPLIED, result.status)
+        self.assertEqual(outcome.APPLIED, result.status)
         self.assertEqual({self.providers['h2']: self.resources,
                           h2_eth: {self.BANDWIDTH: 1000}},
                          self._allocations(server_id))
@@ -541,7 +542,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         [result] = self._reconcile(self._pool({server_id: 'h2'},
                                               dead=('h1',)))
 
-        self.assertEqual(apply.APPLIED, result.status)
+        self.assertEqual(outcome.APPLIED, result.status)
         self.assertEqual({self.providers['h2']: self.resources,
                           h1_eth: {self.BANDWIDTH: 1000}},
                          self._allocations(server_id))
@@ -580,7 +581,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
 
         results = self._reconcile_checking_placement(pool)
 
-        self.assertEqual([(decide.MOVE_ALLOCATIONS, apply.APPLIED)],
+        self.assertEqual([(decide.MOVE_ALLOCATIONS, outcome.APPLIED)],
                          self._summary(results))
         self.assertEqual('allocations-elsewhere', results[0].action.rule)
         self.assertEqual({self.providers['h1']: self.resources},
@@ -600,7 +601,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         results = self._reconcile_checking_placement(
             self._pool({server_id: 'h2'}))
 
-        self.assertEqual([(decide.MOVE_ALLOCATIONS, apply.APPLIED)],
+        self.assertEqual([(decide.MOVE_ALLOCATIONS, outcome.APPLIED)],
                          self._summary(results))
         self.assertEqual({self.providers['h2']: self.resources},
                          self._allocations(server_id))
@@ -612,7 +613,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         results = self._reconcile_checking_placement(
             self._pool({server_id: 'h2'}, dead=('h1',)))
 
-        self.assertEqual([(decide.RELOCATE, apply.APPLIED)],
+        self.assertEqual([(decide.RELOCATE, outcome.APPLIED)],
                          self._summary(results))
         self.assertEqual('h2', self._instance(server_id).host)
         self.assertEqual({self.providers['h2']: self.resources},
@@ -625,7 +626,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         results = self._reconcile_checking_placement(
             self._pool({server_id: 'h1'}), dry_run=True)
 
-        self.assertEqual([(decide.MOVE_ALLOCATIONS, apply.DRY_RUN)],
+        self.assertEqual([(decide.MOVE_ALLOCATIONS, outcome.DRY_RUN)],
                          self._summary(results))
         self.assertEqual({self.providers['h2']: self.resources},
                          self._allocations(server_id))
@@ -642,7 +643,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         results = self._reconcile(self._pool({server_id: 'h2'},
                                              dead=('h1',)), guard=guard)
 
-        self.assertEqual([(decide.RELOCATE, apply.FAILED)],
+        self.assertEqual([(decide.RELOCATE, outcome.FAILED)],
                          self._summary(results))
         self.assertIn('lock lost', results[0].detail)
         self.assertEqual('h1', self._instance(server_id).host)
@@ -658,7 +659,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
             view, actions = self._read_and_decide(pool)
         with self._statements(engines) as apply_3:
             results = apply.apply_actions(self.ctxt, actions, view.cells)
-        self.assertEqual([apply.APPLIED] * 3, [r.status for r in results])
+        self.assertEqual([outcome.APPLIED] * 3, [r.status for r in results])
 
         more = [self._boot('h1') for _ in range(6)]
         running = dict.fromkeys(first, 'h2')
@@ -669,7 +670,7 @@ class ReconcileApplyTest(nova_case.NovaHATestCase):
         with self._statements(engines) as apply_6:
             results = apply.apply_actions(self.ctxt, actions, view.cells)
         self.assertEqual(9, len(view.instances))
-        self.assertEqual([apply.APPLIED] * 6, [r.status for r in results])
+        self.assertEqual([outcome.APPLIED] * 6, [r.status for r in results])
 
         view, actions = self._read_and_decide(pool)
         with self._statements(engines) as apply_none:

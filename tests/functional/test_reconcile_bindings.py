@@ -36,8 +36,8 @@ from nova.tests import fixtures as nova_fixtures
 from nova.volume import cinder
 
 from nova_ha_ext.cmd import manage
-from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
+from nova_ha_ext.reconcile import outcome
 from tests.functional import test_reconciler
 
 BFV_VOLUME = nova_fixtures.CinderFixture.IMAGE_BACKED_VOL
@@ -169,7 +169,7 @@ class TestPortsAndVolumesFollow(BindingsTestCase):
             self.assertNotEqual('xs-a2', host)
             self.assertEqual(host, self.server_host(server))
             bind = results[(server['id'], decide.BIND)]
-            self.assertEqual((apply.APPLIED, 'relocate'),
+            self.assertEqual((outcome.APPLIED, 'relocate'),
                              (bind.status, bind.action.rule))
             self.assert_follows(server, volume_id, host)
             self.assertEqual(cached[server['id']], self.cached_ports(server))
@@ -214,7 +214,7 @@ class TestPortsAndVolumesFollow(BindingsTestCase):
         # The next pass finds what is left behind and completes it.
         report = self.reconcile()
         [bind] = report.results
-        self.assertEqual((decide.BIND, 'bindings-pending', apply.APPLIED),
+        self.assertEqual((decide.BIND, 'bindings-pending', outcome.APPLIED),
                          (bind.action.kind, bind.action.rule, bind.status))
         self.assert_follows(server, uuids.volume, host)
         self.assertEqual(cached, self.cached_ports(server))

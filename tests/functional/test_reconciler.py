@@ -26,9 +26,9 @@ from nova import context as nova_context
 from nova import objects
 
 from nova_ha_ext import conf
-from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.reconcile import runner
 from nova_ha_ext.testing import hostile
 from nova_ha_ext.testing import waiting
@@ -91,7 +91,7 @@ class TestHAFailoverStory(ReconcilerTestCase):
             self.assertEqual('Running', vm['power_state'])
             new_host = vm['host']
             self.assertIn(new_host, ('xs-a1', 'xs-a3'))
-            self.assertEqual(apply.APPLIED, results[server['id']].status)
+            self.assertEqual(outcome.APPLIED, results[server['id']].status)
             shown = self.api.get_server(server['id'])
             self.assertEqual(new_host, shown['OS-EXT-SRV-ATTR:host'])
             self.assertEqual(new_host,
@@ -130,7 +130,7 @@ class TestHAFailoverStory(ReconcilerTestCase):
 
         # A second pass changes nothing.
         again = self.reconcile()
-        self.assertEqual(0, again.count(status=apply.APPLIED))
+        self.assertEqual(0, again.count(status=outcome.APPLIED))
         # xs-a2 is live again, so the halted plain VM is simply stopped
         # there: Nova's own power-state sync deals with that.
         self.assertEqual((), again.results)
@@ -141,7 +141,7 @@ class TestHAFailoverStory(ReconcilerTestCase):
         before = self.api.get_instance_actions(server['id'])
         report = self.reconcile(dry_run=True)
         [result] = report.results
-        self.assertEqual(apply.DRY_RUN, result.status)
+        self.assertEqual(outcome.DRY_RUN, result.status)
         self.assertEqual(decide.RELOCATE, result.action.kind)
         self.assertEqual('xs-a3', self.server_host(server))
         self.assertEqual(before, self.api.get_instance_actions(server['id']))
@@ -180,7 +180,7 @@ class TestHAFailoverStoryOnXapiTiming(TestHAFailoverStory):
                                            'ha-restart-pending'))
         self.sim.wait_until_quiet('pool-a')
         result = self.by_instance(self.reconcile())[server['id']]
-        self.assertEqual((decide.RELOCATE, apply.APPLIED),
+        self.assertEqual((decide.RELOCATE, outcome.APPLIED),
                          (result.action.kind, result.status))
 
 
@@ -230,7 +230,7 @@ class TestSkips(ReconcilerTestCase):
         time.sleep(0.1)
         result = self.by_instance(self.reconcile())[server['id']]
         self.assertEqual(decide.HA_RESTART_FAILED, result.action.kind)
-        self.assertEqual(apply.REPORTED, result.status)
+        self.assertEqual(outcome.REPORTED, result.status)
         self.assertEqual('xs-a2', self.server_host(server))
         self.assertEqual('Halted', self.vm_of('pool-a', server)[
             'power_state'])
@@ -423,7 +423,7 @@ class TestMasterFailsMidPass(ReconcilerTestCase):
         # Either the first pass went through, or it said the pool was
         # unreachable and changed nothing; the next pass finishes the job.
         if first.error:
-            self.assertEqual(0, first.count(status=apply.APPLIED))
+            self.assertEqual(0, first.count(status=outcome.APPLIED))
         second = self.reconcile()
         for server in servers:
             vm = self.vm_of('pool-a', server)
@@ -458,7 +458,7 @@ class TestPlacementDrift(ReconcilerTestCase):
 
         [status] = self.reconciler.reconcile(self.ctxt, dry_run=True)
         [result] = status.results
-        self.assertEqual((decide.MOVE_ALLOCATIONS, apply.DRY_RUN),
+        self.assertEqual((decide.MOVE_ALLOCATIONS, outcome.DRY_RUN),
                          (result.action.kind, result.status))
         self.assertEqual(1, status.out_of_sync)
         self.assertEqual(
@@ -467,7 +467,7 @@ class TestPlacementDrift(ReconcilerTestCase):
 
         report = self.reconcile()
         [result] = report.results
-        self.assertEqual(apply.APPLIED, result.status)
+        self.assertEqual(outcome.APPLIED, result.status)
         self.assertEqual(
             {self._get_provider_uuid_by_host('xs-a1')},
             set(self._get_allocations_by_server_uuid(server['id'])))
@@ -502,7 +502,7 @@ class TestOnePoolTwoAggregates(ReconcilerTestCase):
 
         [relocate] = [r for r in reports['pool-a'].results
                       if r.action.kind == decide.RELOCATE]
-        self.assertEqual(apply.APPLIED, relocate.status)
+        self.assertEqual(outcome.APPLIED, relocate.status)
         again = reports['pool-a-again']
         self.assertEqual((), again.results)
         [problem] = again.problems

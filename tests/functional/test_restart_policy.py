@@ -20,8 +20,8 @@ VM.set_ha_restart_priority, VM.set_order, VM.set_start_delay).
 """
 
 from nova_ha_ext import conf
-from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import engine
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.testing import xenapi_pools
 
 
@@ -72,7 +72,7 @@ class TestRestartPolicy(xenapi_pools.XenAPIPoolsTestCase):
 
         [result] = [r for r in report.results
                     if r.action.instance_uuid == server['id']]
-        self.assertEqual(('restart-policy', apply.APPLIED),
+        self.assertEqual(('restart-policy', outcome.APPLIED),
                          (result.action.rule, result.status))
         self.assertEqual(('restart', 5, 10),
                          self.vm_policy(self.vm_of('pool-a', server)))

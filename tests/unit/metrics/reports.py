@@ -18,6 +18,7 @@
 from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.xenapi import pool_state
 
 
@@ -46,12 +47,12 @@ def result(kind, uuid, status, rule=None):
         action=decide.Action(kind, uuid, rule, 'because'), status=status)
 
 
-def relocated(uuid, status=apply.APPLIED):
+def relocated(uuid, status=outcome.APPLIED):
     return result(decide.RELOCATE, uuid, status)
 
 
 def skipped(uuid, rule='task-in-progress'):
-    return result(decide.SKIP, uuid, apply.REPORTED, rule)
+    return result(decide.SKIP, uuid, outcome.REPORTED, rule)
 
 
 def report(*results, pool='pool-a', seconds=0.5, **kwargs):

@@ -23,7 +23,7 @@ import yaml
 
 from nova_ha_ext.metrics import collector
 from nova_ha_ext.metrics import recorder
-from nova_ha_ext.reconcile import apply
+from nova_ha_ext.reconcile import outcome
 from tests.unit.metrics import reports
 from tests.unit.metrics import test_collector
 
@@ -44,7 +44,7 @@ def _exported():
     registry.register(collector.WorkerCollector(
         rec, coordinator, lambda: {'pool-a': None}))
     rec.record(reports.report(
-        reports.relocated('i-1'), reports.relocated('i-2', apply.FAILED),
+        reports.relocated('i-1'), reports.relocated('i-2', outcome.FAILED),
         reports.skipped('i-3')), 'event')
     rec.ha_message('pool-a', 'HA_HOST_FAILED')
     families, samples = set(), set()

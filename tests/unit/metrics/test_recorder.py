@@ -23,7 +23,7 @@ import pytest
 from nova_ha_ext import metrics
 from nova_ha_ext.metrics import exporter
 from nova_ha_ext.metrics import recorder
-from nova_ha_ext.reconcile import apply
+from nova_ha_ext.reconcile import outcome
 from tests.unit.metrics import reports
 
 
@@ -59,7 +59,7 @@ def value(registry, metric, **labels):
 def test_applied_and_failed_relocations_are_counted_per_pool(rec, registry):
     rec.record(reports.report(reports.relocated('i-1'),
                               reports.relocated('i-2'),
-                              reports.relocated('i-3', apply.FAILED)))
+                              reports.relocated('i-3', outcome.FAILED)))
 
     assert value(registry, 'nova_ha_relocations_total', pool='pool-a',
                  result='applied') == 2
@@ -90,7 +90,7 @@ def test_skips_are_counted_by_rule(rec, registry):
 
 @pytest.mark.parametrize('report, kind, result', [
     (reports.report(), 'periodic', 'ok'),
-    (reports.report(reports.relocated('i-1', apply.FAILED)), 'event',
+    (reports.report(reports.relocated('i-1', outcome.FAILED)), 'event',
      'failed'),
     (reports.report(problems=('Neutron did not answer',)), 'periodic',
      'failed'),
@@ -138,7 +138,7 @@ def test_relocation_latency_runs_from_the_read_that_showed_the_vm(
 def test_a_failed_relocation_keeps_the_time_it_was_first_seen(
         rec, registry, clock):
     clock.now = 101.0
-    rec.record(reports.report(reports.relocated('i-1', apply.FAILED),
+    rec.record(reports.report(reports.relocated('i-1', outcome.FAILED),
                               snapshot=reports.snapshot(read_at=100.0)))
     assert value(registry, 'nova_ha_relocation_latency_seconds_count') == 0
     clock.now = 161.0
@@ -151,7 +151,7 @@ def test_a_failed_relocation_keeps_the_time_it_was_first_seen(
 
 def test_a_relocation_no_longer_needed_forgets_when_it_was_seen(
         rec, registry, clock):
-    rec.record(reports.report(reports.relocated('i-1', apply.FAILED),
+    rec.record(reports.report(reports.relocated('i-1', outcome.FAILED),
                               snapshot=reports.snapshot(read_at=10.0)))
     rec.record(reports.report(snapshot=reports.snapshot(read_at=50.0)))
     clock.now = 92.0
@@ -163,7 +163,7 @@ def test_a_relocation_no_longer_needed_forgets_when_it_was_seen(
 
 
 def test_a_dry_run_counts_no_relocation(rec, registry):
-    rec.record(reports.report(reports.relocated('i-1', apply.DRY_RUN),
+    rec.record(reports.report(reports.relocated('i-1', outcome.DRY_RUN),
                               dry_run=True))
 
     assert value(registry, 'nova_ha_relocations_total', pool='pool-a',
@@ -210,7 +210,7 @@ def test_an_unreachable_pool_is_not_ready_and_its_figures_unknown(rec):
 
 
 def test_a_pool_skipped_for_another_worker_keeps_its_figures(rec):
-    rec.record(reports.report(reports.relocated('i-1', apply.FAILED)))
+    rec.record(reports.report(reports.relocated('i-1', outcome.FAILED)))
     before = rec.figures()['pool-a']
 
     rec.record(reports.report(snapshot=None, skipped='another worker'))
@@ -219,7 +219,7 @@ def test_a_pool_skipped_for_another_worker_keeps_its_figures(rec):
 
 
 def test_out_of_sync_passes_count_consecutive_passes_not_caught_up(rec):
-    failed = reports.relocated('i-1', apply.FAILED)
+    failed = reports.relocated('i-1', outcome.FAILED)
     rec.record(reports.report(failed))
     rec.record(reports.report(failed))
     assert rec.figures()['pool-a'].out_of_sync_passes == 2

@@ -21,6 +21,7 @@ from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import engine
 from nova_ha_ext.reconcile import hostmap
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.xenapi import pool_state
 from tests.unit.notifications import recording
 
@@ -88,8 +89,8 @@ def test_relocation_start_then_end_with_what_moved():
     actions = [_relocate(), _bind()]
     notifier.relocating(None, 'ha-pool-a', snapshot, actions)
     notifier.pass_done(None, 'ha-pool-a', _report(snapshot, [
-        apply.Result(actions[0], apply.APPLIED, 'relocated'),
-        apply.Result(actions[1], apply.APPLIED, '1 port(s) bound')]))
+        apply.Result(actions[0], outcome.APPLIED, 'relocated'),
+        apply.Result(actions[1], outcome.APPLIED, '1 port(s) bound')]))
 
     [start] = sent.of(passes.RELOCATE_START)
     [end] = sent.of(passes.RELOCATE_END)
@@ -111,8 +112,8 @@ def test_ports_that_did_not_follow_are_pending_in_the_end():
     notifier, sent = _notifier()
     actions = [_relocate(), _bind()]
     notifier.pass_done(None, 'ha-pool-a', _report(_snapshot(), [
-        apply.Result(actions[0], apply.APPLIED, 'relocated'),
-        apply.Result(actions[1], apply.FAILED, 'port port-1: Neutron says '
+        apply.Result(actions[0], outcome.APPLIED, 'relocated'),
+        apply.Result(actions[1], outcome.FAILED, 'port port-1: Neutron says '
                      'no')]))
     [end] = sent.of(passes.RELOCATE_END)
     assert (end.ports, end.volumes) == ([], [])
@@ -123,7 +124,7 @@ def test_a_relocation_not_applied_is_an_error_with_the_reason():
     notifier, sent = _notifier()
     action = _relocate()
     notifier.pass_done(None, 'ha-pool-a', _report(_snapshot(), [
-        apply.Result(action, apply.FAILED, 'the instance was deleted')]))
+        apply.Result(action, outcome.FAILED, 'the instance was deleted')]))
     assert sent.of(passes.RELOCATE_END) == []
     [error] = sent.of(passes.RELOCATE_ERROR)
     assert error.fault == 'the instance was deleted'
@@ -134,7 +135,7 @@ def test_a_dry_run_announces_nothing():
     action = _relocate()
     notifier.pass_done(None, 'ha-pool-a', _report(
         _snapshot(live=(True, False, True)),
-        [apply.Result(action, apply.DRY_RUN, 'would relocate')],
+        [apply.Result(action, outcome.DRY_RUN, 'would relocate')],
         dry_run=True))
     assert sent.sent == []
 
@@ -163,8 +164,8 @@ def test_failed_restarts_and_missing_instances_are_announced_once():
                            vm_ref=vm.ref)
     missing = decide.Action(decide.MISSING, OTHER, 'no-vm', 'no VM')
     instances = [_instance(INSTANCE), _instance(OTHER, 'xs-a1')]
-    results = [apply.Result(failed, apply.REPORTED, 'not restarted'),
-               apply.Result(missing, apply.REPORTED, 'no VM')]
+    results = [apply.Result(failed, outcome.REPORTED, 'not restarted'),
+               apply.Result(missing, outcome.REPORTED, 'no VM')]
     for _pass in range(2):
         notifier.pass_done(None, 'ha-pool-a', _report(snapshot, results),
                            instances)

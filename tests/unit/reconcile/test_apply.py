@@ -23,6 +23,7 @@ import types
 from nova_ha_ext.reconcile import apply
 from nova_ha_ext.reconcile import decide
 from nova_ha_ext.reconcile import hostmap
+from nova_ha_ext.reconcile import outcome
 from nova_ha_ext.reconcile import pause
 from nova_ha_ext.reconcile import placement
 
@@ -59,8 +60,8 @@ def test_reports_are_passed_through():
     results = apply.apply_actions(CONTEXT, REPORTS, cells={})
 
     assert [(r.status, r.detail) for r in results] == [
-        (apply.REPORTED, 'busy'), (apply.REPORTED, 'no VM'),
-        (apply.REPORTED, 'not restarted')]
+        (outcome.REPORTED, 'busy'), (outcome.REPORTED, 'no VM'),
+        (outcome.REPORTED, 'not restarted')]
 
 
 def test_dry_run_touches_neither_placement_nor_the_pool():
@@ -70,7 +71,7 @@ def test_dry_run_touches_neither_placement_nor_the_pool():
         CONTEXT, [RELOCATE, PROTECT], cells={}, mover=mover, dry_run=True,
         set_protection=lambda *args: protected.append(args))
 
-    assert [r.status for r in results] == [apply.DRY_RUN, apply.DRY_RUN]
+    assert [r.status for r in results] == [outcome.DRY_RUN, outcome.DRY_RUN]
     assert results[0].detail == 'would relocate: moved'
     assert (mover.moves, protected) == ([], [])
 
@@ -87,8 +88,8 @@ def test_a_paused_pool_gets_no_write_and_says_why():
         mover=mover, paused=paused,
         set_protection=lambda *args: protected.append(args))
 
-    assert [r.status for r in results] == [apply.PAUSED] * 3 + [
-        apply.REPORTED] * 3
+    assert [r.status for r in results] == [outcome.PAUSED] * 3 + [
+        outcome.REPORTED] * 3
     assert results[0].detail == ('held, the pool is paused by ops@ctl1 at '
                                  '2026-12-01T17:00:00Z: firmware; would '
                                  'relocate: moved')
@@ -102,7 +103,7 @@ def test_placement_refusal_fails_the_relocation_only():
         CONTEXT, [RELOCATE, PROTECT], cells={'cell1': object()},
         mover=mover, set_protection=lambda *args: protected.append(args))
 
-    assert [r.status for r in results] == [apply.FAILED, apply.APPLIED]
+    assert [r.status for r in results] == [outcome.FAILED, outcome.APPLIED]
     assert results[0].detail == ('placement refused: capacity; the instance '
                                  'stays on h1')
     assert protected == [('OpaqueRef:vm', 'restart')]
@@ -113,7 +114,7 @@ def test_relocation_in_an_unknown_cell_fails_before_placement():
 
     result, = apply.apply_actions(CONTEXT, [RELOCATE], cells={}, mover=mover)
 
-    assert result.status == apply.FAILED
+    assert result.status == outcome.FAILED
     assert 'cell cell1 of compute node h1 is not known' in result.detail
     assert mover.moves == []
 
@@ -121,6 +122,6 @@ def test_relocation_in_an_unknown_cell_fails_before_placement():
 def test_protection_without_a_xenapi_session_fails_with_the_reason():
     result, = apply.apply_actions(CONTEXT, [PROTECT], cells={})
 
-    assert result.status == apply.FAILED
+    assert result.status == outcome.FAILED
     assert result.detail == ("cannot set ha_restart_priority='restart' on "
                              "VM OpaqueRef:vm: no XenAPI session was given")
