@@ -110,7 +110,7 @@ class Breach:
 
 
 @dataclasses.dataclass(frozen=True)
-class MirrorStep:
+class MirrorStep(outcome.Step):
     """One change to the pool's VM groups, or why one is not made."""
 
     kind: str
@@ -123,11 +123,6 @@ class MirrorStep:
     vm_group: ty.Optional[str] = None
     reason: str = ''
     status: str = outcome.PLANNED
-
-    def with_status(self, status, reason=None, vm_group=None):
-        return dataclasses.replace(self, status=status,
-                                   reason=reason or self.reason,
-                                   vm_group=vm_group or self.vm_group)
 
     def as_dict(self):
         return dataclasses.asdict(self)

@@ -108,17 +108,13 @@ class Drift:
 
 
 @dataclasses.dataclass(frozen=True)
-class Change:
+class Change(outcome.Step):
     """One host that sync adds, removes, keeps or cannot add."""
 
     kind: str
     host: str
     reason: str
     status: str = outcome.PLANNED
-
-    def with_status(self, status, reason=None):
-        return dataclasses.replace(self, status=status,
-                                   reason=reason or self.reason)
 
 
 def compare(target, hosts, host_map, aggregates):

@@ -1,14 +1,16 @@
-# Licensed under the Apache License, Version 2.0 (the "License"); you may
-# not use this file except in compliance with the License. You may obtain
-# a copy of the License at
+# Copyright 2026 The nova-ha-ext Authors.
 #
-#      http://www.apache.org/licenses/LICENSE-2.0
+#    Licensed under the Apache License, Version 2.0 (the "License"); you may
+#    not use this file except in compliance with the License. You may obtain
+#    a copy of the License at
 #
-# Unless required by applicable law or agreed to in writing, software
-# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
-# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
-# License for the specific language governing permissions and limitations
-# under the License.
+#         http://www.apache.org/licenses/LICENSE-2.0
+#
+#    Unless required by applicable law or agreed to in writing, software
+#    distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+#    WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+#    License for the specific language governing permissions and limitations
+#    under the License.
 
 """What became of one step of a pass: the statuses every step reports.
 
@@ -17,6 +19,8 @@ The instance actions (:mod:`.apply`), aggregate membership
 (:mod:`.affinity`) report their steps with these, so that commands,
 metrics and notifications read one vocabulary.
 """
+
+import dataclasses
 
 #: Decided, not yet written.
 PLANNED = 'planned'
@@ -30,3 +34,12 @@ DRY_RUN = 'dry-run'
 REPORTED = 'reported'
 #: Not written because the pool is paused (:mod:`.pause`).
 PAUSED = 'paused'
+
+
+class Step:
+    """A frozen dataclass step with a ``status`` and a ``reason``."""
+
+    def with_status(self, status, reason=None, **changes):
+        """This step with ``status``, a new reason if given, and changes."""
+        return dataclasses.replace(self, status=status,
+                                   reason=reason or self.reason, **changes)

@@ -75,7 +75,7 @@ class ServiceState:
 
 
 @dataclasses.dataclass(frozen=True)
-class ServiceChange:
+class ServiceChange(outcome.Step):
     """What the pass does, or would do, with one compute service."""
 
     kind: str
@@ -83,10 +83,6 @@ class ServiceChange:
     host: str
     reason: str
     status: str = outcome.PLANNED
-
-    def with_status(self, status, reason=None):
-        return dataclasses.replace(self, status=status,
-                                   reason=reason or self.reason)
 
     def as_dict(self):
         return dataclasses.asdict(self)
