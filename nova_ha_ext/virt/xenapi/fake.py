@@ -68,10 +68,10 @@ def register_with_nova():
 
 
 _POWER_STATES = {
-    'Running': power_state.RUNNING,
-    'Paused': power_state.PAUSED,
-    'Suspended': power_state.SUSPENDED,
-    'Halted': power_state.SHUTDOWN,
+    pool_state.RUNNING: power_state.RUNNING,
+    pool_state.PAUSED: power_state.PAUSED,
+    pool_state.SUSPENDED: power_state.SUSPENDED,
+    pool_state.HALTED: power_state.SHUTDOWN,
 }
 
 
