@@ -42,35 +42,69 @@ def _counts(junit_xml):
     return total
 
 
+def _command(paths, junit, extra):
+    return [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
+            '--junitxml', junit] + paths + extra
+
+
+def _tally(name, junit, returncode):
+    """(passed, failed, skipped, exit code) of one finished suite."""
+    if not os.path.exists(junit):
+        print('%s tests did not run (pytest exit %d)' % (name, returncode))
+        return 0, 0, 0, returncode or 1
+    c = _counts(junit)
+    bad = c['failures'] + c['errors']
+    rc = 0
+    if returncode != 0 or c['tests'] == 0:
+        rc = returncode or 1
+    return c['tests'] - bad - c['skipped'], bad, c['skipped'], rc
+
+
 def main(argv):
+    """Run the selected suites side by side, the last one in view.
+
+    The suites are independent processes, and much of a functional test is
+    spent waiting for Nova's services and the simulated pools, so on two
+    cores running them at once takes little longer than the functional
+    suite alone. The last suite prints as it goes; the others write to a
+    log, printed after it. ``--serial`` runs one suite at a time.
+    """
+    serial = '--serial' in argv
+    argv = [a for a in argv if a != '--serial']
     selected = [name for name, _ in SUITES if name in argv] or [
         name for name, _ in SUITES]
     extra = [a for a in argv if a not in dict(SUITES)]
-    passed = failed = skipped = 0
+    suites = [(name, paths) for name, paths in SUITES if name in selected]
+    totals = [0, 0, 0]
     rc = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for name, paths in SUITES:
-            if name not in selected:
-                continue
+        finished, beside = [], []
+        for index, (name, paths) in enumerate(suites):
             junit = os.path.join(tmp, name + '.xml')
-            print('==== %s tests ====' % name, flush=True)
-            cmd = [sys.executable, '-m', 'pytest', '-q', '-p',
-                   'no:cacheprovider', '--junitxml', junit] + paths + extra
-            result = subprocess.run(cmd)
-            if not os.path.exists(junit):
-                print('%s tests did not run (pytest exit %d)'
-                      % (name, result.returncode))
-                rc = rc or result.returncode or 1
+            cmd = _command(paths, junit, extra)
+            if serial or index == len(suites) - 1:
+                print('==== %s tests ====' % name, flush=True)
+                finished.append((name, junit, subprocess.run(cmd).returncode))
                 continue
-            c = _counts(junit)
-            bad = c['failures'] + c['errors']
-            passed += c['tests'] - bad - c['skipped']
-            failed += bad
-            skipped += c['skipped']
-            if result.returncode not in (0,) or c['tests'] == 0:
-                rc = rc or result.returncode or 1
-    print('total: %d passed, %d failed, %d skipped'
-          % (passed, failed, skipped))
+            print('==== %s tests: run beside the next suite; output after '
+                  'it ====' % name, flush=True)
+            log = open(os.path.join(tmp, name + '.log'), 'w+')
+            beside.append((name, junit, log, subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT)))
+        for name, junit, log, proc in beside:
+            returncode = proc.wait()
+            log.seek(0)
+            print('==== %s tests ====' % name, flush=True)
+            sys.stdout.write(log.read())
+            log.close()
+            finished.append((name, junit, returncode))
+        for name, junit, returncode in finished:
+            passed, failed, skipped, suite_rc = _tally(name, junit,
+                                                       returncode)
+            totals = [totals[0] + passed, totals[1] + failed,
+                      totals[2] + skipped]
+            rc = rc or suite_rc
+    print('total: %d passed, %d failed, %d skipped' % tuple(totals))
     return rc
 
 
