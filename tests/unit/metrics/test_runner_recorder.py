@@ -18,10 +18,8 @@
 import queue
 import types
 
-from oslo_config import cfg
 import pytest
 
-from nova_ha_ext import conf as ha_conf
 from nova_ha_ext.reconcile import runner
 
 
@@ -49,14 +47,8 @@ class _Recorder:
 
 
 @pytest.fixture
-def conf():
-    conf = cfg.ConfigOpts()
-    ha_conf.register_opts(conf)
-    conf([])
-    conf.set_override('watch_events', False, 'ha_reconciler')
-    conf.set_override('interval', 3600, 'ha_reconciler')
-    yield conf
-    conf.reset()
+def conf(reconciler_conf):
+    return reconciler_conf
 
 
 def test_periodic_and_event_passes_are_recorded_as_such(conf):

@@ -268,16 +268,8 @@ class _Reconciler:
 
 
 @pytest.fixture
-def conf():
-    conf = cfg.ConfigOpts()
-    ha_conf.register_opts(conf)
-    conf([])
-    conf.set_override('watch_events', False, 'ha_reconciler')
-    conf.set_override('interval', 3600, 'ha_reconciler')
-    yield conf
-    # The option groups are shared with every ConfigOpts that registers
-    # them, and so are their overrides.
-    conf.reset()
+def conf(reconciler_conf):
+    return reconciler_conf
 
 
 def _started_runner(conf, reconciler):
